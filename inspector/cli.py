@@ -1,0 +1,227 @@
+"""The command line: parse, fetch, render; the only module that writes or exits."""
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import click
+
+from inspector import __version__
+from inspector.connection import DEFAULT_TIMEOUT, Connection, resolve_connection
+from inspector.errors import (
+    DaemonError,
+    ExitCode,
+    ImageNotFound,
+    ImginspectError,
+    OutputError,
+    UsageError,
+)
+from inspector.reference import ImageReference, parse_reference
+
+EPILOG = """\b
+Examples:
+  imginspect nginx:latest                   show an image
+  imginspect --json app:1.0 | jq '.[0].Config.Env'
+  imginspect -f json app:1.0 db:2           one compact JSON array
+  imginspect -q app:1.0 || docker pull app:1.0
+
+\b
+Exit status:
+  0    every image was found and printed
+  1    at least one image was not found (the others are still printed)
+  2    usage error: bad option, invalid image reference, unsupported template
+  3    daemon problem: unreachable, permission denied, timeout, error or bad answer
+  4    a template could not be evaluated for an image
+  70   internal error (a bug; IMGINSPECT_DEBUG=1 shows the traceback)
+  74   output could not be written
+  130  interrupted
+When several things fail, the highest status wins.
+
+\b
+Environment:
+  DOCKER_HOST          daemon address (unix:///path, tcp://host:port)
+  DOCKER_API_VERSION   pin the API version instead of asking the daemon
+  IMGINSPECT_DEBUG     1: show tracebacks of internal errors
+"""
+
+
+class ReferenceType(click.ParamType):
+    """An image reference or ID, validated before anything is sent to the daemon."""
+
+    name = "image"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> ImageReference:
+        if isinstance(value, ImageReference):
+            return value
+        try:
+            return parse_reference(str(value))
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@dataclass
+class Outcome:
+    """What a run produced: the answers found, the error lines, and the exit status."""
+
+    documents: list[bytes] = field(default_factory=list)
+    errors: list[ImginspectError] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return max((error.exit_code for error in self.errors), default=ExitCode.OK)
+
+
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EPILOG,
+)
+@click.argument("images", nargs=-1, required=True, type=ReferenceType(), metavar="IMAGE...")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the daemon's JSON, exactly as docker does."
+)
+@click.option(
+    "-f",
+    "--format",
+    "template",
+    metavar="TEMPLATE",
+    help="Format the output: 'json' prints one compact JSON array (as docker -f json).",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print nothing; the exit status says if all images exist."
+)
+@click.option(
+    "-H",
+    "--host",
+    metavar="URL",
+    help="Daemon to ask: unix:///path or tcp://host:port [env: DOCKER_HOST].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a daemon that has not answered after this long.",
+)
+@click.version_option(__version__, "--version", prog_name="imginspect")
+def imginspect(
+    images: tuple[ImageReference, ...],
+    as_json: bool,
+    template: str | None,
+    quiet: bool,
+    host: str | None,
+    timeout: float,
+) -> int:
+    """Inspect container images through the Docker (or Podman) daemon.
+
+    IMAGE is a name (nginx, nginx:1.27, registry.example.com:5000/team/app:1.0),
+    a digest reference (app@sha256:...), or a full or short image ID.
+    """
+    if as_json and template:
+        raise click.UsageError("use either --json or --format, not both")
+    if template and template != "json":
+        raise click.UsageError(
+            f"unsupported --format {template!r}: this version supports only 'json'"
+        )
+    try:
+        connection = resolve_connection(host, timeout, os.environ)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+    outcome = fetch(connection, images)
+
+    if not quiet:
+        write_output(render(outcome.documents, compact=template == "json"))
+    for error in outcome.errors:
+        if quiet and isinstance(error, ImageNotFound):
+            continue
+        say_error(error)
+    return outcome.exit_code
+
+
+def fetch(connection: Connection, images: Sequence[ImageReference]) -> Outcome:
+    """Ask the daemon for each image in order; one that fails does not stop the others."""
+    from inspector.daemon import Daemon  # requests is heavy: import it only when asking
+
+    outcome = Outcome()
+    with Daemon(connection) as daemon:
+        for image in images:
+            try:
+                outcome.documents.append(daemon.inspect(image))
+            except DaemonError as exc:
+                outcome.errors.append(exc)
+                if exc.fatal:  # the next request would fail the same way
+                    break
+            except ImginspectError as exc:
+                outcome.errors.append(exc)
+    return outcome
+
+
+def render(documents: Sequence[bytes], *, compact: bool) -> bytes:
+    from inspector.render import json as json_render
+
+    if compact:
+        return json_render.compact_array(documents)
+    return json_render.indented_array(documents)
+
+
+def write_output(data: bytes) -> None:
+    """Write all of stdout at once; a closed pipe ends quietly, other failures exit 74."""
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+    except OSError as exc:
+        _discard_stdout()
+        raise OutputError(f"cannot write the output: {exc.strerror or exc}") from exc
+
+
+def _discard_stdout() -> None:
+    # Point fd 1 at /dev/null so the interpreter's final flush cannot fail again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def say_error(error: BaseException | str) -> None:
+    try:
+        click.echo(f"Error: {error}", err=True)
+    except OSError:
+        pass  # nowhere left to say it; the exit status still tells
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command and turn every outcome, expected or not, into an exit status."""
+    try:
+        code = imginspect.main(
+            args=list(sys.argv[1:] if argv is None else argv),
+            prog_name="imginspect",
+            standalone_mode=False,
+        )
+    except click.exceptions.Abort:
+        return ExitCode.INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+    except ImginspectError as exc:
+        say_error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    except Exception as exc:  # the one top-level guard
+        if os.environ.get("IMGINSPECT_DEBUG") == "1":
+            import traceback
+
+            traceback.print_exc()
+        say_error(f"internal error: {type(exc).__name__}: {exc}; please report it")
+        return ExitCode.INTERNAL
+    return int(code or 0)
+
+
+def main() -> NoReturn:
+    sys.exit(run())

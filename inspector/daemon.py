@@ -1,0 +1,241 @@
+"""The daemon client: one connection, a negotiated API version, and HTTP failures as errors."""
+
+import errno
+import json
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+import requests
+import requests_unixsocket
+
+from inspector import __version__
+from inspector.connection import Connection
+from inspector.errors import (
+    DaemonBadResponse,
+    DaemonError,
+    DaemonErrorResponse,
+    DaemonTimeout,
+    DaemonUnreachable,
+    ImageNotFound,
+)
+from inspector.reference import ImageReference
+
+# The newest API this tool speaks: the version docker CLI 28.2 speaks, so both ask for the same.
+MAX_API_VERSION = "1.50"
+# What the docker client assumes when /_ping carries no Api-Version header.
+FALLBACK_API_VERSION = "1.24"
+# Refuse answers larger than this rather than exhaust memory on a runaway body.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+class _SocketAdapter(requests_unixsocket.UnixAdapter):  # type: ignore[misc]
+    """Pools keyed by socket: requests-unixsocket keys them by full URL, one per image name."""
+
+    def get_connection(self, url: str, proxies: Any = None) -> Any:
+        socket_url = "http+unix://" + url.split("://", 1)[1].split("/", 1)[0]
+        return super().get_connection(socket_url, proxies)
+
+
+class Daemon:
+    """A client for one daemon; use it as a context manager so its connection is closed."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._timeout = connection.timeout
+        self._base = connection.endpoint.base_url
+        self._api_version = connection.api_version
+        self._session = requests.Session()
+        # No proxies, .netrc or CA bundles from the environment: this is a local API socket.
+        self._session.trust_env = False
+        self._session.headers.update(
+            {"User-Agent": f"imginspect/{__version__}", "Accept-Encoding": "identity"}
+        )
+        if connection.endpoint.scheme == "unix":
+            self._session.mount("http+unix://", _SocketAdapter())
+
+    def __enter__(self) -> "Daemon":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._session.close()
+
+    @property
+    def api_version(self) -> str:
+        """The API version in use, asking the daemon once if it is not pinned."""
+        if self._api_version is None:
+            self._api_version = self._negotiate()
+        return self._api_version
+
+    def inspect(self, reference: ImageReference) -> bytes:
+        """The daemon's JSON object for one image, as the exact bytes it sent."""
+        path = f"/v{self.api_version}{reference.api_path}"
+        response = self._get(path)
+        body = self._read(response, path)
+        if response.status_code == 200:
+            _check_object(body, f"the inspect answer for {reference.text!r}")
+            return body
+        message = _error_message(body)
+        if response.status_code == 404 and message is not None:
+            raise ImageNotFound(message)
+        raise self._status_error(response, message)
+
+    def _negotiate(self) -> str:
+        response = self._get("/_ping")
+        body = self._read(response, "/_ping")
+        offered = response.headers.get("Api-Version")
+        if not offered:
+            if not response.ok:
+                raise self._status_error(response, _error_message(body))
+            return FALLBACK_API_VERSION
+        if not _version_tuple(offered):
+            raise DaemonBadResponse(
+                f"the daemon at {self._where} sent an unreadable Api-Version: {offered!r}"
+            )
+        return min(offered, MAX_API_VERSION, key=_version_tuple)
+
+    def _get(self, path: str) -> requests.Response:
+        try:
+            return self._session.get(
+                self._base + path,
+                timeout=self._timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.Timeout as exc:
+            raise self._timeout_error() from exc
+        except requests.ConnectionError as exc:
+            raise self._connection_error(exc) from exc
+        except requests.RequestException as exc:
+            raise DaemonError(f"cannot talk to the daemon at {self._where}: {exc}") from exc
+
+    def _read(self, response: requests.Response, path: str) -> bytes:
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_content(65536):
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise DaemonBadResponse(
+                        f"the daemon's answer to {path} is larger than "
+                        f"{MAX_BODY_BYTES // (1024 * 1024)} MiB: refusing it"
+                    )
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except requests.Timeout as exc:
+            raise self._timeout_error() from exc
+        except (requests.RequestException, OSError) as exc:
+            raise DaemonError(
+                f"the daemon at {self._where} broke off its answer to {path}: {exc}"
+            ) from exc
+        finally:
+            response.close()
+
+    def _status_error(self, response: requests.Response, message: str | None) -> DaemonError:
+        status = f"{response.status_code} {response.reason or ''}".strip()
+        if response.is_redirect or 300 <= response.status_code < 400:
+            target = response.headers.get("Location", "elsewhere")
+            return DaemonBadResponse(
+                f"the daemon at {self._where} answered {status} (to {target!r}); "
+                "redirects are not followed"
+            )
+        if message is not None:
+            return DaemonErrorResponse(message)
+        return DaemonErrorResponse(f"the daemon at {self._where} answered {status} with no message")
+
+    def _timeout_error(self) -> DaemonTimeout:
+        return DaemonTimeout(
+            f"the daemon at {self._where} did not answer within {self._timeout:g}s "
+            "(use --timeout to wait longer)"
+        )
+
+    def _connection_error(self, exc: BaseException) -> DaemonError:
+        code = _errno_of(exc)
+        endpoint = self._connection.endpoint
+        where = self._where
+        if code == errno.ENOENT and endpoint.scheme == "unix":
+            return DaemonUnreachable(
+                f"cannot connect to the daemon: {endpoint.address} does not exist. "
+                "Is the daemon running? Set DOCKER_HOST or use --host"
+            )
+        if code in (errno.EACCES, errno.EPERM):
+            return DaemonUnreachable(
+                f"permission denied on {endpoint.address}: add your user to the group that owns "
+                "the socket (usually 'docker') and log in again, or use a socket you may open"
+            )
+        if code == errno.ECONNREFUSED:
+            return DaemonUnreachable(
+                f"connection refused by {where}: is the daemon running and listening there?"
+            )
+        reason = _innermost(exc)
+        return DaemonUnreachable(f"cannot connect to the daemon at {where}: {reason}")
+
+    @property
+    def _where(self) -> str:
+        return self._connection.endpoint.host
+
+
+def _check_object(body: bytes, what: str) -> None:
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise DaemonBadResponse(f"{what} is not valid JSON ({_short(exc)})") from exc
+    if not isinstance(value, dict):
+        raise DaemonBadResponse(f"{what} is JSON but not an object")
+
+
+def _error_message(body: bytes) -> str | None:
+    """The daemon's own `message`, if the body carries one."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, dict) and isinstance(value.get("message"), str) and value["message"]:
+        return str(value["message"])
+    return None
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return ()
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """Every exception wrapped inside exc (requests and urllib3 nest them several deep)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        for linked in (getattr(current, "reason", None), current.__cause__, current.__context__):
+            if isinstance(linked, BaseException):
+                todo.append(linked)
+
+
+def _errno_of(exc: BaseException) -> int | None:
+    for inner in _chain(exc):
+        if isinstance(inner, OSError) and inner.errno is not None:
+            return inner.errno
+    return None
+
+
+def _innermost(exc: BaseException) -> str:
+    for inner in _chain(exc):
+        if isinstance(inner, OSError) and inner.strerror:
+            return inner.strerror
+    return _short(exc)
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
