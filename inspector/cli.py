@@ -1,10 +1,12 @@
 """The command line: parse, fetch, render; the only module that writes or exits."""
 
+import contextlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -19,6 +21,8 @@ from inspector.errors import (
     UsageError,
 )
 from inspector.reference import ImageReference, parse_reference
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 EPILOG = """\b
 Examples:
@@ -47,7 +51,13 @@ Environment:
 """
 
 
-class ReferenceType(click.ParamType):
+if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks cannot subscript it
+    _ReferenceBase = click.ParamType[ImageReference, Any]
+else:
+    _ReferenceBase = click.ParamType
+
+
+class ReferenceType(_ReferenceBase):
     """An image reference or ID, validated before anything is sent to the daemon."""
 
     name = "image"
@@ -189,10 +199,15 @@ def _discard_stdout() -> None:
 
 
 def say_error(error: BaseException | str) -> None:
-    try:
-        click.echo(f"Error: {error}", err=True)
-    except OSError:
-        pass  # nowhere left to say it; the exit status still tells
+    """One line on stderr; control characters from the daemon are shown escaped, not obeyed."""
+    line = _CONTROL.sub(_escape_control, f"Error: {error}")
+    with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still tells
+        click.echo(line, err=True)
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,20 @@
+"""Shared fixtures; the daemon, registry and image machinery is in daemon_fixture."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.daemon_fixture import DockerDaemon, docker_daemon_session
+
+
+@pytest.fixture(scope="session")
+def docker_daemon() -> Iterator[DockerDaemon]:
+    with docker_daemon_session() as daemon:
+        yield daemon
+
+
+@pytest.fixture(scope="session")
+def docker_env(docker_daemon: DockerDaemon) -> dict[str, str]:
+    return docker_daemon.env()

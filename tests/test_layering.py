@@ -1,0 +1,71 @@
+"""Data flows one way (STYLE.md): each module imports only the layers below it."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "inspector"
+
+# module -> what of the project (and of the heavy third-party packages) it may import
+ALLOWED = {
+    "errors": set(),
+    "reference": {"errors"},
+    "connection": {"errors"},
+    "daemon": {"__init__", "connection", "errors", "reference", "requests", "requests_unixsocket"},
+    "render.json": set(),
+    "cli": {
+        "__init__",
+        "connection",
+        "daemon",
+        "errors",
+        "reference",
+        "render",
+        "render.json",
+        "click",
+    },
+}
+WATCHED = {"requests", "requests_unixsocket", "click", "rich"}
+
+
+def _project_module(dotted: str) -> str | None:
+    """`inspector.render.json` -> `render.json`; `inspector` -> `__init__`; None if not a module."""
+    inner = dotted.removeprefix("inspector").lstrip(".").replace(".", "/")
+    if not inner:
+        return "__init__"
+    if (PACKAGE / f"{inner}.py").is_file() or (PACKAGE / inner).is_dir():
+        return inner.replace("/", ".")
+    return None
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            if top == "inspector":
+                module = _project_module(name)
+                if module is not None:
+                    found.add(module)
+            elif top in WATCHED:
+                found.add(top)
+    return found
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in PACKAGE.rglob("*.py") if p.stem not in ("__init__", "__main__"))
+)
+def test_module_imports_only_what_its_layer_allows(path: Path) -> None:
+    name = _module_name(path)
+    assert name in ALLOWED, f"{name} is a new module: give it a row in ALLOWED"
+    assert _imports(path) <= ALLOWED[name], f"{name} imports {_imports(path) - ALLOWED[name]}"
