@@ -181,9 +181,14 @@ def render(documents: Sequence[bytes], *, compact: bool) -> bytes:
 
 def write_output(data: bytes) -> None:
     """Write all of stdout at once; a closed pipe ends quietly, other failures exit 74."""
+    out = sys.stdout.buffer
+    pending = memoryview(data)
     try:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        # Unbuffered (PYTHONUNBUFFERED=1), stdout is a raw file whose write() may stop short.
+        while pending:
+            written = out.write(pending)
+            pending = pending[written or 0 :]
+        out.flush()
     except BrokenPipeError:
         _discard_stdout()
     except OSError as exc:

@@ -2,12 +2,14 @@
 
 import errno
 import json
+import time
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
 import requests
 import requests_unixsocket
+import urllib3
 
 from inspector import __version__
 from inspector.connection import Connection
@@ -115,10 +117,15 @@ class Daemon:
             raise DaemonError(f"cannot talk to the daemon at {self._where}: {exc}") from exc
 
     def _read(self, response: requests.Response, path: str) -> bytes:
+        # The socket timeout bounds each read; this bounds the whole body, so a daemon that
+        # dribbles a byte at a time cannot hold the call open for ever.
+        deadline = time.monotonic() + self._timeout
         try:
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.iter_content(65536):
+            while chunk := response.raw.read1(65536, decode_content=True):
+                if time.monotonic() > deadline:
+                    raise self._timeout_error()
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
                     raise DaemonBadResponse(
@@ -127,9 +134,9 @@ class Daemon:
                     )
                 chunks.append(chunk)
             return b"".join(chunks)
-        except requests.Timeout as exc:
+        except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
             raise self._timeout_error() from exc
-        except (requests.RequestException, OSError) as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise DaemonError(
                 f"the daemon at {self._where} broke off its answer to {path}: {exc}"
             ) from exc

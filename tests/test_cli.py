@@ -1,0 +1,92 @@
+"""The command line itself: entry points, help, version, and usage errors before any I/O."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inspector import __version__
+from inspector.errors import ExitCode
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+# A daemon address where nothing listens: a usage error must win before it is ever tried.
+NOWHERE = {"DOCKER_HOST": "unix:///nonexistent/imginspect-test.sock", "PATH": "/usr/bin:/bin"}
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inspector", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=NOWHERE if env is None else env,
+    )
+
+
+def help_text() -> str:
+    result = run("--help")
+    assert result.returncode == 0
+    return result.stdout
+
+
+def test_console_script_and_module_are_the_same_command() -> None:
+    script = Path(sys.executable).parent / "imginspect"
+    by_script = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert by_script.stdout == run("--version").stdout == f"imginspect, version {__version__}\n"
+
+
+def test_short_and_long_help_options_print_the_same_help() -> None:
+    assert run("-h").stdout == help_text()
+
+
+def test_help_shows_examples_and_every_exit_status() -> None:
+    text = help_text()
+    assert "Examples:" in text
+    for code in ExitCode:
+        assert re.search(rf"^\s+{code.value}\s+\S", text, re.MULTILINE), code
+
+
+def test_readme_documents_every_option_and_exit_status() -> None:
+    readme = README.read_text()
+    for option in set(re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", help_text())):
+        assert f"`{option}" in readme or f"{option}`" in readme, option
+    for code in ExitCode:
+        assert f"| {code.value} |" in readme, code
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "Missing argument 'IMAGE...'"),
+        (["--nope", "x"], "No such option"),
+        (["--timeout", "0", "x"], "--timeout"),
+        (["--timeout", "soon", "x"], "--timeout"),
+        (["--json", "-f", "json", "x"], "either --json or --format"),
+        (["-f", "{{.Id}}", "x"], "unsupported --format"),
+        (["ok", "../etc"], "'../etc'"),
+        (["-H", "ssh://me@host", "x"], "ssh:// is not supported yet"),
+    ],
+)
+def test_usage_errors_exit_2_before_the_daemon_is_asked(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == ExitCode.USAGE
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_docker_host_in_the_environment_is_a_usage_error() -> None:
+    result = run("x", env={**NOWHERE, "DOCKER_HOST": "gopher://x"})
+    assert result.returncode == ExitCode.USAGE
+    assert "DOCKER_HOST" in result.stderr
+
+
+def test_bad_docker_api_version_is_a_usage_error() -> None:
+    result = run("x", env={**NOWHERE, "DOCKER_API_VERSION": "latest"})
+    assert result.returncode == ExitCode.USAGE
+    assert "DOCKER_API_VERSION" in result.stderr

@@ -1,0 +1,723 @@
+"""Faults between the CLI and the daemon: the real CLI, in a subprocess, against a fake daemon.
+
+Every test runs `python -m inspector` with DOCKER_HOST at a FakeDaemon (tests/fake_daemon.py)
+and checks the exit status, the exact stdout bytes and the stderr text.
+"""
+
+import importlib.util
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from tests.daemon_fixture import skip_or_fail
+from tests.fake_daemon import (
+    CLOSE,
+    HANG,
+    Answer,
+    FakeDaemon,
+    Framing,
+    Request,
+    Response,
+    json_response,
+    ping,
+    refusing_socket,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+# Generous: a run takes a fraction of a second; this only stops a hung CLI from hanging pytest.
+RUN_TIMEOUT = 10.0
+
+A_ID = "sha256:" + "a" * 64
+B_ID = "sha256:" + "b" * 64
+C_ID = "sha256:" + "c" * 64
+IMAGE_A = {"Id": A_ID, "RepoTags": ["a:1"], "Config": {"Env": [], "Labels": {}}}
+IMAGE_B = {"Id": B_ID}
+IMAGE_C = {"Id": C_ID, "Size": 1982256}
+
+# What `docker image inspect a b` (docker 28.2) prints for IMAGE_A and IMAGE_B.
+DOCKER_OUTPUT_A_B = f"""\
+[
+    {{
+        "Id": "{A_ID}",
+        "RepoTags": [
+            "a:1"
+        ],
+        "Config": {{
+            "Env": [],
+            "Labels": {{}}
+        }}
+    }},
+    {{
+        "Id": "{B_ID}"
+    }}
+]
+""".encode()
+DOCKER_OUTPUT_A = f"""\
+[
+    {{
+        "Id": "{A_ID}",
+        "RepoTags": [
+            "a:1"
+        ],
+        "Config": {{
+            "Env": [],
+            "Labels": {{}}
+        }}
+    }}
+]
+""".encode()
+EMPTY_ARRAY = b"[]\n"
+
+
+def inspect_path(name: str, version: str = "1.50") -> str:
+    return f"/v{version}/images/{name}/json"
+
+
+def not_found(name: str) -> Response:
+    return json_response({"message": f"No such image: {name}"}, status=404)
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: bytes
+    stderr: str
+
+
+# Settings of this environment that would change what the CLI does (PYTHONUNBUFFERED makes
+# sys.stdout.buffer a raw FileIO: the output tests choose it explicitly, see STDOUT_MODES).
+_UNSET = ("IMGINSPECT_DEBUG", "PYTHONUNBUFFERED")
+
+
+def cli_env(docker_host: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This environment without docker settings or debug switches, then the test's own."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DOCKER_") and key not in _UNSET
+    }
+    if docker_host is not None:
+        env["DOCKER_HOST"] = docker_host
+    env.update(extra or {})
+    return env
+
+
+def run_cli(
+    *args: str,
+    host: str | None,
+    env: Mapping[str, str] | None = None,
+    stdout: int | IO[Any] = subprocess.PIPE,
+    python: str = sys.executable,
+    user: str | None = None,
+    wrapper: Sequence[str] = (),
+) -> Run:
+    completed = subprocess.run(
+        [*wrapper, python, "-m", "inspector", *args],
+        env=cli_env(host, env),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        timeout=RUN_TIMEOUT,
+        cwd="/" if user else REPO,
+        **_as_user(user),
+        check=False,
+    )
+    return Run(
+        completed.returncode,
+        completed.stdout if completed.stdout is not None else b"",
+        completed.stderr.decode("utf-8", "backslashreplace"),
+    )
+
+
+def _as_user(user: str | None) -> dict[str, Any]:
+    """subprocess arguments that run as user, with its own group and no supplementary ones."""
+    if user is None:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+
+
+def assert_no_traceback(run: Run) -> None:
+    for text in (run.stderr, run.stdout.decode("utf-8", "replace")):
+        assert "Traceback" not in text
+        assert "Exception ignored" not in text
+
+
+def the_error_line(run: Run) -> str:
+    """The one line on stderr, which must read `Error: ...`."""
+    assert_no_traceback(run)
+    assert run.stderr.endswith("\n"), run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith("Error: "), run.stderr
+    return lines[0]
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    leaked = [thread for thread in threading.enumerate() if thread not in before]
+    assert leaked == [], f"threads left running: {leaked}"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeDaemon]:
+    """A daemon speaking API 1.50 that knows no images until the test adds routes."""
+    with FakeDaemon({"/_ping": ping("1.50")}) as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    directory = Path(tempfile.mkdtemp(prefix="imginspect-test-", dir="/tmp"))
+    yield directory
+    for child in directory.iterdir():
+        child.unlink()
+    directory.rmdir()
+
+
+# -- answers the daemon gives ---------------------------------------------------------------
+
+
+def test_404_with_message_exits_1_and_shows_the_daemons_message(fake: FakeDaemon) -> None:
+    fake.routes[inspect_path("nope:latest")] = not_found("nope:latest")
+
+    run = run_cli("nope:latest", host=fake.docker_host)
+
+    assert run.code == 1
+    assert run.stderr == "Error: No such image: nope:latest\n"
+    assert run.stdout == EMPTY_ARRAY
+
+
+def test_missing_image_between_found_ones_prints_the_found_in_order_and_exits_1(
+    fake: FakeDaemon,
+) -> None:
+    fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+    fake.routes[inspect_path("missing")] = not_found("missing:latest")
+    fake.routes[inspect_path("b")] = json_response(IMAGE_B)
+
+    run = run_cli("a", "missing", "b", host=fake.docker_host)
+
+    assert run.code == 1
+    assert run.stdout == DOCKER_OUTPUT_A_B
+    assert run.stderr == "Error: No such image: missing:latest\n"
+    assert fake.paths == ["/_ping", inspect_path("a"), inspect_path("missing"), inspect_path("b")]
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected_in_error"),
+    [
+        pytest.param(
+            json_response({"message": "boom: disk on fire"}, 500),
+            "boom: disk on fire",
+            id="json-message",
+        ),
+        pytest.param(Response(500), "500", id="no-body"),
+        pytest.param(Response(500, b"<html>oops</html>"), "500", id="non-json-body"),
+        pytest.param(json_response({"message": ""}, 500), "500", id="empty-message"),
+        pytest.param(
+            json_response({"message": "boom\nsecond line\x1b[31m"}, 500),
+            "boom",
+            id="multi-line-message",
+        ),
+    ],
+)
+def test_500_exits_3_with_the_daemons_message_or_else_the_status(
+    fake: FakeDaemon, answer: Response, expected_in_error: str
+) -> None:
+    fake.routes[inspect_path("a")] = answer
+
+    run = run_cli("a", host=fake.docker_host)
+
+    assert run.code == 3
+    assert expected_in_error in the_error_line(run)
+    assert run.stdout == EMPTY_ARRAY
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(Response(200, b"this is not json"), id="not-json"),
+        pytest.param(Response(200, b'{"Id": "sha256:aa'), id="truncated-json"),
+        pytest.param(json_response([]), id="json-array"),
+        pytest.param(json_response("a string"), id="json-string"),
+        pytest.param(Response(200, b'{"Id":"sha256:\xff\xfe"}'), id="invalid-utf8"),
+        pytest.param(Response(200, b""), id="empty-body"),
+    ],
+)
+def test_200_with_a_body_that_is_not_a_json_object_exits_3_without_broken_output(
+    fake: FakeDaemon, answer: Response
+) -> None:
+    fake.routes[inspect_path("a")] = answer
+
+    run = run_cli("a", host=fake.docker_host)
+
+    assert run.code == 3
+    assert "'a'" in the_error_line(run)
+    assert run.stdout == EMPTY_ARRAY
+
+
+def test_a_bad_answer_between_good_ones_still_prints_a_valid_array_of_the_good_ones(
+    fake: FakeDaemon,
+) -> None:
+    fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+    fake.routes[inspect_path("broken")] = Response(200, b'{"Id": ')
+    fake.routes[inspect_path("b")] = json_response(IMAGE_B)
+
+    run = run_cli("a", "broken", "b", host=fake.docker_host)
+
+    assert run.code == 3
+    assert "'broken'" in the_error_line(run)
+    assert run.stdout == DOCKER_OUTPUT_A_B
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+@pytest.mark.parametrize("absolute", [False, True], ids=["relative", "absolute"])
+def test_redirect_exits_3_and_is_never_followed(status: int, absolute: bool) -> None:
+    with FakeDaemon({"/_ping": ping()}, tcp=True) as fake:
+        target = inspect_path("elsewhere")
+        # Following either Location would reach this fake (the absolute one over TCP) and succeed.
+        location = f"http://127.0.0.1:{fake.tcp_port}{target}" if absolute else target
+        fake.routes[target] = json_response(IMAGE_B)
+        fake.routes[inspect_path("a")] = Response(status, headers=(("Location", location),))
+
+        run = run_cli("a", host=fake.docker_host)
+
+        assert run.code == 3
+        line = the_error_line(run)
+        assert str(status) in line
+        assert location in line
+        assert run.stdout == EMPTY_ARRAY
+        assert fake.paths == ["/_ping", inspect_path("a")]
+        assert target not in fake.paths
+
+
+@pytest.mark.parametrize("stuck", ["/_ping", inspect_path("a")], ids=["ping", "inspect"])
+def test_a_daemon_that_never_answers_times_out_and_exits_3(stuck: str) -> None:
+    with FakeDaemon({"/_ping": ping(), stuck: HANG}) as fake:
+        # The bound is run_cli's subprocess timeout; --timeout 0.5 should end it far sooner.
+        run = run_cli("--timeout", "0.5", "a", host=fake.docker_host)
+
+        assert run.code == 3
+        line = the_error_line(run)
+        assert "0.5s" in line
+        assert "timeout" in line
+        assert run.stdout == EMPTY_ARRAY
+        assert fake.paths[-1] == stuck
+
+
+@pytest.mark.parametrize("closing", ["/_ping", inspect_path("a")], ids=["ping", "inspect"])
+def test_a_connection_closed_without_an_answer_exits_3(closing: str) -> None:
+    with FakeDaemon({"/_ping": ping(), closing: CLOSE}) as fake:
+        run = run_cli("a", host=fake.docker_host)
+
+        assert run.code == 3
+        assert fake.docker_host in the_error_line(run)
+        assert run.stdout == EMPTY_ARRAY
+        assert fake.paths[-1] == closing
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+def test_every_way_of_ending_a_body_gives_the_whole_answer(framing: Framing) -> None:
+    body = json_response(IMAGE_A).body
+    answer = Response(200, body, (("Content-Type", "application/json"),), framing=framing)
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}) as fake:
+        run = run_cli("a", host=fake.docker_host)
+
+    assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A, "")
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_a_body_dribbled_a_byte_at_a_time_is_cut_off_by_the_timeout(framing: Framing) -> None:
+    body = json_response(IMAGE_A).body
+    answer = Response(200, body, framing=framing, pace=0.2)
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}) as fake:
+        run = run_cli("--timeout", "1", "a", host=fake.docker_host)
+
+    # Each byte comes well within the timeout; only a deadline for the whole answer stops it.
+    assert run.code == 3
+    assert "did not answer within 1s" in the_error_line(run)
+    assert run.stdout == EMPTY_ARRAY
+
+
+# -- reaching the daemon --------------------------------------------------------------------
+
+
+def test_a_missing_socket_exits_3_and_says_where_to_point_the_tool(scratch: Path) -> None:
+    socket_path = scratch / "no-daemon-here.sock"
+
+    run = run_cli("a", host=f"unix://{socket_path}")
+
+    assert run.code == 3
+    line = the_error_line(run)
+    assert str(socket_path) in line
+    assert "DOCKER_HOST or use --host" in line
+    assert run.stdout == EMPTY_ARRAY
+
+
+def test_a_socket_nobody_listens_on_is_refused_and_exits_3(scratch: Path) -> None:
+    socket_path = refusing_socket(scratch / "dead.sock")
+
+    run = run_cli("a", host=f"unix://{socket_path}")
+
+    assert run.code == 3
+    line = the_error_line(run)
+    assert "refused" in line
+    assert str(socket_path) in line
+    assert run.stdout == EMPTY_ARRAY
+
+
+@dataclass(frozen=True)
+class Unprivileged:
+    """How to run the CLI as a user that file permissions apply to."""
+
+    python: str
+    user: str | None
+    env: Mapping[str, str]
+
+
+# What the CLI imports at run time, copied where an unprivileged user can read it.
+_RUNTIME_PACKAGES = (
+    "inspector",
+    "click",
+    "requests",
+    "requests_unixsocket",
+    "urllib3",
+    "idna",
+    "certifi",
+    "charset_normalizer",
+)
+
+
+@pytest.fixture(scope="module")
+def unprivileged() -> Iterator[Unprivileged]:
+    """Root ignores file modes, so drop to `nobody` with an interpreter `nobody` may run.
+
+    Neither the venv's interpreter (a pyenv build under /root, mode 700) nor the checkout
+    need be readable by `nobody`; so the system's build of the same Python version runs
+    copies of the package and its dependencies from a world-readable folder.
+    """
+    if os.geteuid() != 0:
+        yield Unprivileged(sys.executable, None, {})
+        return
+    shared = Path(tempfile.mkdtemp(prefix="imgi-nobody-", dir="/tmp"))
+    try:
+        shared.chmod(0o755)
+        for name in _RUNTIME_PACKAGES:
+            spec = importlib.util.find_spec(name)
+            assert spec is not None and spec.submodule_search_locations, name
+            shutil.copytree(
+                next(iter(spec.submodule_search_locations)),
+                shared / name,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
+        for path in (shared, *shared.rglob("*")):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        env = {"PYTHONPATH": str(shared), "PYTHONDONTWRITEBYTECODE": "1"}
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        probe = "import inspector, click, requests, requests_unixsocket; print(inspector.__file__)"
+        tried: list[str] = []
+        for python in (f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"):
+            try:
+                found = subprocess.run(
+                    [python, "-c", probe],
+                    env=cli_env(None, env),
+                    capture_output=True,
+                    text=True,
+                    cwd="/",
+                    **_as_user("nobody"),
+                    timeout=RUN_TIMEOUT,
+                    check=False,
+                )
+            except OSError as exc:
+                tried.append(f"{python}: {exc}")
+                continue
+            if found.returncode == 0 and found.stdout.startswith(str(shared)):
+                yield Unprivileged(python, "nobody", env)
+                return
+            tried.append(f"{python}: exit {found.returncode}: {found.stderr.strip()[-200:]}")
+        skip_or_fail("no Python interpreter the 'nobody' user can run: " + "; ".join(tried))
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def _run_as_unprivileged(unprivileged: Unprivileged, fake: FakeDaemon, socket_mode: int) -> Run:
+    fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+    fake.directory.chmod(0o755)  # only the socket's own mode may stand in the way
+    fake.socket_path.chmod(socket_mode)
+    return run_cli(
+        "a",
+        host=fake.docker_host,
+        python=unprivileged.python,
+        user=unprivileged.user,
+        env=unprivileged.env,
+    )
+
+
+def test_a_socket_without_permission_exits_3_and_says_permission_denied(
+    unprivileged: Unprivileged, fake: FakeDaemon
+) -> None:
+    run = _run_as_unprivileged(unprivileged, fake, 0o000)
+
+    assert run.code == 3
+    line = the_error_line(run)
+    assert "permission denied" in line.lower()
+    assert str(fake.socket_path) in line
+    assert run.stdout == EMPTY_ARRAY
+    assert fake.connections == 0
+
+
+def test_the_same_unprivileged_user_gets_through_once_the_socket_allows_it(
+    unprivileged: Unprivileged, fake: FakeDaemon
+) -> None:
+    """The control for the test above: the drop of privileges, not the setup, is what fails."""
+    run = _run_as_unprivileged(unprivileged, fake, 0o666)
+
+    assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A, "")
+    assert fake.paths == ["/_ping", inspect_path("a")]
+
+
+def test_several_images_are_asked_over_one_connection(fake: FakeDaemon) -> None:
+    for name, image in (("a", IMAGE_A), ("b", IMAGE_B), ("c", IMAGE_C)):
+        fake.routes[inspect_path(name)] = json_response(image)
+
+    run = run_cli("a", "b", "c", host=fake.docker_host)
+
+    assert (run.code, run.stderr) == (0, "")
+    assert [document["Id"] for document in _json_array(run.stdout)] == [A_ID, B_ID, C_ID]
+    assert fake.connections == 1
+    assert fake.paths == ["/_ping", inspect_path("a"), inspect_path("b"), inspect_path("c")]
+    assert {request.method for request in fake.requests} == {"GET"}
+
+
+def test_json_over_tcp_prints_the_found_objects(fake: FakeDaemon) -> None:
+    with FakeDaemon({"/_ping": ping()}, tcp=True) as tcp_fake:
+        tcp_fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+        tcp_fake.routes[inspect_path("b")] = json_response(IMAGE_B)
+
+        # DOCKER_HOST names the other fake: -H must win over it.
+        run = run_cli("--json", "-H", tcp_fake.tcp_host, "a", "b", host=fake.docker_host)
+
+        assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A_B, "")
+        assert tcp_fake.paths == ["/_ping", inspect_path("a"), inspect_path("b")]
+        assert {request.transport for request in tcp_fake.requests} == {"tcp"}
+        assert tcp_fake.connections == 1
+    assert fake.requests == []
+
+
+# -- API version ----------------------------------------------------------------------------
+
+
+def _any_version_of_image_a(request: Request) -> Answer:
+    if re.fullmatch(r"/v1\.[0-9]+/images/a/json", request.path):
+        return json_response(IMAGE_A)
+    return json_response({"message": "page not found"}, status=404)
+
+
+@pytest.mark.parametrize(
+    ("offered", "pinned", "expected_paths"),
+    [
+        pytest.param("1.41", None, ["/_ping", inspect_path("a", "1.41")], id="older-daemon"),
+        pytest.param("1.99", None, ["/_ping", inspect_path("a", "1.50")], id="newer-daemon"),
+        pytest.param("1.50", None, ["/_ping", inspect_path("a", "1.50")], id="same"),
+        pytest.param(None, None, ["/_ping", inspect_path("a", "1.24")], id="no-header"),
+        pytest.param("1.50", "1.43", [inspect_path("a", "1.43")], id="pinned-no-ping"),
+    ],
+)
+def test_the_api_version_is_negotiated_with_ping_unless_pinned(
+    offered: str | None, pinned: str | None, expected_paths: list[str]
+) -> None:
+    with FakeDaemon({"/_ping": ping(offered)}, default=_any_version_of_image_a) as fake:
+        env = {"DOCKER_API_VERSION": pinned} if pinned else {}
+
+        run = run_cli("a", host=fake.docker_host, env=env)
+
+        assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A, "")
+        assert fake.paths == expected_paths
+
+
+def test_an_invalid_pinned_api_version_exits_2_before_any_request(fake: FakeDaemon) -> None:
+    run = run_cli("a", host=fake.docker_host, env={"DOCKER_API_VERSION": "abc"})
+
+    assert run.code == 2
+    assert run.stdout == b""
+    assert "'abc'" in _usage_error_line(run)
+    assert "DOCKER_API_VERSION" in _usage_error_line(run)
+    assert (fake.requests, fake.connections) == ([], 0)
+
+
+# -- references that must never reach the daemon ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reference", "named_as"),
+    [
+        ("../x", "'../x'"),
+        ("a/../b", "'a/../b'"),
+        ("%2e%2e", "'%2e%2e'"),
+        ("x?y", "'x?y'"),
+        ("x#y", "'x#y'"),
+        ("a b", "'a b'"),
+        ("A", "'A'"),
+        ("x\n", "'x\\n'"),
+        ("", "image name is empty"),
+    ],
+    ids=repr,
+)
+def test_a_reference_with_path_tricks_exits_2_and_never_reaches_the_daemon(
+    reference: str, named_as: str
+) -> None:
+    # Every path answers 200, so a reference that slipped through would be seen, and succeed.
+    with FakeDaemon({"/_ping": ping()}, default=json_response(IMAGE_A)) as fake:
+        run = run_cli("a", reference, host=fake.docker_host)
+
+        assert run.code == 2
+        assert run.stdout == b""
+        assert named_as in _usage_error_line(run)
+        assert (fake.requests, fake.connections) == ([], 0)
+
+
+# -- where the output goes ------------------------------------------------------------------
+
+
+# Python's stdout is a BufferedWriter, or with PYTHONUNBUFFERED a raw FileIO whose write()
+# may write only part of what it is given; both are common where the tool runs.
+STDOUT_MODES = [
+    pytest.param({}, id="buffered-stdout"),
+    pytest.param({"PYTHONUNBUFFERED": "1"}, id="PYTHONUNBUFFERED"),
+]
+BIG_IMAGE = json_response({"Id": C_ID, "Padding": "x" * 10_000})
+# ~2 MB of output: far beyond a pipe buffer (64 KiB) and the file size limit below.
+MANY_NAMES = [f"img{number}" for number in range(200)]
+
+
+@pytest.mark.parametrize("stdout_mode", STDOUT_MODES)
+def test_output_to_a_full_device_exits_74_with_one_error_line(
+    fake: FakeDaemon, stdout_mode: Mapping[str, str]
+) -> None:
+    fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+
+    with Path("/dev/full").open("wb") as full:
+        run = run_cli("a", host=fake.docker_host, stdout=full, env=stdout_mode)
+
+    assert run.code == 74
+    assert "No space left on device" in the_error_line(run)
+    assert fake.paths == ["/_ping", inspect_path("a")]
+
+
+@pytest.mark.parametrize("stdout_mode", STDOUT_MODES)
+def test_output_cut_short_by_the_file_size_limit_exits_74(
+    fake: FakeDaemon, scratch: Path, stdout_mode: Mapping[str, str]
+) -> None:
+    """A write that stops part way (disk full, quota, size limit) must not look like success."""
+    fake.default = BIG_IMAGE
+    output = scratch / "output.json"
+
+    with output.open("wb") as target:
+        run = run_cli(
+            *MANY_NAMES,
+            host=fake.docker_host,
+            stdout=target,
+            env=stdout_mode,
+            # The shell's ulimit -f (blocks of 512 or 1024 bytes): well under the ~2 MB output.
+            wrapper=("sh", "-c", 'ulimit -f 200 && exec "$@"', "sh"),
+        )
+
+    assert 0 < output.stat().st_size <= 200 * 1024  # the limit did cut the output short
+    assert run.code == 74
+    assert "File too large" in the_error_line(run)
+
+
+@pytest.mark.parametrize("stdout_mode", STDOUT_MODES)
+def test_a_reader_that_stops_early_is_not_an_error(
+    fake: FakeDaemon, stdout_mode: Mapping[str, str]
+) -> None:
+    """`imginspect ... | head -c1`: the tool treats a closed pipe as not an error (exit 0)."""
+    fake.default = BIG_IMAGE
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inspector", *MANY_NAMES],
+        env=cli_env(fake.docker_host, stdout_mode),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.read(1)
+        process.stdout.close()
+        _, stderr_bytes = process.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        _reap(process)
+
+    stderr = stderr_bytes.decode("utf-8", "backslashreplace")
+    assert first == b"["
+    assert "Traceback" not in stderr
+    assert "Exception ignored" not in stderr
+    assert stderr == ""
+    assert process.returncode == 0
+    # Every image was fetched: the pipe closed while the output was being written.
+    assert len(fake.paths) == 1 + len(MANY_NAMES)
+
+
+def test_ctrl_c_while_waiting_for_the_daemon_exits_130_quietly() -> None:
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): HANG}) as fake:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inspector", "a"],
+            env=cli_env(fake.docker_host),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+        )
+        try:
+            assert fake.wait_for_requests(2, timeout=RUN_TIMEOUT), fake.paths
+            assert fake.paths == ["/_ping", inspect_path("a")]
+            process.send_signal(signal.SIGINT)
+            stdout, stderr_bytes = process.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            _reap(process)
+
+    stderr = stderr_bytes.decode("utf-8", "backslashreplace")
+    assert process.returncode == 130
+    assert stdout == b""
+    assert "Traceback" not in stderr
+    assert "KeyboardInterrupt" not in stderr
+    assert "internal error" not in stderr
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _usage_error_line(run: Run) -> str:
+    """The `Error: ...` line of a usage error (click puts its usage lines above it)."""
+    assert_no_traceback(run)
+    errors = [line for line in run.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, run.stderr
+    return errors[0]
+
+
+def _json_array(stdout: bytes) -> Sequence[Mapping[str, Any]]:
+    value = json.loads(stdout)
+    assert isinstance(value, list)
+    return value
+
+
+def _reap(process: "subprocess.Popen[bytes]") -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
