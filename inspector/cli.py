@@ -226,7 +226,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         return ExitCode.INTERRUPTED
     except click.ClickException as exc:
-        exc.show()
+        say_error(exc.format_message())
         return ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
     except ImginspectError as exc:
         say_error(exc)

@@ -1,6 +1,7 @@
 """The daemon client: one connection, a negotiated API version, and HTTP failures as errors."""
 
 import errno
+import http.client
 import json
 import time
 from collections.abc import Iterator
@@ -179,8 +180,11 @@ class Daemon:
             return DaemonUnreachable(
                 f"connection refused by {where}: is the daemon running and listening there?"
             )
-        reason = _innermost(exc)
-        return DaemonUnreachable(f"cannot connect to the daemon at {where}: {reason}")
+        if any(isinstance(inner, http.client.HTTPException) for inner in _chain(exc)):
+            return DaemonUnreachable(
+                f"the daemon at {where} closed the connection without answering"
+            )
+        return DaemonUnreachable(f"cannot connect to the daemon at {where}: {_innermost(exc)}")
 
     @property
     def _where(self) -> str:

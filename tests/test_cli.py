@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector import __version__
+from inspector import __version__, cli
 from inspector.errors import ExitCode
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -76,8 +76,9 @@ def test_usage_errors_exit_2_before_the_daemon_is_asked(args: list[str], message
     result = run(*args)
     assert result.returncode == ExitCode.USAGE
     assert result.stdout == ""
+    assert result.stderr.startswith("Error: ")
+    assert result.stderr.count("\n") == 1  # one line, ending in a newline
     assert message in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_bad_docker_host_in_the_environment_is_a_usage_error() -> None:
@@ -90,3 +91,23 @@ def test_bad_docker_api_version_is_a_usage_error() -> None:
     result = run("x", env={**NOWHERE, "DOCKER_API_VERSION": "latest"})
     assert result.returncode == ExitCode.USAGE
     assert "DOCKER_API_VERSION" in result.stderr
+
+
+def test_an_unexpected_exception_is_one_line_and_exit_70(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cli, "fetch", broken)
+    monkeypatch.setenv("DOCKER_HOST", NOWHERE["DOCKER_HOST"])
+    monkeypatch.delenv("IMGINSPECT_DEBUG", raising=False)
+    assert cli.run(["x"]) == ExitCode.INTERNAL
+    err = capsys.readouterr().err
+    assert err == "Error: internal error: ZeroDivisionError: a bug; please report it\n"
+
+    monkeypatch.setenv("IMGINSPECT_DEBUG", "1")
+    assert cli.run(["x"]) == ExitCode.INTERNAL
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert err.endswith("Error: internal error: ZeroDivisionError: a bug; please report it\n")

@@ -325,7 +325,9 @@ def test_a_connection_closed_without_an_answer_exits_3(closing: str) -> None:
         run = run_cli("a", host=fake.docker_host)
 
         assert run.code == 3
-        assert fake.docker_host in the_error_line(run)
+        line = the_error_line(run)
+        assert fake.docker_host in line
+        assert "closed the connection without answering" in line
         assert run.stdout == EMPTY_ARRAY
         assert fake.paths[-1] == closing
 
