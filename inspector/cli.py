@@ -53,6 +53,7 @@ Environment:
   FORCE_COLOR          non-empty: colour in the view even when piped
   TERM                 dumb: no colour in the view
   COLUMNS              the width of the view (default: the terminal's, or 80)
+  TZ                   the time zone of the times in the view
 """
 
 

@@ -10,10 +10,12 @@ import json
 import os
 import pty
 import re
+import select
 import struct
 import subprocess
 import sys
 import termios
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -106,8 +108,11 @@ def run_on_terminal(*args: str, env: Mapping[str, str], columns: int = 100) -> R
     )
     os.close(follower)
     chunks = []
+    deadline = time.monotonic() + RUN_TIMEOUT
     try:
-        while True:
+        while time.monotonic() < deadline:
+            if not select.select([leader], [], [], 0.1)[0]:
+                continue
             try:
                 chunk = os.read(leader, 65536)
             except OSError:  # EIO: every writer has closed the terminal

@@ -17,6 +17,7 @@ from rich.cells import cell_len
 from inspector.render.table import ImageAnswer, render_view
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
+README = GOLDEN.parent.parent / "README.md"
 INPUTS = GOLDEN / "inputs"
 MANIFEST: dict[str, Any] = json.loads((INPUTS / "manifest.json").read_text())
 CAPTURED = datetime.fromisoformat(MANIFEST["captured"])
@@ -82,3 +83,7 @@ def test_the_podman_input_is_a_real_podman_answer() -> None:
     assert podman["server"].startswith("Libpod/")
     document = json.loads((INPUTS / "podman.inspect.json").read_bytes())
     assert document["RepoTags"] == ["localhost/lab-podman:1"]
+
+
+def test_the_readme_shows_the_golden_view_of_lab_full_at_80_columns() -> None:
+    assert f"```\n{(GOLDEN / 'lab-full.80.txt').read_text()}```\n" in README.read_text()

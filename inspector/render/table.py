@@ -19,14 +19,14 @@ from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
-from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-COLOR_CHOICES = ("auto", "always", "never")
 DEFAULT_WIDTH = 80
-# Narrower than this, nothing lines up; wider is the terminal's business.
+# Narrower than this, nothing lines up.
 MIN_WIDTH = 40
+# Wider than this is a mistake in COLUMNS, not a terminal.
+MAX_WIDTH = 1000
 # Below this width the layer command goes on its own line instead of into a column.
 WIDE_LAYERS = 100
 # A value column narrower than this is hard to read: put values under their keys instead.
@@ -109,7 +109,7 @@ def output_width(environ: Mapping[str, str], terminal_columns: int | None) -> in
     """COLUMNS if set, else the terminal's width, else 80 (piped output)."""
     columns = environ.get("COLUMNS", "")
     width = int(columns) if columns.isdigit() and int(columns) > 0 else terminal_columns
-    return max(MIN_WIDTH, width or DEFAULT_WIDTH)
+    return min(MAX_WIDTH, max(MIN_WIDTH, width or DEFAULT_WIDTH))
 
 
 def render_view(
@@ -123,7 +123,7 @@ def render_view(
     """The view of every image, one block each; tz None means the local time zone."""
     console = Console(
         file=io.StringIO(),
-        width=max(MIN_WIDTH, width),
+        width=min(MAX_WIDTH, max(MIN_WIDTH, width)),
         color_system="standard" if color else None,
         force_terminal=color,
         no_color=not color,
@@ -165,9 +165,7 @@ class _ImageView:
 
     def render(self) -> RenderableType:
         image_id = _str(self.doc.get("Id")) or ""
-        parts: list[RenderableType] = [
-            Rule(_safe(self.image.asked, _TITLE), align="left", style=_DIM),
-        ]
+        parts: list[RenderableType] = [self.header()]
         if image_id:
             parts.append(_safe(image_id, _DIM))
         sections = (
@@ -184,6 +182,14 @@ class _ImageView:
             if body is not None:
                 parts += [Text(""), Text(title, style=_TITLE), Padding(body, (0, 0, 0, 2))]
         return Group(*parts)
+
+    def header(self) -> RenderableType:
+        """The reference as asked, then a rule to the right edge (under it, if it is long)."""
+        title = _safe(self.image.asked, _TITLE)
+        room = self.width - title.cell_len - 1
+        if room >= 3:
+            return Text.assemble(title, " ", ("─" * room, _DIM))
+        return Group(title, Text("─" * self.width, style=_DIM))
 
     # -- Image -------------------------------------------------------------------------------
 
@@ -286,7 +292,7 @@ class _ImageView:
         diff_ids = _list(rootfs.get("Layers")) if isinstance(rootfs, dict) else []
         steps = self.history_steps()
         note: Text | None = None
-        joined: list[_Layer] | None = None
+        joined: list[Layer] | None = None
         if isinstance(steps, str):
             note = _note(
                 f"the layer history could not be read ({steps}); showing the layer IDs only"
@@ -299,7 +305,7 @@ class _ImageView:
                     f"{_count(len(diff_ids), 'layer')}; showing the layer IDs only"
                 )
         if joined is None:
-            joined = [_Layer(diff_id, None) for diff_id in diff_ids]
+            joined = [Layer(diff_id, None) for diff_id in diff_ids]
         if not joined and note is None:
             return None
         parts: list[RenderableType] = []
@@ -318,7 +324,7 @@ class _ImageView:
             return "the daemon's answer is not a list"
         return [step if isinstance(step, dict) else {} for step in reversed(history)]
 
-    def layer_table(self, layers: Sequence["_Layer"]) -> RenderableType:
+    def layer_table(self, layers: Sequence["Layer"]) -> RenderableType:
         table = Table.grid(padding=(0, 2))
         table.add_column(justify="right", no_wrap=True)
         if all(layer.step is None for layer in layers):
@@ -391,14 +397,14 @@ class _ImageView:
 
 
 @dataclass(frozen=True, slots=True)
-class _Layer:
+class Layer:
     """A diff-ID of RootFS.Layers and the history step that made it, if known."""
 
     diff_id: str | None
     step: Mapping[str, Any] | None
 
 
-def join_layers(diff_ids: Sequence[str], steps: Sequence[Mapping[str, Any]]) -> list[_Layer] | None:
+def join_layers(diff_ids: Sequence[str], steps: Sequence[Mapping[str, Any]]) -> list[Layer] | None:
     """Pair each layer with the step that made it, or None if the two cannot be matched.
 
     The history API does not say which steps made a layer (docker drops `empty_layer`), so a
@@ -407,7 +413,7 @@ def join_layers(diff_ids: Sequence[str], steps: Sequence[Mapping[str, Any]]) -> 
     for makes_layer in (_has_files, _may_make_layer):
         chosen = [step for step in steps if makes_layer(step)]
         if len(chosen) == len(diff_ids):
-            return [_Layer(d, step) for d, step in zip(diff_ids, chosen, strict=True)]
+            return [Layer(d, step) for d, step in zip(diff_ids, chosen, strict=True)]
     return None
 
 
