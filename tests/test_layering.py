@@ -14,7 +14,7 @@ ALLOWED = {
     "connection": {"errors"},
     "daemon": {"__init__", "connection", "errors", "reference", "requests", "requests_unixsocket"},
     "render.json": set(),
-    "render.table": {"rich"},
+    "render.table": {"errors", "rich"},
     "cli": {
         "__init__",
         "connection",
