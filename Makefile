@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: check lint test install
+.PHONY: check lint test install bench
 check: lint test
 
 install: $(VENV)/.installed
@@ -16,7 +16,11 @@ $(VENV)/.installed: pyproject.toml
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict inspector tests
+	$(BIN)/mypy --strict inspector tests bench/view
 
 test: install
 	$(BIN)/python -m pytest
+
+# The view's cost against --json on a real daemon (DOCKER_HOST, or the test dockerd as root).
+bench: install
+	$(BIN)/python bench/view

@@ -26,7 +26,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u206
 
 EPILOG = """\b
 Examples:
-  imginspect nginx:latest                   show an image
+  imginspect nginx:latest                   show an image, readably
+  imginspect --color=always app:1.0 | less -R
   imginspect --json app:1.0 | jq '.[0].Config.Env'
   imginspect -f json app:1.0 db:2           one compact JSON array
   imginspect -q app:1.0 || docker pull app:1.0
@@ -48,10 +49,17 @@ Environment:
   DOCKER_HOST          daemon address (unix:///path, tcp://host:port)
   DOCKER_API_VERSION   pin the API version instead of asking the daemon
   IMGINSPECT_DEBUG     1: show tracebacks of internal errors
+  NO_COLOR             non-empty: no colour in the view (--color beats it)
+  FORCE_COLOR          non-empty: colour in the view even when piped
+  TERM                 dumb: no colour in the view
+  COLUMNS              the width of the view (default: the terminal's, or 80)
+  TZ                   the time zone of the times in the view
 """
 
 
 if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks cannot subscript it
+    from inspector.daemon import Daemon
+
     _ReferenceBase = click.ParamType[ImageReference, Any]
 else:
     _ReferenceBase = click.ParamType
@@ -79,6 +87,9 @@ class Outcome:
 
     documents: list[bytes] = field(default_factory=list)
     errors: list[ImginspectError] = field(default_factory=list)
+    # The view only: each document's reference as asked, and its history or why there is none.
+    asked: list[str] = field(default_factory=list)
+    histories: list[bytes | ImginspectError] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -104,6 +115,13 @@ class Outcome:
     "-q", "--quiet", is_flag=True, help="Print nothing; the exit status says if all images exist."
 )
 @click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the view: auto means on a terminal, unless NO_COLOR or TERM=dumb say no.",
+)
+@click.option(
     "-H",
     "--host",
     metavar="URL",
@@ -123,10 +141,14 @@ def imginspect(
     as_json: bool,
     template: str | None,
     quiet: bool,
+    color: str,
     host: str | None,
     timeout: float,
 ) -> int:
     """Inspect container images through the Docker (or Podman) daemon.
+
+    Without --json or --format, each image is shown as a readable summary: what runs, as
+    whom, on which ports, from which layers, how big and how old.
 
     IMAGE is a name (nginx, nginx:1.27, registry.example.com:5000/team/app:1.0),
     a digest reference (app@sha256:...), or a full or short image ID.
@@ -142,10 +164,14 @@ def imginspect(
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
 
-    outcome = fetch(connection, images)
+    view = not as_json and not template
+    outcome = fetch(connection, images, with_history=view and not quiet)
 
     if not quiet:
-        write_output(render(outcome.documents, compact=template == "json"))
+        if view:
+            write_output(render_view(outcome, color))
+        else:
+            write_output(render(outcome.documents, compact=template == "json"))
     for error in outcome.errors:
         if quiet and isinstance(error, ImageNotFound):
             continue
@@ -153,7 +179,9 @@ def imginspect(
     return outcome.exit_code
 
 
-def fetch(connection: Connection, images: Sequence[ImageReference]) -> Outcome:
+def fetch(
+    connection: Connection, images: Sequence[ImageReference], *, with_history: bool = False
+) -> Outcome:
     """Ask the daemon for each image in order; one that fails does not stop the others."""
     from inspector.daemon import Daemon  # requests is heavy: import it only when asking
 
@@ -168,7 +196,55 @@ def fetch(connection: Connection, images: Sequence[ImageReference]) -> Outcome:
                     break
             except ImginspectError as exc:
                 outcome.errors.append(exc)
+            else:
+                if with_history and not fetch_history(daemon, image, outcome):
+                    break
     return outcome
+
+
+def fetch_history(daemon: "Daemon", image: ImageReference, outcome: Outcome) -> bool:
+    """Add the image's history, or why it has none; False when the daemon is gone.
+
+    An image whose history cannot be read is still shown, with a note instead of the
+    history: the exit status only changes when the daemon itself stops answering.
+    """
+    outcome.asked.append(image.text)
+    try:
+        outcome.histories.append(daemon.history(image))
+    except ImginspectError as exc:
+        outcome.histories.append(exc)
+        if isinstance(exc, DaemonError) and exc.fatal:
+            outcome.errors.append(exc)
+            return False
+    return True
+
+
+def render_view(outcome: Outcome, color: str) -> bytes:
+    """The default output: a readable block for each image (rich is imported only here)."""
+    from datetime import UTC, datetime
+
+    from inspector.render import table
+
+    answers = [
+        table.ImageAnswer(asked, document, history)
+        if isinstance(history, bytes)
+        else table.ImageAnswer(asked, document, None, str(history))
+        for asked, document, history in zip(
+            outcome.asked, outcome.documents, outcome.histories, strict=True
+        )
+    ]
+    is_terminal = sys.stdout.isatty()
+    try:
+        columns: int | None = os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):
+        columns = None
+    text = table.render_view(
+        answers,
+        width=table.output_width(os.environ, columns),
+        color=table.want_color(color, os.environ, is_terminal),
+        now=datetime.now(UTC),
+    )
+    return text.encode()
 
 
 def render(documents: Sequence[bytes], *, compact: bool) -> bytes:

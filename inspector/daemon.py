@@ -77,11 +77,22 @@ class Daemon:
 
     def inspect(self, reference: ImageReference) -> bytes:
         """The daemon's JSON object for one image, as the exact bytes it sent."""
-        path = f"/v{self.api_version}{reference.api_path}"
+        return self._image_answer(
+            reference.api_path, dict, f"the inspect answer for {reference.text!r}"
+        )
+
+    def history(self, reference: ImageReference) -> bytes:
+        """The daemon's JSON list of one image's build steps, newest first, as it sent them."""
+        return self._image_answer(
+            reference.history_api_path, list, f"the history answer for {reference.text!r}"
+        )
+
+    def _image_answer(self, api_path: str, shape: type, what: str) -> bytes:
+        path = f"/v{self.api_version}{api_path}"
         response = self._get(path)
         body = self._read(response, path)
         if response.status_code == 200:
-            _check_object(body, f"the inspect answer for {reference.text!r}")
+            _check_shape(body, shape, what)
             return body
         message = _error_message(body)
         if response.status_code == 404 and message is not None:
@@ -191,13 +202,16 @@ class Daemon:
         return self._connection.endpoint.host
 
 
-def _check_object(body: bytes, what: str) -> None:
+def _check_shape(body: bytes, shape: type, what: str) -> None:
     try:
         value = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise DaemonBadResponse(f"{what} is not valid JSON ({_short(exc)})") from exc
-    if not isinstance(value, dict):
-        raise DaemonBadResponse(f"{what} is JSON but not an object")
+    if not isinstance(value, shape):
+        raise DaemonBadResponse(f"{what} is JSON but not {_SHAPE_NAMES[shape]}")
+
+
+_SHAPE_NAMES: dict[type, str] = {dict: "an object", list: "a list"}
 
 
 def _error_message(body: bytes) -> str | None:

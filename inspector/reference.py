@@ -22,7 +22,7 @@ _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}
 _REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?")
 _ID = re.compile(r"(?:sha256:)?[a-f0-9]{1,64}")
 # Every path this module hands out has this form; checked again as a last line of defence.
-_SAFE_PATH = re.compile(r"/images/[A-Za-z0-9._:@/+\-%]+/json")
+_SAFE_PATH = re.compile(r"/images/[A-Za-z0-9._:@/+\-%]+/(?:json|history)")
 
 NAME_MAX_LENGTH = 255
 
@@ -36,7 +36,15 @@ class ImageReference:
     @property
     def api_path(self) -> str:
         """The unversioned API path that inspects this image."""
-        path = f"/images/{quote(self.text, safe='/:@+')}/json"
+        return self._path("json")
+
+    @property
+    def history_api_path(self) -> str:
+        """The unversioned API path of this image's build history."""
+        return self._path("history")
+
+    def _path(self, leaf: str) -> str:
+        path = f"/images/{quote(self.text, safe='/:@+')}/{leaf}"
         if not _SAFE_PATH.fullmatch(path) or "/../" in path or "/./" in path:
             raise InvalidReference(f"invalid reference format: {self.text!r}")
         return path

@@ -7,6 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from tests.daemon_fixture import DockerDaemon, docker_daemon_session
+from tests.podman_fixture import PodmanService, podman_session
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden files in tests/golden/ from what the code renders now",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +27,9 @@ def docker_daemon() -> Iterator[DockerDaemon]:
 @pytest.fixture(scope="session")
 def docker_env(docker_daemon: DockerDaemon) -> dict[str, str]:
     return docker_daemon.env()
+
+
+@pytest.fixture(scope="session")
+def podman_service() -> Iterator[PodmanService]:
+    with podman_session() as service:
+        yield service

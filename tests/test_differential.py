@@ -52,13 +52,14 @@ def test_json_output_and_exit_status_match_docker(
     assert b"Traceback" not in got.stderr
 
 
-def test_default_output_is_the_json_output(docker_daemon: DockerDaemon) -> None:
+def test_default_output_is_the_view_not_the_json(docker_daemon: DockerDaemon) -> None:
     images = docker_daemon.images
     plain = imginspect(docker_daemon, images.full_tags[0], images.tiny)
     assert plain.returncode == 0
-    assert (
-        plain.stdout == imginspect(docker_daemon, "--json", images.full_tags[0], images.tiny).stdout
-    )
+    text = plain.stdout.decode()
+    assert text.startswith(f"{images.full_tags[0]} ─")
+    assert f"\n{images.tiny} ─" in text
+    assert not text.startswith("[")
 
 
 def test_missing_image_exits_1_prints_the_others_and_the_daemons_message(

@@ -1,7 +1,8 @@
 """Faults between the CLI and the daemon: the real CLI, in a subprocess, against a fake daemon.
 
 Every test runs `python -m inspector` with DOCKER_HOST at a FakeDaemon (tests/fake_daemon.py)
-and checks the exit status, the exact stdout bytes and the stderr text.
+and checks the exit status, the exact stdout bytes and the stderr text. Those that check the
+output ask for --json; the view's own faults are tested in test_view.py.
 """
 
 import importlib.util
@@ -195,7 +196,7 @@ def scratch() -> Iterator[Path]:
 def test_404_with_message_exits_1_and_shows_the_daemons_message(fake: FakeDaemon) -> None:
     fake.routes[inspect_path("nope:latest")] = not_found("nope:latest")
 
-    run = run_cli("nope:latest", host=fake.docker_host)
+    run = run_cli("--json", "nope:latest", host=fake.docker_host)
 
     assert run.code == 1
     assert run.stderr == "Error: No such image: nope:latest\n"
@@ -209,7 +210,7 @@ def test_missing_image_between_found_ones_prints_the_found_in_order_and_exits_1(
     fake.routes[inspect_path("missing")] = not_found("missing:latest")
     fake.routes[inspect_path("b")] = json_response(IMAGE_B)
 
-    run = run_cli("a", "missing", "b", host=fake.docker_host)
+    run = run_cli("--json", "a", "missing", "b", host=fake.docker_host)
 
     assert run.code == 1
     assert run.stdout == DOCKER_OUTPUT_A_B
@@ -240,7 +241,7 @@ def test_500_exits_3_with_the_daemons_message_or_else_the_status(
 ) -> None:
     fake.routes[inspect_path("a")] = answer
 
-    run = run_cli("a", host=fake.docker_host)
+    run = run_cli("--json", "a", host=fake.docker_host)
 
     assert run.code == 3
     assert expected_in_error in the_error_line(run)
@@ -263,7 +264,7 @@ def test_200_with_a_body_that_is_not_a_json_object_exits_3_without_broken_output
 ) -> None:
     fake.routes[inspect_path("a")] = answer
 
-    run = run_cli("a", host=fake.docker_host)
+    run = run_cli("--json", "a", host=fake.docker_host)
 
     assert run.code == 3
     assert "'a'" in the_error_line(run)
@@ -277,7 +278,7 @@ def test_a_bad_answer_between_good_ones_still_prints_a_valid_array_of_the_good_o
     fake.routes[inspect_path("broken")] = Response(200, b'{"Id": ')
     fake.routes[inspect_path("b")] = json_response(IMAGE_B)
 
-    run = run_cli("a", "broken", "b", host=fake.docker_host)
+    run = run_cli("--json", "a", "broken", "b", host=fake.docker_host)
 
     assert run.code == 3
     assert "'broken'" in the_error_line(run)
@@ -294,7 +295,7 @@ def test_redirect_exits_3_and_is_never_followed(status: int, absolute: bool) -> 
         fake.routes[target] = json_response(IMAGE_B)
         fake.routes[inspect_path("a")] = Response(status, headers=(("Location", location),))
 
-        run = run_cli("a", host=fake.docker_host)
+        run = run_cli("--json", "a", host=fake.docker_host)
 
         assert run.code == 3
         line = the_error_line(run)
@@ -309,7 +310,7 @@ def test_redirect_exits_3_and_is_never_followed(status: int, absolute: bool) -> 
 def test_a_daemon_that_never_answers_times_out_and_exits_3(stuck: str) -> None:
     with FakeDaemon({"/_ping": ping(), stuck: HANG}) as fake:
         # The bound is run_cli's subprocess timeout; --timeout 0.5 should end it far sooner.
-        run = run_cli("--timeout", "0.5", "a", host=fake.docker_host)
+        run = run_cli("--json", "--timeout", "0.5", "a", host=fake.docker_host)
 
         assert run.code == 3
         line = the_error_line(run)
@@ -322,7 +323,7 @@ def test_a_daemon_that_never_answers_times_out_and_exits_3(stuck: str) -> None:
 @pytest.mark.parametrize("closing", ["/_ping", inspect_path("a")], ids=["ping", "inspect"])
 def test_a_connection_closed_without_an_answer_exits_3(closing: str) -> None:
     with FakeDaemon({"/_ping": ping(), closing: CLOSE}) as fake:
-        run = run_cli("a", host=fake.docker_host)
+        run = run_cli("--json", "a", host=fake.docker_host)
 
         assert run.code == 3
         line = the_error_line(run)
@@ -337,7 +338,7 @@ def test_every_way_of_ending_a_body_gives_the_whole_answer(framing: Framing) -> 
     body = json_response(IMAGE_A).body
     answer = Response(200, body, (("Content-Type", "application/json"),), framing=framing)
     with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}) as fake:
-        run = run_cli("a", host=fake.docker_host)
+        run = run_cli("--json", "a", host=fake.docker_host)
 
     assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A, "")
 
@@ -347,7 +348,7 @@ def test_a_body_dribbled_a_byte_at_a_time_is_cut_off_by_the_timeout(framing: Fra
     body = json_response(IMAGE_A).body
     answer = Response(200, body, framing=framing, pace=0.2)
     with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}) as fake:
-        run = run_cli("--timeout", "1", "a", host=fake.docker_host)
+        run = run_cli("--json", "--timeout", "1", "a", host=fake.docker_host)
 
     # Each byte comes well within the timeout; only a deadline for the whole answer stops it.
     assert run.code == 3
@@ -361,7 +362,7 @@ def test_a_body_dribbled_a_byte_at_a_time_is_cut_off_by_the_timeout(framing: Fra
 def test_a_missing_socket_exits_3_and_says_where_to_point_the_tool(scratch: Path) -> None:
     socket_path = scratch / "no-daemon-here.sock"
 
-    run = run_cli("a", host=f"unix://{socket_path}")
+    run = run_cli("--json", "a", host=f"unix://{socket_path}")
 
     assert run.code == 3
     line = the_error_line(run)
@@ -373,7 +374,7 @@ def test_a_missing_socket_exits_3_and_says_where_to_point_the_tool(scratch: Path
 def test_a_socket_nobody_listens_on_is_refused_and_exits_3(scratch: Path) -> None:
     socket_path = refusing_socket(scratch / "dead.sock")
 
-    run = run_cli("a", host=f"unix://{socket_path}")
+    run = run_cli("--json", "a", host=f"unix://{socket_path}")
 
     assert run.code == 3
     line = the_error_line(run)
@@ -461,6 +462,7 @@ def _run_as_unprivileged(unprivileged: Unprivileged, fake: FakeDaemon, socket_mo
     fake.directory.chmod(0o755)  # only the socket's own mode may stand in the way
     fake.socket_path.chmod(socket_mode)
     return run_cli(
+        "--json",
         "a",
         host=fake.docker_host,
         python=unprivileged.python,
@@ -496,7 +498,7 @@ def test_several_images_are_asked_over_one_connection(fake: FakeDaemon) -> None:
     for name, image in (("a", IMAGE_A), ("b", IMAGE_B), ("c", IMAGE_C)):
         fake.routes[inspect_path(name)] = json_response(image)
 
-    run = run_cli("a", "b", "c", host=fake.docker_host)
+    run = run_cli("--json", "a", "b", "c", host=fake.docker_host)
 
     assert (run.code, run.stderr) == (0, "")
     assert [document["Id"] for document in _json_array(run.stdout)] == [A_ID, B_ID, C_ID]
@@ -545,7 +547,7 @@ def test_the_api_version_is_negotiated_with_ping_unless_pinned(
     with FakeDaemon({"/_ping": ping(offered)}, default=_any_version_of_image_a) as fake:
         env = {"DOCKER_API_VERSION": pinned} if pinned else {}
 
-        run = run_cli("a", host=fake.docker_host, env=env)
+        run = run_cli("--json", "a", host=fake.docker_host, env=env)
 
         assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A, "")
         assert fake.paths == expected_paths
@@ -613,7 +615,7 @@ def test_output_to_a_full_device_exits_74_with_one_error_line(
     fake.routes[inspect_path("a")] = json_response(IMAGE_A)
 
     with Path("/dev/full").open("wb") as full:
-        run = run_cli("a", host=fake.docker_host, stdout=full, env=stdout_mode)
+        run = run_cli("--json", "a", host=fake.docker_host, stdout=full, env=stdout_mode)
 
     assert run.code == 74
     assert "No space left on device" in the_error_line(run)
@@ -630,6 +632,7 @@ def test_output_cut_short_by_the_file_size_limit_exits_74(
 
     with output.open("wb") as target:
         run = run_cli(
+            "--json",
             *MANY_NAMES,
             host=fake.docker_host,
             stdout=target,
@@ -651,7 +654,7 @@ def test_a_reader_that_stops_early_is_not_an_error(
     fake.default = BIG_IMAGE
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "inspector", *MANY_NAMES],
+        [sys.executable, "-m", "inspector", "--json", *MANY_NAMES],
         env=cli_env(fake.docker_host, stdout_mode),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

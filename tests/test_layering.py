@@ -14,6 +14,7 @@ ALLOWED = {
     "connection": {"errors"},
     "daemon": {"__init__", "connection", "errors", "reference", "requests", "requests_unixsocket"},
     "render.json": set(),
+    "render.table": {"errors", "rich"},
     "cli": {
         "__init__",
         "connection",
@@ -22,6 +23,7 @@ ALLOWED = {
         "reference",
         "render",
         "render.json",
+        "render.table",
         "click",
     },
 }

@@ -1,0 +1,758 @@
+"""The default output: a readable summary of each image that is safe to print on a terminal.
+
+rich is imported here and nowhere else, so `--json` never pays for it. Every string that came
+from the daemon goes through `_safe` (control, bidi and other invisible characters are shown
+escaped) and reaches rich only as a `Text`: never as markup, emoji codes or highlighting.
+A field that is missing, null or of an unexpected type never breaks the view: it is left out,
+or shown as the JSON it was.
+"""
+
+import io
+import json
+import math
+import re
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+DEFAULT_WIDTH = 80
+# Narrower than this, nothing lines up.
+MIN_WIDTH = 40
+# Wider than this is a mistake in COLUMNS, not a terminal.
+MAX_WIDTH = 1000
+# Below this width the layer command goes on its own line instead of into a column.
+WIDE_LAYERS = 100
+# A value column narrower than this is hard to read: put values under their keys instead.
+MIN_VALUE_WIDTH = 30
+
+# C0, DEL, C1; soft hyphen, Arabic letter mark, Mongolian vowel separator; zero-width and
+# directional marks; line and paragraph separators; bidi embeddings, overrides and isolates;
+# word joiner and invisible operators; BOM; interlinear annotations; lone surrogates (which
+# cannot even be encoded); tag characters.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
+)
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+_TRAILING_SPACE = re.compile(r"(?: |\x1b\[[0-9;]*m)+$")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# An image or layer ID; Podman leaves the algorithm off some (`Parent`).
+_SHA256 = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
+_NOP = re.compile(r"#\(nop\)\s+([A-Za-z]+)")
+# Dockerfile instructions that change only the image config: docker records them as history
+# steps without a layer (`empty_layer`), which the history API does not say. WORKDIR is
+# missing on purpose: BuildKit gives it a layer when it creates the directory.
+_CONFIG_ONLY = frozenset(
+    [
+        "ARG",
+        "CMD",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+    ]
+)
+_SI_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+_OCI_PREFIX = "org.opencontainers.image."
+
+# Styles: plain text carries none of them; colour only makes the structure easier to see.
+_TITLE = "bold cyan"
+_KEY = "bold"
+_DIM = "dim"
+_ESCAPED = "reverse"
+_NOTE = "yellow"
+_ID = "bold yellow"
+_MARK = "magenta"
+_OCI_MARK = "OCI "
+# The widest label of the Image and Run sections, so that their values line up.
+_LABEL_WIDTH = len("Docker version")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageAnswer:
+    """What the daemon said about one image: its inspect JSON and its history, or why not."""
+
+    asked: str
+    inspect: bytes
+    history: bytes | None = None
+    history_problem: str | None = None
+
+
+def want_color(choice: str, environ: Mapping[str, str], is_terminal: bool) -> bool:
+    """--color first; then NO_COLOR (non-empty: none), FORCE_COLOR, TERM=dumb, the terminal."""
+    if choice != "auto":
+        return choice == "always"
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    if environ.get("TERM") == "dumb":
+        return False
+    return is_terminal
+
+
+def output_width(environ: Mapping[str, str], terminal_columns: int | None) -> int:
+    """COLUMNS if set, else the terminal's width, else 80 (piped output)."""
+    columns = environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else terminal_columns
+    return min(MAX_WIDTH, max(MIN_WIDTH, width or DEFAULT_WIDTH))
+
+
+def render_view(
+    images: Sequence[ImageAnswer],
+    *,
+    width: int,
+    color: bool,
+    now: datetime,
+    tz: tzinfo | None = None,
+) -> str:
+    """The view of every image, one block each; tz None means the local time zone."""
+    console = Console(
+        file=io.StringIO(),
+        width=min(MAX_WIDTH, max(MIN_WIDTH, width)),
+        color_system="standard" if color else None,
+        force_terminal=color,
+        no_color=not color,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        legacy_windows=False,
+        soft_wrap=False,
+        _environ={},  # the caller has decided colour and width: rich must not read them again
+    )
+    for number, image in enumerate(images):
+        if number:
+            console.print()
+        console.print(_ImageView(image, now, tz, console.width).render())
+    output = console.file.getvalue()  # type: ignore[attr-defined]
+    # rich pads cells to their column's width; no line needs to end in spaces, coloured or not.
+    return "".join(_TRAILING_SPACE.sub(_keep_styles, line) + "\n" for line in output.splitlines())
+
+
+def _keep_styles(match: re.Match[str]) -> str:
+    return "".join(_SGR.findall(match[0]))
+
+
+# -- one image ------------------------------------------------------------------------------
+
+
+class _ImageView:
+    """The sections of one image's block, built from its (untrusted) JSON."""
+
+    def __init__(self, image: ImageAnswer, now: datetime, tz: tzinfo | None, width: int):
+        self.image = image
+        self.now = now
+        self.tz = tz
+        self.width = width
+        document = _loads(image.inspect)
+        self.doc: Mapping[str, Any] = document if isinstance(document, dict) else {}
+        config = self.doc.get("Config")
+        self.config: Mapping[str, Any] = config if isinstance(config, dict) else {}
+
+    def render(self) -> RenderableType:
+        image_id = _str(self.doc.get("Id")) or ""
+        parts: list[RenderableType] = [self.header()]
+        if image_id:
+            parts.append(_safe(image_id, _DIM))
+        sections = (
+            ("Image", self.image_rows()),
+            ("Run", self.run_rows()),
+            ("Environment", self.environment()),
+            ("Ports", self.ports()),
+            ("Volumes", self.volumes()),
+            ("Labels", self.labels()),
+            ("Layers", self.layers()),
+            ("Storage", self.storage()),
+        )
+        for title, body in sections:
+            if body is not None:
+                parts += [Text(""), Text(title, style=_TITLE), Padding(body, (0, 0, 0, 2))]
+        return Group(*parts)
+
+    def header(self) -> RenderableType:
+        """The reference as asked, then a rule to the right edge (under it, if it is long)."""
+        title = _safe(self.image.asked, _TITLE)
+        room = self.width - title.cell_len - 1
+        if room >= 3:
+            return Text.assemble(title, " ", ("─" * room, _DIM))
+        return Group(title, Text("─" * self.width, style=_DIM))
+
+    # -- Image -------------------------------------------------------------------------------
+
+    def image_rows(self) -> RenderableType | None:
+        doc = self.doc
+        rows: list[tuple[str, Text | None]] = [
+            ("ID", _short_id(doc.get("Id"), _ID)),
+            ("Tags", _joined(_list(doc.get("RepoTags"))) or Text("none", style=_DIM)),
+            ("Digests", _lines(_list(doc.get("RepoDigests")))),
+            ("Created", self.created(doc.get("Created"))),
+            ("Size", _size(doc.get("Size"))),
+            ("Platform", self.platform()),
+            ("Author", _nonempty(doc.get("Author"))),
+            ("Comment", _nonempty(doc.get("Comment"))),
+            ("Parent", _short_id(doc.get("Parent"))),
+            ("Docker version", _nonempty(doc.get("DockerVersion"))),
+        ]
+        return _key_values([(key, value) for key, value in rows if value is not None])
+
+    def created(self, value: object) -> Text | None:
+        if value is None or value == "":
+            return None
+        moment = _parse_time(value)
+        if moment is None:
+            return _safe(_str(value) or "")
+        local = _local(moment, self.tz)
+        shown = local.isoformat(timespec="seconds") if local else moment.isoformat()
+        return Text.assemble(_safe(shown), (f" ({_age(moment, self.now)})", _DIM))
+
+    def platform(self) -> Text | None:
+        parts = [_str(self.doc.get(key)) for key in ("Os", "Architecture", "Variant")]
+        shown = "/".join(part for part in parts if part)
+        os_version = _str(self.doc.get("OsVersion"))
+        if os_version:
+            shown = f"{shown} ({os_version})" if shown else os_version
+        return _safe(shown) if shown else None
+
+    # -- Run ---------------------------------------------------------------------------------
+
+    def run_rows(self) -> RenderableType | None:
+        config = self.config
+        entrypoint = _list(config.get("Entrypoint"))
+        cmd = _list(config.get("Cmd"))
+        command = [*entrypoint, *cmd]
+        user = _str(config.get("User"))
+        rows: list[tuple[str, Text | None]] = [
+            ("Command", command_line(command) if command else Text("none set", style=_DIM)),
+            ("Entrypoint", command_line(entrypoint) if entrypoint and cmd else None),
+            ("Cmd", command_line(cmd) if entrypoint and cmd else None),
+            ("User", _safe(user) if user else Text("root (no user set)", style=_DIM)),
+            ("Working dir", _nonempty(config.get("WorkingDir"))),
+            ("Shell", command_line(_list(config.get("Shell"))) if config.get("Shell") else None),
+            ("Stop signal", _nonempty(config.get("StopSignal"))),
+            ("Healthcheck", _healthcheck(config.get("Healthcheck"))),
+            ("On build", _lines(_list(config.get("OnBuild")))),
+        ]
+        return _key_values([(key, value) for key, value in rows if value is not None])
+
+    # -- Environment, ports, volumes, labels -------------------------------------------------
+
+    def environment(self) -> RenderableType | None:
+        pairs = []
+        for entry in _list(self.config.get("Env")):
+            key, _, value = entry.partition("=")
+            pairs.append((_safe(key, _KEY), _safe(value)))
+        return _pairs(pairs, self.body_width) if pairs else None
+
+    def ports(self) -> RenderableType | None:
+        ports = sorted(_keys(self.config.get("ExposedPorts")), key=_port_order)
+        return _safe("  ".join(ports)) if ports else None
+
+    def volumes(self) -> RenderableType | None:
+        return _lines(sorted(_keys(self.config.get("Volumes"))))
+
+    def labels(self) -> RenderableType | None:
+        labels = self.config.get("Labels")
+        if labels is None or labels == {}:
+            return None
+        if not isinstance(labels, dict):
+            return _safe(_str(labels) or "")
+        ordered = sorted(
+            labels.items(), key=lambda item: (not item[0].startswith(_OCI_PREFIX), item[0])
+        )
+        marked = any(key.startswith(_OCI_PREFIX) for key in labels)
+        pairs = []
+        for key, value in ordered:
+            mark = _OCI_MARK if key.startswith(_OCI_PREFIX) else " " * len(_OCI_MARK)
+            pairs.append(
+                (
+                    Text.assemble((mark, _MARK), _safe(key, _KEY)) if marked else _safe(key, _KEY),
+                    _safe(_str(value) or ""),
+                )
+            )
+        return _pairs(pairs, self.body_width, indent=len(_OCI_MARK) + 4 if marked else 4)
+
+    # -- Layers ------------------------------------------------------------------------------
+
+    def layers(self) -> RenderableType | None:
+        rootfs = self.doc.get("RootFS")
+        diff_ids = _list(rootfs.get("Layers")) if isinstance(rootfs, dict) else []
+        steps = self.history_steps()
+        note: Text | None = None
+        joined: list[Layer] | None = None
+        if isinstance(steps, str):
+            note = _note(
+                f"the layer history could not be read ({steps}); showing the layer IDs only"
+            )
+        else:
+            joined = join_layers(diff_ids, steps)
+            if joined is None:
+                note = _note(
+                    f"the history ({_count(len(steps), 'step')}) does not match the "
+                    f"{_count(len(diff_ids), 'layer')}; showing the layer IDs only"
+                )
+        if joined is None:
+            joined = [Layer(diff_id, None) for diff_id in diff_ids]
+        if not joined and note is None:
+            return None
+        parts: list[RenderableType] = []
+        if note is not None:
+            parts.append(note)
+        if joined:
+            parts.append(self.layer_table(joined))
+        return Group(*parts)
+
+    def history_steps(self) -> list[Mapping[str, Any]] | str:
+        """The history oldest first, or why there is none."""
+        if self.image.history is None:
+            return self.image.history_problem or "not asked for"
+        history = _loads(self.image.history)
+        if not isinstance(history, list):
+            return "the daemon's answer is not a list"
+        return [step if isinstance(step, dict) else {} for step in reversed(history)]
+
+    def layer_table(self, layers: Sequence["Layer"]) -> RenderableType:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(justify="right", no_wrap=True)
+        if all(layer.step is None for layer in layers):
+            table.add_column(overflow="fold")
+            table.add_row(Text("#", style=_KEY), Text("DIFF ID", style=_KEY))
+            for number, layer in enumerate(layers, 1):
+                table.add_row(Text(str(number)), _diff_id(layer.diff_id))
+            return table
+        header = [Text(title, style=_KEY) for title in ("DIFF ID", "SIZE", "CREATED")]
+        rows = [
+            (
+                _diff_id(layer.diff_id),
+                _size((layer.step or {}).get("Size"), exact=False) or Text("-", style=_DIM),
+                self.step_time((layer.step or {}).get("Created")),
+                _command((layer.step or {}).get("CreatedBy")),
+            )
+            for layer in layers
+        ]
+        if self.body_width >= WIDE_LAYERS - 2:
+            for justify in ("left", "right", "left"):
+                table.add_column(justify=justify, no_wrap=True)
+            table.add_column(overflow="fold", ratio=1)
+            table.add_row(Text("#", style=_KEY), *header, Text("CREATED BY", style=_KEY))
+            for number, row in enumerate(rows, 1):
+                table.add_row(Text(str(number)), *row)
+            return table
+        # Narrow: the fields on one line, and the command under them with the whole width.
+        widths = [max(cells[column].cell_len for cells in [header, *rows]) for column in (0, 1)]
+
+        def line(diff_id: Text, size: Text, created: Text) -> Text:
+            return Text.assemble(
+                _pad(diff_id, widths[0]), "  ", _pad(size, widths[1], right=True), "  ", created
+            )
+
+        table.add_column(overflow="fold")
+        table.add_row(Text("#", style=_KEY), line(*header))
+        for number, (diff_id, size, created, command) in enumerate(rows, 1):
+            table.add_row(Text(str(number)), Group(line(diff_id, size, created), command))
+        return table
+
+    def step_time(self, value: object) -> Text:
+        moment = _unix_time(value)
+        local = _local(moment, self.tz) if moment else None
+        if local is None:
+            return Text("-", style=_DIM) if value in (None, 0, "") else _safe(_str(value) or "")
+        return Text(local.strftime("%Y-%m-%d %H:%M"))
+
+    # -- Storage -----------------------------------------------------------------------------
+
+    def storage(self) -> RenderableType | None:
+        driver = self.doc.get("GraphDriver")
+        if not isinstance(driver, dict):
+            return None if driver is None else _safe(_str(driver) or "")
+        rows: list[tuple[Text, Text]] = []
+        name = _str(driver.get("Name"))
+        if name:
+            rows.append((Text("Driver", style=_KEY), _safe(name)))
+        data = driver.get("Data")
+        if isinstance(data, dict):
+            rows += [
+                (_safe(key, _KEY), _safe(_str(value) or "")) for key, value in sorted(data.items())
+            ]
+        elif data is not None:
+            rows.append((Text("Data", style=_KEY), _safe(_str(data) or "")))
+        return _pairs(rows, self.body_width) if rows else None
+
+    @property
+    def body_width(self) -> int:
+        return self.width - 2
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """A diff-ID of RootFS.Layers and the history step that made it, if known."""
+
+    diff_id: str | None
+    step: Mapping[str, Any] | None
+
+
+def join_layers(diff_ids: Sequence[str], steps: Sequence[Mapping[str, Any]]) -> list[Layer] | None:
+    """Pair each layer with the step that made it, or None if the two cannot be matched.
+
+    The history API does not say which steps made a layer (docker drops `empty_layer`), so a
+    step makes one if its size says so; failing that, if it is not a config-only instruction.
+    """
+    for makes_layer in (_has_files, _may_make_layer):
+        chosen = [step for step in steps if makes_layer(step)]
+        if len(chosen) == len(diff_ids):
+            return [Layer(d, step) for d, step in zip(diff_ids, chosen, strict=True)]
+    return None
+
+
+def _has_files(step: Mapping[str, Any]) -> bool:
+    size = step.get("Size")
+    return isinstance(size, int | float) and not isinstance(size, bool) and size > 0
+
+
+def _may_make_layer(step: Mapping[str, Any]) -> bool:
+    return _has_files(step) or not _config_only(_str(step.get("CreatedBy")) or "")
+
+
+def _config_only(created_by: str) -> bool:
+    # The classic builder and buildah: `/bin/sh -c #(nop)  ENV ...`, where COPY and ADD are
+    # the only `#(nop)` steps with files; BuildKit: the instruction itself, `ENV ...`.
+    nop = _NOP.search(created_by)
+    if nop:
+        return nop[1].upper() not in ("COPY", "ADD")
+    words = created_by.split(None, 1)
+    return bool(words) and words[0].upper() in _CONFIG_ONLY
+
+
+# -- values from the daemon -----------------------------------------------------------------
+
+
+def _loads(data: bytes) -> object:
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _json(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (ValueError, TypeError, RecursionError):
+        return repr(value)
+
+
+def _str(value: object) -> str | None:
+    """A string as it is; null as None; anything else as the JSON it was."""
+    if value is None or isinstance(value, str):
+        return value
+    return _json(value)
+
+
+def _list(value: object) -> list[str]:
+    """A list of strings, whatever the daemon sent instead."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [item if isinstance(item, str) else _json(item) for item in value]
+    return [_str(value) or ""]
+
+
+def _keys(value: object) -> list[str]:
+    """The keys of an object used as a set (`{"80/tcp": {}}`), whatever the daemon sent."""
+    if isinstance(value, dict):
+        return list(value)
+    return _list(value)
+
+
+def _safe(value: str, style: str = "") -> Text:
+    """Daemon text as a rich Text, with every character that could act on a terminal escaped."""
+    text = Text(style=style, overflow="fold")
+    start = 0
+    for match in _UNSAFE.finditer(value):
+        text.append(value[start : match.start()])
+        text.append(_escape(match[0]), style=_ESCAPED)
+        start = match.end()
+    text.append(value[start:])
+    return text
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _nonempty(value: object) -> Text | None:
+    text = _str(value)
+    return _safe(text) if text else None
+
+
+def _short_id(value: object, style: str = "") -> Text | None:
+    text = _str(value)
+    if not text:
+        return None
+    full = _SHA256.fullmatch(text)
+    return Text(full[1][:12], style=style) if full else _safe(text, style)
+
+
+def _diff_id(value: str | None) -> Text:
+    return _short_id(value) or Text("-", style=_DIM)
+
+
+def _joined(items: Sequence[str]) -> Text | None:
+    return _safe(", ".join(items)) if items else None
+
+
+def _lines(items: Sequence[str]) -> Text | None:
+    return Text("\n").join(_safe(item) for item in items) if items else None
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _note(message: str) -> Text:
+    return Text.assemble(("Note: ", _NOTE), _safe(message))
+
+
+def _pad(text: Text, width: int, *, right: bool = False) -> Text:
+    gap = " " * max(0, width - text.cell_len)
+    return Text.assemble(gap, text) if right else Text.assemble(text, gap)
+
+
+def _command(value: object) -> Text:
+    text = _str(value)
+    if not text or not text.strip():
+        return Text("(no command recorded)", style=_DIM)
+    return _safe(text.strip())
+
+
+def _port_order(port: str) -> tuple[float, str]:
+    number = port.split("/", 1)[0].split("-", 1)[0]
+    return (int(number) if number.isdigit() else math.inf, port)
+
+
+# -- commands -------------------------------------------------------------------------------
+
+_SHELL_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+_NEEDS_SINGLE_QUOTES = re.compile(r'["$`\\!]')
+
+
+def command_line(args: Sequence[str]) -> Text:
+    """The command line that args make, quoted as a person would type it."""
+    return _safe(" ".join(_quote(arg) for arg in args))
+
+
+def _quote(arg: str) -> str:
+    if _SHELL_SAFE.fullmatch(arg):
+        return arg
+    if "'" not in arg:
+        return f"'{arg}'"
+    if not _NEEDS_SINGLE_QUOTES.search(arg):
+        return f'"{arg}"'
+    return shlex.quote(arg)
+
+
+def _healthcheck(value: object) -> Text | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return _safe(_str(value) or "")
+    test = _list(value.get("Test"))
+    if not test:
+        command = Text("inherited from the base image", style=_DIM)
+    elif test[0] == "NONE":
+        command = Text("disabled (NONE)")
+    elif test[0] == "CMD":
+        command = command_line(test[1:])
+    elif test[0] == "CMD-SHELL":
+        command = Text.assemble(_safe(" ".join(test[1:])), (" (in the image's shell)", _DIM))
+    else:
+        command = command_line(test)
+    timing = [
+        f"{label} {shown}"
+        for label, key in (
+            ("every", "Interval"),
+            ("timeout", "Timeout"),
+            ("start period", "StartPeriod"),
+            ("start interval", "StartInterval"),
+        )
+        if (shown := go_duration(value.get(key)))
+    ]
+    retries = value.get("Retries")
+    if retries:
+        timing.append(f"{_str(retries)} retries" if retries != 1 else "1 retry")
+    if not timing:
+        return command
+    return Text.assemble(command, "\n", _safe(", ".join(timing), _DIM))
+
+
+def go_duration(value: object) -> str | None:
+    """Nanoseconds as Go prints a time.Duration (`30s`, `1m30s`, `1.5s`); 0 means the default."""
+    if not value:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return _str(value)
+    sign, ns = ("-" if value < 0 else ""), abs(value)
+    if ns < 1_000:
+        return f"{sign}{ns}ns"
+    if ns < 1_000_000:
+        return f"{sign}{_decimal(ns, 1_000)}µs"
+    if ns < 1_000_000_000:
+        return f"{sign}{_decimal(ns, 1_000_000)}ms"
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    shown = _decimal(seconds * 1_000_000_000 + fraction, 1_000_000_000) + "s"
+    if hours:
+        return f"{sign}{hours}h{minutes}m{shown}"
+    return f"{sign}{minutes}m{shown}" if minutes else f"{sign}{shown}"
+
+
+def _decimal(value: int, unit: int) -> str:
+    whole, rest = divmod(value, unit)
+    if not rest:
+        return str(whole)
+    return f"{whole}.{rest:0{len(str(unit)) - 1}d}".rstrip("0")
+
+
+# -- sizes and times ------------------------------------------------------------------------
+
+
+def _size(value: object, *, exact: bool = True) -> Text | None:
+    """`1.98 MB (1,982,303 bytes)`: SI units with 3 digits, as `docker images`, never 1e+03."""
+    if value is None:
+        return None
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        number = int(value)
+    if number is None or number < 0 or number >= 1000 ** len(_SI_UNITS):
+        return _safe(_str(value) or "")
+    shown = si_size(number)
+    if exact and number >= 1000:
+        return Text.assemble(shown, (f" ({number:,} bytes)", _DIM))
+    return Text(shown)
+
+
+def si_size(number: int) -> str:
+    value = float(number)
+    for unit in _SI_UNITS:
+        shown = f"{value:.3g}"
+        if "e" not in shown and float(shown) < 1000:
+            return f"{shown} {unit}"
+        value /= 1000
+    return f"{number} B"
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.year <= 1:  # Go's zero time: not set
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _unix_time(value: object) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _local(moment: datetime | None, tz: tzinfo | None) -> datetime | None:
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(tz)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _age(moment: datetime, now: datetime) -> str:
+    try:
+        delta = now - moment
+    except OverflowError:
+        return "at an unreadable time"
+    if delta < -timedelta(seconds=1):
+        return f"{human_duration(-delta)} from now"
+    return f"{human_duration(delta)} ago"
+
+
+def human_duration(delta: timedelta) -> str:
+    """How long, in the words of docker's `units.HumanDuration` (`3 days`, `About an hour`)."""
+    seconds = int(delta.total_seconds())
+    if seconds < 1:
+        return "less than a second"
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = seconds // 60
+    if minutes < 60:
+        return "about a minute" if minutes == 1 else f"{minutes} minutes"
+    hours = round(delta.total_seconds() / 3600)
+    if hours == 1:
+        return "about an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{seconds // 3600 // 24 // 365} years"
+
+
+# -- layout ---------------------------------------------------------------------------------
+
+
+def _key_values(rows: Iterable[tuple[str, Text]]) -> RenderableType | None:
+    """Rows of a section: a fixed label, then a value that wraps (and folds, never cut)."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True, min_width=_LABEL_WIDTH)
+    table.add_column(overflow="fold")
+    for key, value in rows:
+        table.add_row(Text(key, style=_KEY), value)
+    return table if table.row_count else None
+
+
+def _pairs(pairs: Sequence[tuple[Text, Text]], width: int, indent: int = 4) -> RenderableType:
+    """Key / value pairs from the daemon: side by side when the values get room, else stacked."""
+    key_width = max(key.cell_len for key, _ in pairs)
+    value_width = max(value.cell_len for _, value in pairs)
+    room = width - key_width - 2
+    if room >= min(MIN_VALUE_WIDTH, value_width):
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        for key, value in pairs:
+            table.add_row(key, value)
+        return table
+    parts: list[RenderableType] = []
+    for key, value in pairs:
+        parts.append(key)
+        if value.plain:
+            parts.append(Padding(value, (0, 0, 0, indent)))
+    return Group(*parts)
