@@ -1,0 +1,1 @@
+"""Go text/template for imginspect --format: lexer, parser, evaluator, functions, Go printing."""
