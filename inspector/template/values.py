@@ -55,6 +55,9 @@ class Field:
     type: GoType
     json_name: str | None = None  # None: the field is not marshalled (json:"-")
     omitempty: bool = False
+    # An embedded struct (Go's anonymous field): its fields are promoted, so `.User` finds
+    # Config.ImageConfig.User, and encoding/json writes them inline; `.ImageConfig` works too.
+    embedded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
