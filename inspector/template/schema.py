@@ -357,7 +357,7 @@ def zero(type_: GoType) -> Value:
 _INT64_RANGE = range(-(2**63), 2**63)
 
 
-def decode(raw: Any, type_: GoType) -> Value:  # noqa: PLR0911 - one branch per Go kind
+def decode(raw: Any, type_: GoType) -> Value:
     """encoding/json's Unmarshal of raw (already parsed) into a value of type_."""
     if raw is None:  # JSON null leaves the zero value (and nils pointers, slices and maps)
         return zero(type_)
