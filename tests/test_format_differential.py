@@ -115,8 +115,8 @@ FORMATS = [
     "{{range .RepoDigests}}{{.}}{{else}}none{{end}}",
     "{{range .RootFS.Layers}}{{slice . 7 19}} {{end}}",
     "{{range $i, $e := .Config.Env}}{{if $i}},{{end}}{{$e}}{{end}}",
-    "{{range .RepoTags}}{{if eq . \"lab-full:latest\"}}{{break}}{{end}}{{.}} {{end}}",
-    "{{range .RepoTags}}{{if eq . \"lab-full:latest\"}}{{continue}}{{end}}{{.}} {{end}}",
+    '{{range .RepoTags}}{{if eq . "lab-full:latest"}}{{break}}{{end}}{{.}} {{end}}',
+    '{{range .RepoTags}}{{if eq . "lab-full:latest"}}{{continue}}{{end}}{{.}} {{end}}',
     "{{range 3}}{{.}}{{end}}",
     "{{if .RepoDigests}}pushed{{else}}local{{end}}",
     "{{if .Config.Healthcheck}}health{{else if .Config.Labels}}labels{{else}}bare{{end}}",
@@ -165,7 +165,7 @@ FORMATS = [
     '{{printf "%6.2f%%" 12.3456}}',
     # strings, html, js, urlquery
     '{{html "<a href=\\"x\\">&</a>"}}',
-    "{{js \"it's <b>\\\"q\\\"</b>\"}}",
+    '{{js "it\'s <b>\\"q\\"</b>"}}',
     '{{urlquery "a b&c=d/é"}}',
     "{{html .Config.Labels}}",
     # docker's functions

@@ -273,7 +273,7 @@ DESCRIPTOR = _struct(
     _f("ArtifactType", STRING, "artifactType", omitempty=True),
 )
 MANIFEST_SIZE = GoType(
-    "struct { Total int64 \"json:\\\"Total\\\"\"; Content int64 \"json:\\\"Content\\\"\" }",
+    'struct { Total int64 "json:\\"Total\\""; Content int64 "json:\\"Content\\"" }',
     Kind.STRUCT,
     fields=(_f("Total", INT64), _f("Content", INT64)),
 )
