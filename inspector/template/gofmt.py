@@ -639,10 +639,9 @@ class _Printer:
         elif kind is Kind.SLICE:
             self.print_slice(value, verb, depth)
         elif kind is Kind.POINTER:
-            if data is not None and (
-                depth > 0 or data.type.kind in (Kind.SLICE, Kind.STRUCT, Kind.MAP)
-            ):
-                # Go prints the address of a nested pointer; the value is deterministic.
+            if data is not None:
+                # `&` and the value: what Go prints for a pointer to a struct, slice or map
+                # at the top; elsewhere Go prints an address, which is not deterministic.
                 self.write("&")
                 self.print_value(data, verb, depth + 1)
                 return

@@ -191,12 +191,19 @@ class Func:
     the last one is the element type of the `...` parameter. `body` gets the converted
     arguments (a method's receiver first) and returns the result, or raises GoCallError.
     A parameter of type REFLECT_VALUE takes any value unconverted (None: Go's invalid value).
-    A plain callable in `GoType.methods` is a method without parameters.
+    In `GoType.methods`, a Func is a method with parameters; a plain callable has none.
     """
 
     params: tuple[GoType, ...]
     body: Callable[..., "Value | None"]
     variadic: bool = False
+
+    def __call__(self, *args: Any) -> Value:
+        """Call as a method: `GoType.methods` may hold a Func to give the parameter types."""
+        result = self.body(*args)
+        if result is None:
+            raise GoCallError("reflect: call returned an invalid value")
+        return result
 
 
 # The parameter type of functions that take any reflect.Value as is (index, len, eq, ...).
