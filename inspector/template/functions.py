@@ -224,7 +224,7 @@ def _equal(a: Value, b: Value) -> bool:
         if not _comparable(x.type):
             raise GoCallError(f"runtime error: comparing uncomparable type {x.type.name}")
         return _equal(x, y)
-    if kind is Kind.STRUCT:
+    if kind is Kind.STRUCT and isinstance(a.data, tuple) and isinstance(b.data, tuple):
         return all(_equal(x, y) for x, y in zip(a.data, b.data, strict=False))
     return bool(a.data == b.data)
 
@@ -338,7 +338,7 @@ def printf(fmt: Value, *args: Operand) -> Operand:
 
 def _eval_args(args: tuple[Operand, ...]) -> str:
     """fmt.Sprint of the arguments, each indirected as the template prints a value."""
-    if len(args) == 1 and args[0] is not None and args[0].type is STRING:
+    if len(args) == 1 and args[0] is not None and args[0].type.name == "string":
         text: str = args[0].data
         return text
     printable: list[Operand] = []
@@ -565,7 +565,8 @@ def _json_fields(value: Value) -> list[tuple[str, Value]]:
     candidates: list[tuple[str, int, tuple[int, ...], Value, bool]] = []
 
     def collect(struct: Value, depth: int, path: tuple[int, ...]) -> None:
-        for i, (field, item) in enumerate(zip(struct.type.fields, struct.data, strict=False)):
+        items = struct.data if isinstance(struct.data, tuple) else ()
+        for i, (field, item) in enumerate(zip(struct.type.fields, items, strict=False)):
             if getattr(field, "embedded", False):
                 inner = item
                 if inner.type.kind is Kind.POINTER:

@@ -216,6 +216,8 @@ def format_float(value: float, verb: str, prec: int, size: int = 64) -> str:
     """strconv.FormatFloat(value, verb, prec, size) for verbs b e E f F g G x X."""
     if math.isnan(value):
         return "NaN"
+    if size == 32:
+        value = struct.unpack(">f", struct.pack(">f", value))[0] if abs(value) < 3.5e38 else value
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     neg, raw_exp, mant, mantbits = _float_bits(value, size)
@@ -639,9 +641,10 @@ class _Printer:
         elif kind is Kind.SLICE:
             self.print_slice(value, verb, depth)
         elif kind is Kind.POINTER:
-            if data is not None:
-                # `&` and the value: what Go prints for a pointer to a struct, slice or map
-                # at the top; elsewhere Go prints an address, which is not deterministic.
+            composite = data is not None and data.type.kind in (Kind.SLICE, Kind.STRUCT, Kind.MAP)
+            if (depth == 0 and composite) or (data is not None and verb in "vbodxX"):
+                # At the top Go prints & and a struct, slice or map; where it would print an
+                # address (not deterministic) this prints & and the value too.
                 self.write("&")
                 self.print_value(data, verb, depth + 1)
                 return
@@ -670,7 +673,9 @@ class _Printer:
         if self.sharp_v:
             self.write(value.type.name)
         self.write("{")
-        for i, (field, item) in enumerate(zip(value.type.fields, value.data, strict=False)):
+        # A struct modelled without its fields (time.Time holds a Python object) prints as {}.
+        items = value.data if isinstance(value.data, tuple) else ()
+        for i, (field, item) in enumerate(zip(value.type.fields, items, strict=False)):
             if i > 0:
                 self.write(", " if self.sharp_v else " ")
             if self.plus_v or self.sharp_v:

@@ -933,20 +933,18 @@ _FLOAT_HEX = re.compile(
 
 def parse_go_float(text: str) -> float | None:
     """Go's strconv.ParseFloat(text, 64): None when malformed or out of range."""
-    if _FLOAT_DECIMAL.fullmatch(text):
-        if "_" in text and not _underscores_ok(text):
-            return None
+    if _FLOAT_DECIMAL.fullmatch(text):  # the pattern puts underscores only between digits
         value = float(text.replace("_", ""))
     else:
         match = _FLOAT_HEX.fullmatch(text)
         if match is None or (match[2] is None and match[3] is None):
             return None
         mantissa = (
-            int((match[2] or "").replace("_", "") + (match[3] or ""), 16)
+            int(((match[2] or "") + (match[3] or "")).replace("_", ""), 16)
             if (match[2] or match[3])
             else 0
         )
-        exponent = int(match[4].replace("_", "")) - 4 * len(match[3] or "")
+        exponent = int(match[4].replace("_", "")) - 4 * len((match[3] or "").replace("_", ""))
         try:
             value = float(mantissa) * 2.0**exponent if mantissa else 0.0
         except OverflowError:
@@ -956,11 +954,6 @@ def parse_go_float(text: str) -> float | None:
     if value in (float("inf"), float("-inf")):
         return None
     return value
-
-
-def _underscores_ok(text: str) -> bool:
-    # Go accepts underscores in a float only with a base prefix; a decimal float has none.
-    return False
 
 
 def parse_number(pos: int, text: str, typ: T) -> NumberNode:
