@@ -234,3 +234,12 @@ def test_syntax_error_shows_line_column_and_caret(
     assert (caught.value.line, caught.value.column) == tuple(
         int(part) for part in first_line.split(":")[2:4]
     )
+
+
+def test_caret_line_is_cut_around_the_spot_on_a_long_line() -> None:
+    with pytest.raises(TemplateSyntaxError) as caught:
+        compile_template("a" * 500 + "{{)}}" + "b" * 500)
+    first, line, caret = str(caught.value).split("\n")
+    assert first == "template: :1:502: unexpected right paren"
+    assert line == "..." + "a" * 58 + "{{)}}" + "b" * 57 + "..."
+    assert caret == " " * 63 + "^"

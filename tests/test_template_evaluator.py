@@ -4,6 +4,8 @@ Expected wording is text/template's (exec.go, funcs.go of Go 1.24); the typed va
 small made-up types, so these tests do not depend on docker's struct table.
 """
 
+import json
+
 import pytest
 
 from inspector.errors import TemplateExecError
@@ -25,6 +27,8 @@ from inspector.template.values import (
     GoType,
     Kind,
     Value,
+    from_json,
+    go_bytes,
     interface,
     map_of,
     pointer_to,
@@ -293,3 +297,16 @@ def test_method_receives_converted_arguments() -> None:
 def test_interface_dot_is_the_value_inside() -> None:
     assert render('{{.}}|{{printf "%T" .}}', interface(Value(STRING, "x"))) == "x|string"
     assert render("{{.}}", interface(None)) == "<no value>"
+
+
+def test_decoded_json_holds_lone_surrogates_as_go_does() -> None:
+    # encoding/json decodes "\ud800" as U+FFFD; json.loads keeps the lone surrogate.
+    document = json.loads('{"k\\ud800": "a\\udc80b"}')
+    assert render("{{range $k, $v := .}}{{$k}}={{$v}}{{end}}", from_json(document)) == (
+        "k\ufffd=a\ufffdb"
+    )
+
+
+def test_go_strings_are_bytes() -> None:
+    assert go_bytes("é\udcff") == b"\xc3\xa9\xff"
+    assert render('{{len .}}|{{printf "%x" .}}', Value(STRING, "é\udcff")) == "3|c3a9ff"

@@ -358,13 +358,21 @@ def location(text: str, pos: int) -> tuple[int, int]:
     return text.count("\n", 0, pos) + 1, len(go_bytes(text[line_start:pos]))
 
 
+CARET_CONTEXT = 60  # characters shown on each side of the spot on a long line
+
+
 def caret(text: str, pos: int) -> str:
-    """The line holding a position and a caret under it."""
+    """The line holding a position (cut around it when long) and a caret under the spot."""
     line_start = text.rfind("\n", 0, pos) + 1
     line_end = text.find("\n", pos)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    pad = "".join("\t" if char == "\t" else " " for char in text[line_start:pos])
-    return f"{line}\n{pad}^"
+    if line_end < 0:
+        line_end = len(text)
+    start = max(line_start, pos - CARET_CONTEXT)
+    end = min(line_end, pos + CARET_CONTEXT)
+    before = "..." if start > line_start else ""
+    after = "..." if end < line_end else ""
+    pad = "".join("\t" if char == "\t" else " " for char in before + text[start:pos])
+    return f"{before}{text[start:end]}{after}\n{pad}^"
 
 
 # -- the parser ---------------------------------------------------------------------------
@@ -893,13 +901,14 @@ def _join_bytes(chars: list[str]) -> str:
     return text
 
 
-_DECIMAL = re.compile(r"[0-9]+(_[0-9]+)*")
+# Patterns stay strings: re compiles (and caches) them on first use, not at import.
+_DECIMAL = r"[0-9]+(_[0-9]+)*"
 _PREFIXED = {
-    "x": (16, re.compile(r"_?[0-9a-fA-F]+(_[0-9a-fA-F]+)*")),
-    "o": (8, re.compile(r"_?[0-7]+(_[0-7]+)*")),
-    "b": (2, re.compile(r"_?[01]+(_[01]+)*")),
+    "x": (16, r"_?[0-9a-fA-F]+(_[0-9a-fA-F]+)*"),
+    "o": (8, r"_?[0-7]+(_[0-7]+)*"),
+    "b": (2, r"_?[01]+(_[01]+)*"),
 }
-_OCTAL = re.compile(r"_?[0-7]+(_[0-7]+)*")
+_OCTAL = r"_?[0-7]+(_[0-7]+)*"
 
 
 def parse_go_int(text: str) -> int | None:
@@ -916,16 +925,16 @@ def parse_go_int(text: str) -> int | None:
         base, pattern, digits = 8, _OCTAL, body[1:]
     else:
         base, pattern, digits = 10, _DECIMAL, body
-    if not pattern.fullmatch(digits):
+    if not re.fullmatch(pattern, digits):
         return None
     return sign * int(digits.replace("_", ""), base)
 
 
-_FLOAT_DECIMAL = re.compile(
+_FLOAT_DECIMAL = (
     r"[+-]?(?:[0-9]+(?:_[0-9]+)*(?:\.(?:[0-9]+(?:_[0-9]+)*)?)?|\.[0-9]+(?:_[0-9]+)*)"
     r"(?:[eE][+-]?[0-9]+(?:_[0-9]+)*)?"
 )
-_FLOAT_HEX = re.compile(
+_FLOAT_HEX = (
     r"([+-]?)0[xX](_?[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)?(?:\.([0-9a-fA-F]+(?:_[0-9a-fA-F]+)*)?)?"
     r"[pP]([+-]?[0-9]+(?:_[0-9]+)*)"
 )
@@ -933,10 +942,10 @@ _FLOAT_HEX = re.compile(
 
 def parse_go_float(text: str) -> float | None:
     """Go's strconv.ParseFloat(text, 64): None when malformed or out of range."""
-    if _FLOAT_DECIMAL.fullmatch(text):  # the pattern puts underscores only between digits
+    if re.fullmatch(_FLOAT_DECIMAL, text):  # the pattern puts underscores only between digits
         value = float(text.replace("_", ""))
     else:
-        match = _FLOAT_HEX.fullmatch(text)
+        match = re.fullmatch(_FLOAT_HEX, text)
         if match is None or (match[2] is None and match[3] is None):
             return None
         mantissa = (

@@ -124,7 +124,7 @@ def go_bytes(text: str) -> bytes:
     try:
         return text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # a lone surrogate no Go string can hold: Go has U+FFFD there
-        return _SURROGATES.sub("\ufffd", text).encode("utf-8", "surrogateescape")
+        return re.sub(_SURROGATES, "\ufffd", text).encode("utf-8", "surrogateescape")
 
 
 def from_go_bytes(data: bytes) -> str:
@@ -132,7 +132,7 @@ def from_go_bytes(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-_SURROGATES = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+_SURROGATES = "[\ud800-\udc7f\udd00-\udfff]"  # compiled on first use
 
 
 def _json_text(text: str) -> str:
