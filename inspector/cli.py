@@ -18,9 +18,14 @@ from inspector.errors import (
     ImageNotFound,
     ImginspectError,
     OutputError,
+    TemplateExecError,
+    TemplateSyntaxError,
     UsageError,
 )
 from inspector.reference import ImageReference, parse_reference
+
+if TYPE_CHECKING:
+    from inspector.template import Template
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -30,13 +35,14 @@ Examples:
   imginspect --color=always app:1.0 | less -R
   imginspect --json app:1.0 | jq '.[0].Config.Env'
   imginspect -f json app:1.0 db:2           one compact JSON array
+  imginspect -f '{{.Config.User}} {{json .Config.Cmd}}' app:1.0
   imginspect -q app:1.0 || docker pull app:1.0
 
 \b
 Exit status:
   0    every image was found and printed
   1    at least one image was not found (the others are still printed)
-  2    usage error: bad option, invalid image reference, unsupported template
+  2    usage error: bad option, invalid image reference, template syntax error
   3    daemon problem: unreachable, permission denied, timeout, error or bad answer
   4    a template could not be evaluated for an image
   70   internal error (a bug; IMGINSPECT_DEBUG=1 shows the traceback)
@@ -83,13 +89,20 @@ class ReferenceType(_ReferenceBase):
 
 @dataclass
 class Outcome:
-    """What a run produced: the answers found, the error lines, and the exit status."""
+    """What a run produced, image by image in the order asked: an answer or an error."""
 
-    documents: list[bytes] = field(default_factory=list)
-    errors: list[ImginspectError] = field(default_factory=list)
-    # The view only: each document's reference as asked, and its history or why there is none.
+    results: list[bytes | ImginspectError] = field(default_factory=list)
+    # The view only, one per document: its reference as asked, and its history or why none.
     asked: list[str] = field(default_factory=list)
     histories: list[bytes | ImginspectError] = field(default_factory=list)
+
+    @property
+    def documents(self) -> list[bytes]:
+        return [result for result in self.results if isinstance(result, bytes)]
+
+    @property
+    def errors(self) -> list[ImginspectError]:
+        return [result for result in self.results if isinstance(result, ImginspectError)]
 
     @property
     def exit_code(self) -> int:
@@ -109,7 +122,8 @@ class Outcome:
     "--format",
     "template",
     metavar="TEMPLATE",
-    help="Format the output: 'json' prints one compact JSON array (as docker -f json).",
+    help="Format each image with a Go template, as docker -f does; 'json' prints one compact "
+    "JSON array.",
 )
 @click.option(
     "-q", "--quiet", is_flag=True, help="Print nothing; the exit status says if all images exist."
@@ -155,10 +169,7 @@ def imginspect(
     """
     if as_json and template:
         raise click.UsageError("use either --json or --format, not both")
-    if template and template != "json":
-        raise click.UsageError(
-            f"unsupported --format {template!r}: this version supports only 'json'"
-        )
+    compiled = compile_format(template) if template and template != "json" else None
     try:
         connection = resolve_connection(host, timeout, os.environ)
     except UsageError as exc:
@@ -167,11 +178,16 @@ def imginspect(
     view = not as_json and not template
     outcome = fetch(connection, images, with_history=view and not quiet)
 
-    if not quiet:
-        if view:
-            write_output(render_view(outcome, color))
-        else:
-            write_output(render(outcome.documents, compact=template == "json"))
+    if quiet:
+        output = None
+    elif view:
+        output = render_view(outcome, color)
+    elif compiled is not None:
+        output = render_format(compiled, outcome)
+    else:
+        output = render_json(outcome.documents, compact=template == "json")
+    if output is not None:
+        write_output(output)
     for error in outcome.errors:
         if quiet and isinstance(error, ImageNotFound):
             continue
@@ -189,13 +205,13 @@ def fetch(
     with Daemon(connection) as daemon:
         for image in images:
             try:
-                outcome.documents.append(daemon.inspect(image))
+                outcome.results.append(daemon.inspect(image))
             except DaemonError as exc:
-                outcome.errors.append(exc)
+                outcome.results.append(exc)
                 if exc.fatal:  # the next request would fail the same way
                     break
             except ImginspectError as exc:
-                outcome.errors.append(exc)
+                outcome.results.append(exc)
             else:
                 if with_history and not fetch_history(daemon, image, outcome):
                     break
@@ -214,7 +230,7 @@ def fetch_history(daemon: "Daemon", image: ImageReference, outcome: Outcome) -> 
     except ImginspectError as exc:
         outcome.histories.append(exc)
         if isinstance(exc, DaemonError) and exc.fatal:
-            outcome.errors.append(exc)
+            outcome.results.append(exc)
             return False
     return True
 
@@ -247,7 +263,28 @@ def render_view(outcome: Outcome, color: str) -> bytes:
     return text.encode()
 
 
-def render(documents: Sequence[bytes], *, compact: bool) -> bytes:
+def compile_format(template: str) -> "Template":
+    """Parse --format before anything is asked of the daemon: a syntax error is exit 2."""
+    from inspector.template import compile_template
+
+    return compile_template(template)
+
+
+def render_format(template: "Template", outcome: Outcome) -> bytes:
+    """One line per image; an image the template fails on prints nothing and is an error."""
+    from inspector.render.format import format_image, format_lines
+
+    lines: list[str] = []
+    for index, result in enumerate(outcome.results):
+        if isinstance(result, bytes):
+            try:
+                lines.append(format_image(template, result))
+            except TemplateExecError as exc:
+                outcome.results[index] = exc
+    return format_lines(lines)
+
+
+def render_json(documents: Sequence[bytes], *, compact: bool) -> bytes:
     from inspector.render import json as json_render
 
     if compact:
@@ -281,9 +318,12 @@ def _discard_stdout() -> None:
 
 def say_error(error: BaseException | str) -> None:
     """One line on stderr; control characters from the daemon are shown escaped, not obeyed."""
-    line = _CONTROL.sub(_escape_control, f"Error: {error}")
+    say_line(f"Error: {error}")
+
+
+def say_line(text: str) -> None:
     with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still tells
-        click.echo(line, err=True)
+        click.echo(_CONTROL.sub(_escape_control, text), err=True)
 
 
 def _escape_control(match: re.Match[str]) -> str:
@@ -304,6 +344,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         say_error(exc.format_message())
         return ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+    except TemplateSyntaxError as exc:
+        first, *caret = str(exc).splitlines() or [""]
+        say_error(first)
+        for line in caret:  # the template's line and a caret under the spot
+            say_line(line)
+        return exc.exit_code
     except ImginspectError as exc:
         say_error(exc)
         return exc.exit_code

@@ -28,6 +28,26 @@ class InvalidReference(UsageError):
     pass
 
 
+class TemplateSyntaxError(UsageError):
+    """A --format template that does not parse: Go's message, then the line and a caret.
+
+    `go_message` is text/template's own one-line wording (`template: :1: unexpected ...`,
+    with the line but no column); str() adds the column and the caret under the spot.
+    """
+
+    def __init__(self, message: str, *, go_message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.go_message = go_message
+        self.line = line
+        self.column = column
+
+
+class TemplateExecError(ImginspectError):
+    """A template failed on a value; the text is text/template's, word for word."""
+
+    exit_code = ExitCode.TEMPLATE
+
+
 class ImageNotFound(ImginspectError):
     exit_code = ExitCode.NOT_FOUND
 

@@ -67,7 +67,6 @@ def test_readme_documents_every_option_and_exit_status() -> None:
         (["--timeout", "0", "x"], "--timeout"),
         (["--timeout", "soon", "x"], "--timeout"),
         (["--json", "-f", "json", "x"], "either --json or --format"),
-        (["-f", "{{.Id}}", "x"], "unsupported --format"),
         (["ok", "../etc"], "'../etc'"),
         (["-H", "ssh://me@host", "x"], "ssh:// is not supported yet"),
     ],
@@ -111,3 +110,12 @@ def test_an_unexpected_exception_is_one_line_and_exit_70(
     err = capsys.readouterr().err
     assert "Traceback" in err
     assert err.endswith("Error: internal error: ZeroDivisionError: a bug; please report it\n")
+
+
+def test_a_template_syntax_error_exits_2_with_the_spot_marked_before_the_daemon_is_asked() -> None:
+    result = run("-f", "{{.Id}} {{.Config.User", "x")
+    assert result.returncode == ExitCode.USAGE
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: template: :1:22: unclosed action\n{{.Id}} {{.Config.User\n                      ^\n"
+    )

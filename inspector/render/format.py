@@ -1,0 +1,36 @@
+"""`--format`: a Go template run as `docker image inspect -f` runs it, typed first, then raw."""
+
+import json
+from collections.abc import Sequence
+
+from inspector.errors import TemplateExecError
+from inspector.template import Template
+from inspector.template.schema import DecodeError, decode_inspect
+from inspector.template.values import from_json, json_number_hooks
+
+
+def format_image(template: Template, document: bytes) -> str:
+    """One image's line (without its newline), or TemplateExecError as docker words it.
+
+    docker runs the template on its Go struct for the image; when that fails for any reason
+    it drops the partial output and runs the whole template again on the raw JSON, with
+    numbers as json.Number and missing map keys an error (cli/command/inspect/inspector.go).
+    """
+    value = json.loads(document, **json_number_hooks())
+    try:
+        typed = decode_inspect(value)
+    except DecodeError:
+        pass  # docker would refuse the image; the raw run can still answer
+    else:
+        try:
+            return template.execute(typed)
+        except TemplateExecError:
+            pass
+    return template.execute(from_json(value), missingkey_error=True)
+
+
+def format_lines(lines: Sequence[str]) -> bytes:
+    """All the images' lines; with none at all, docker prints one empty line."""
+    if not lines:
+        return b"\n"
+    return "".join(f"{line}\n" for line in lines).encode("utf-8", "surrogateescape")
