@@ -3,8 +3,10 @@
 The expected bytes come from running docker in the test; nothing is written down by hand.
 """
 
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -258,3 +260,25 @@ def test_one_image_and_missing_images_match_docker(
         got = imginspect(docker_daemon, "-f", template, *images)
         assert got.stdout == expected.stdout
         assert (got.returncode == 0) == (expected.returncode == 0)
+
+
+def _readme_templates() -> list[str]:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Format", 1)[1].split("\n## ", 1)[0]
+    return [
+        shlex.split(line)[2] for line in section.splitlines() if line.startswith("imginspect -f ")
+    ]
+
+
+def test_the_readme_has_format_examples() -> None:
+    assert len(_readme_templates()) >= 4
+
+
+@pytest.mark.parametrize("template", _readme_templates())
+def test_the_readme_format_examples_print_what_docker_prints(
+    docker_daemon: DockerDaemon, template: str
+) -> None:
+    image = docker_daemon.images.full_tags[0]
+    expected = docker_daemon.docker("image", "inspect", "-f", template, image)
+    got = imginspect(docker_daemon, "-f", template, image)
+    assert (got.returncode, got.stdout) == (0, expected.stdout)
