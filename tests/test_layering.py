@@ -35,7 +35,9 @@ ALLOWED = {
         "errors",
         "reference",
         "render",
+        "render.format",
         "render.json",
+        "template",
         "click",
     },
 }
