@@ -18,7 +18,6 @@ from inspector.errors import (
     ImageNotFound,
     ImginspectError,
     OutputError,
-    TemplateExecError,
     TemplateSyntaxError,
     UsageError,
 )
@@ -279,7 +278,7 @@ def render_format(template: "Template", outcome: Outcome) -> bytes:
         if isinstance(result, bytes):
             try:
                 lines.append(format_image(template, result))
-            except TemplateExecError as exc:
+            except ImginspectError as exc:
                 outcome.results[index] = exc
     return format_lines(lines)
 

@@ -726,3 +726,20 @@ def _reap(process: "subprocess.Popen[bytes]") -> None:
     if process.poll() is None:
         process.kill()
         process.wait()
+
+
+@pytest.mark.parametrize(
+    "form", [["--json"], ["-f", "{{.Id}}"], []], ids=["json", "format", "view"]
+)
+def test_a_deeply_nested_answer_never_crashes_any_output_form(form: list[str]) -> None:
+    depth = 900
+    body = ('{"Id":"sha256:aa","X":' + "[" * depth + "1" + "]" * depth + "}").encode()
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): Response(200, body)}) as fake:
+        run = run_cli(*form, "a", host=fake.docker_host)
+
+    assert_no_traceback(run)
+    # Printed whole (the JSON is valid), or refused as a daemon problem in one line.
+    if run.code == 3:
+        assert "nested too deeply" in the_error_line(run)
+    else:
+        assert (run.code, run.stderr) == (0, "")

@@ -3,7 +3,7 @@
 import json
 from collections.abc import Sequence
 
-from inspector.errors import TemplateExecError
+from inspector.errors import DaemonBadResponse, TemplateExecError
 from inspector.template import Template
 from inspector.template.schema import DecodeError, decode_inspect
 from inspector.template.values import from_json, json_number_hooks
@@ -16,17 +16,20 @@ def format_image(template: Template, document: bytes) -> str:
     it drops the partial output and runs the whole template again on the raw JSON, with
     numbers as json.Number and missing map keys an error (cli/command/inspect/inspector.go).
     """
-    value = json.loads(document, **json_number_hooks())
     try:
+        value = json.loads(document, **json_number_hooks())
+        raw = from_json(value)
         typed = decode_inspect(value)
     except DecodeError:
-        pass  # docker would refuse the image; the raw run can still answer
-    else:
+        typed = None  # docker would refuse the image; the raw run can still answer
+    except RecursionError as exc:
+        raise DaemonBadResponse("the daemon's answer is nested too deeply to format") from exc
+    if typed is not None:
         try:
             return template.execute(typed)
         except TemplateExecError:
             pass
-    return template.execute(from_json(value), missingkey_error=True)
+    return template.execute(raw, missingkey_error=True)
 
 
 def format_lines(lines: Sequence[str]) -> bytes:

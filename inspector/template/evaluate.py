@@ -53,6 +53,7 @@ from inspector.template.values import (
     Value,
     assignable,
 )
+from inspector.template.values import zero as values_zero
 
 # A template invoking templates, and blocks inside blocks: Go stops at 100000 levels; Python's
 # stack needs a smaller bound (the parser bounds nesting inside one template).
@@ -125,23 +126,8 @@ def can_be_nil(type_: GoType) -> bool:
 
 
 def zero(type_: GoType) -> Operand:
-    """Go's zero value of a type (None for the empty interface and for reflect.Value)."""
-    kind = type_.kind
-    if type_ is REFLECT_VALUE or kind is Kind.INTERFACE:
-        return None if type_ is REFLECT_VALUE else Value(type_, None)
-    if kind is Kind.STRUCT:
-        return Value(type_, tuple(zero(f.type) for f in type_.fields))
-    if kind is Kind.STRING:
-        return Value(type_, "")
-    if kind in (Kind.INT, Kind.UINT):
-        return Value(type_, 0)
-    if kind is Kind.FLOAT:
-        return Value(type_, 0.0)
-    if kind is Kind.COMPLEX:
-        return Value(type_, 0j)
-    if kind is Kind.BOOL:
-        return Value(type_, False)
-    return Value(type_, None)
+    """Go's zero value of a type (None for reflect.Value)."""
+    return None if type_ is REFLECT_VALUE else values_zero(type_)
 
 
 def find_field(type_: GoType, name: str) -> list[int] | None:

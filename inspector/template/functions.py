@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 
 from inspector.template import gofmt
-from inspector.template.evaluate import zero
+from inspector.template.evaluate import indirect, zero
 from inspector.template.values import (
     ANY,
     BOOL,
@@ -38,14 +38,6 @@ def _indirect_interface(value: Operand) -> Operand:
         inner: Operand = value.data
         return inner
     return value
-
-
-def _indirect(value: Value) -> tuple[Value, bool]:
-    while value.type.kind in (Kind.POINTER, Kind.INTERFACE):
-        if value.data is None:
-            return value, True
-        value = value.data
-    return value, False
 
 
 def _truth(value: Operand) -> bool:
@@ -105,7 +97,7 @@ def index(item: Operand, *indexes: Operand) -> Operand:
         raise GoCallError("index of untyped nil")
     for raw_index in indexes:
         position = _indirect_interface(raw_index)
-        item, is_nil = _indirect(item)
+        item, is_nil = indirect(item)
         if is_nil:
             raise GoCallError("index of nil pointer")
         kind = item.type.kind
@@ -155,7 +147,7 @@ def slice_(item: Operand, *indexes: Operand) -> Operand:
 def length(item: Operand) -> Operand:
     if item is None:
         raise GoCallError("reflect: call of reflect.Value.Type on zero Value")
-    item, is_nil = _indirect(item)
+    item, is_nil = indirect(item)
     if is_nil:
         raise GoCallError("len of nil pointer")
     if item.type.kind in (Kind.SLICE, Kind.MAP, Kind.STRING):
@@ -345,7 +337,7 @@ def _eval_args(args: tuple[Operand, ...]) -> str:
     for arg in args:
         value = arg
         if value is not None and value.type.kind is Kind.POINTER:
-            value = _indirect(value)[0]
+            value = indirect(value)[0]
             if value.type.kind is Kind.INTERFACE:
                 value = value.data
         printable.append(Value(STRING, "<no value>") if arg is None else value)

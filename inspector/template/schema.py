@@ -26,6 +26,7 @@ from inspector.template.values import (
     map_of,
     pointer_to,
     slice_of,
+    zero,
 )
 
 
@@ -157,6 +158,7 @@ TIME = GoType(
         "String": lambda receiver: Value(STRING, time_string(receiver)),
     },
     json_marshaler=time_json,
+    zero_data=ZERO_TIME,
 )
 DURATION = GoType(
     "time.Duration",
@@ -334,24 +336,6 @@ INSPECT_RESPONSE = _struct(
 def decode_inspect(document: Mapping[str, Any]) -> Value:
     """The daemon's object as docker's typed struct; JSON numbers must be `JsonNumber`s."""
     return decode(document, INSPECT_RESPONSE)
-
-
-def zero(type_: GoType) -> Value:
-    """Go's zero value of a type."""
-    if type_ is TIME:
-        return Value(TIME, ZERO_TIME)
-    kind = type_.kind
-    if kind is Kind.STRUCT:
-        return Value(type_, tuple(zero(f.type) for f in type_.fields))
-    if kind is Kind.STRING:
-        return Value(type_, "")
-    if kind in (Kind.INT, Kind.UINT):
-        return Value(type_, 0)
-    if kind is Kind.FLOAT:
-        return Value(type_, 0.0)
-    if kind is Kind.BOOL:
-        return Value(type_, False)
-    return Value(type_, None)  # nil slice, map, pointer or interface
 
 
 _INT64_RANGE = range(-(2**63), 2**63)

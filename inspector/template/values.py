@@ -44,6 +44,9 @@ class GoType:
     # How encoding/json writes this type when it is not derivable from kind and fields
     # (time.Time writes an RFC 3339 string): function(value) -> JSON text.
     json_marshaler: "Callable[[Value], str] | None" = None
+    # The data of the zero value, for a type whose data is not derivable from its kind
+    # (time.Time keeps its parsed fields in one object).
+    zero_data: Any = None
 
     def __repr__(self) -> str:
         return f"GoType({self.name})"
@@ -246,3 +249,23 @@ def assignable(value: GoType, target: GoType) -> bool:
     if is_named(value) and is_named(target):
         return False
     return value.kind is target.kind and underlying_name(value) == underlying_name(target)
+
+
+def zero(type_: GoType) -> Value:
+    """Go's zero value of a type: nil for slices, maps, pointers and interfaces."""
+    if type_.zero_data is not None:
+        return Value(type_, type_.zero_data)
+    kind = type_.kind
+    if kind is Kind.STRUCT:
+        return Value(type_, tuple(zero(f.type) for f in type_.fields))
+    if kind is Kind.STRING:
+        return Value(type_, "")
+    if kind in (Kind.INT, Kind.UINT):
+        return Value(type_, 0)
+    if kind is Kind.FLOAT:
+        return Value(type_, 0.0)
+    if kind is Kind.COMPLEX:
+        return Value(type_, 0j)
+    if kind is Kind.BOOL:
+        return Value(type_, False)
+    return Value(type_, None)
