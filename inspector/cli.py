@@ -4,14 +4,14 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from inspector import __version__
-from inspector.connection import DEFAULT_TIMEOUT, Connection, resolve_connection
+from inspector.connection import DEFAULT_TIMEOUT, Connection, DaemonFlags, resolve_connection
 from inspector.errors import (
     DaemonError,
     ExitCode,
@@ -44,10 +44,18 @@ Exit status:
 When several things fail, the highest status wins.
 
 \b
+The daemon, as docker chooses it:
+  --context, then --host, then DOCKER_HOST, then DOCKER_CONTEXT, then
+  currentContext in $DOCKER_CONFIG/config.json, then unix:///var/run/docker.sock.
+  --debug says which one was chosen and why.
+
+\b
 Environment:
   DOCKER_HOST          daemon address (unix:///path, tcp://host:port)
+  DOCKER_CONTEXT       docker context to use (see `docker context ls`)
+  DOCKER_CONFIG        docker's config directory (default ~/.docker)
   DOCKER_API_VERSION   pin the API version instead of asking the daemon
-  IMGINSPECT_DEBUG     1: show tracebacks of internal errors
+  IMGINSPECT_DEBUG     1: as --debug, and show tracebacks of internal errors
 """
 
 
@@ -110,12 +118,22 @@ class Outcome:
     help="Daemon to ask: unix:///path or tcp://host:port [env: DOCKER_HOST].",
 )
 @click.option(
+    "--context",
+    metavar="NAME",
+    help="Docker context to use (overrides DOCKER_HOST, DOCKER_CONTEXT) [env: DOCKER_CONTEXT].",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
     help="Give up on a daemon that has not answered after this long.",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Say on stderr which daemon is used and why, the API version, and each request.",
 )
 @click.version_option(__version__, "--version", prog_name="imginspect")
 def imginspect(
@@ -124,7 +142,9 @@ def imginspect(
     template: str | None,
     quiet: bool,
     host: str | None,
+    context: str | None,
     timeout: float,
+    debug: bool,
 ) -> int:
     """Inspect container images through the Docker (or Podman) daemon.
 
@@ -137,12 +157,19 @@ def imginspect(
         raise click.UsageError(
             f"unsupported --format {template!r}: this version supports only 'json'"
         )
+    flags = DaemonFlags(host=host, context=context, timeout=timeout)
     try:
-        connection = resolve_connection(host, timeout, os.environ)
+        connection = resolve_connection(flags, os.environ)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
+    for warning in connection.warnings:
+        say("Warning", warning)
+    log = _debug_line if debug or os.environ.get("IMGINSPECT_DEBUG") == "1" else None
+    if log:
+        for reason in connection.reasons:
+            log(reason)
 
-    outcome = fetch(connection, images)
+    outcome = fetch(connection, images, log=log)
 
     if not quiet:
         write_output(render(outcome.documents, compact=template == "json"))
@@ -153,12 +180,17 @@ def imginspect(
     return outcome.exit_code
 
 
-def fetch(connection: Connection, images: Sequence[ImageReference]) -> Outcome:
+def fetch(
+    connection: Connection,
+    images: Sequence[ImageReference],
+    *,
+    log: Callable[[str], None] | None = None,
+) -> Outcome:
     """Ask the daemon for each image in order; one that fails does not stop the others."""
     from inspector.daemon import Daemon  # requests is heavy: import it only when asking
 
     outcome = Outcome()
-    with Daemon(connection) as daemon:
+    with Daemon(connection, log) as daemon:
         for image in images:
             try:
                 outcome.documents.append(daemon.inspect(image))
@@ -205,9 +237,18 @@ def _discard_stdout() -> None:
 
 def say_error(error: BaseException | str) -> None:
     """One line on stderr; control characters from the daemon are shown escaped, not obeyed."""
-    line = _CONTROL.sub(_escape_control, f"Error: {error}")
+    say("Error", error)
+
+
+def say(kind: str, message: BaseException | str) -> None:
+    """One `Kind: message` line on stderr, with control characters shown escaped."""
+    line = _CONTROL.sub(_escape_control, f"{kind}: {message}")
     with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still tells
         click.echo(line, err=True)
+
+
+def _debug_line(line: str) -> None:
+    say("debug", line)
 
 
 def _escape_control(match: re.Match[str]) -> str:

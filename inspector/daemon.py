@@ -4,7 +4,7 @@ import errno
 import http.client
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +31,13 @@ FALLBACK_API_VERSION = "1.24"
 # Refuse answers larger than this rather than exhaust memory on a runaway body.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
+# Where --debug lines go: one line each, written by the caller.
+Log = Callable[[str], None]
+
+
+def _no_log(line: str) -> None:
+    pass
+
 
 class _SocketAdapter(requests_unixsocket.UnixAdapter):  # type: ignore[misc]
     """Pools keyed by socket: requests-unixsocket keys them by full URL, one per image name."""
@@ -43,8 +50,9 @@ class _SocketAdapter(requests_unixsocket.UnixAdapter):  # type: ignore[misc]
 class Daemon:
     """A client for one daemon; use it as a context manager so its connection is closed."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, log: Log | None = None) -> None:
         self._connection = connection
+        self._log = log or _no_log
         self._timeout = connection.timeout
         self._base = connection.endpoint.base_url
         self._api_version = connection.api_version
@@ -56,6 +64,8 @@ class Daemon:
         )
         if connection.endpoint.scheme == "unix":
             self._session.mount("http+unix://", _SocketAdapter())
+        if self._api_version is not None:
+            self._log(f"API version {self._api_version}: pinned by DOCKER_API_VERSION (no /_ping)")
 
     def __enter__(self) -> "Daemon":
         return self
@@ -95,27 +105,46 @@ class Daemon:
         if not offered:
             if not response.ok:
                 raise self._status_error(response, _error_message(body))
+            self._log(
+                f"API version {FALLBACK_API_VERSION}: the daemon sent no Api-Version header, "
+                "so it is spoken to as docker does"
+            )
             return FALLBACK_API_VERSION
         if not _version_tuple(offered):
             raise DaemonBadResponse(
                 f"the daemon at {self._where} sent an unreadable Api-Version: {offered!r}"
             )
-        return min(offered, MAX_API_VERSION, key=_version_tuple)
+        chosen = min(offered, MAX_API_VERSION, key=_version_tuple)
+        self._log(
+            f"API version {chosen}: the daemon offers {offered}, "
+            f"imginspect speaks up to {MAX_API_VERSION}"
+        )
+        return chosen
 
     def _get(self, path: str) -> requests.Response:
+        started = time.monotonic()
         try:
-            return self._session.get(
+            response = self._session.get(
                 self._base + path,
                 timeout=self._timeout,
                 allow_redirects=False,
                 stream=True,
             )
-        except requests.Timeout as exc:
-            raise self._timeout_error() from exc
-        except requests.ConnectionError as exc:
-            raise self._connection_error(exc) from exc
         except requests.RequestException as exc:
-            raise DaemonError(f"cannot talk to the daemon at {self._where}: {exc}") from exc
+            self._log(f"GET {path} -> no answer after {_elapsed(started)}")
+            raise self._request_error(exc) from exc
+        self._log(
+            f"GET {path} -> {response.status_code} {response.reason or ''}".rstrip()
+            + f" after {_elapsed(started)}"
+        )
+        return response
+
+    def _request_error(self, exc: requests.RequestException) -> DaemonError:
+        if isinstance(exc, requests.Timeout):
+            return self._timeout_error()
+        if isinstance(exc, requests.ConnectionError):
+            return self._connection_error(exc)
+        return DaemonError(f"cannot talk to the daemon at {self._where}: {exc}")
 
     def _read(self, response: requests.Response, path: str) -> bytes:
         # The socket timeout bounds each read; this bounds the whole body, so a daemon that
@@ -246,6 +275,10 @@ def _innermost(exc: BaseException) -> str:
         if isinstance(inner, OSError) and inner.strerror:
             return inner.strerror
     return _short(exc)
+
+
+def _elapsed(started: float) -> str:
+    return f"{(time.monotonic() - started) * 1000:.0f} ms"
 
 
 def _short(exc: BaseException) -> str:

@@ -96,7 +96,7 @@ def test_bad_docker_api_version_is_a_usage_error() -> None:
 def test_an_unexpected_exception_is_one_line_and_exit_70(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("a bug")
 
     monkeypatch.setattr(cli, "fetch", broken)

@@ -1,9 +1,18 @@
-"""The daemon is chosen as the docker CLI chooses it: --host, then DOCKER_HOST, then the default."""
+"""The daemon is chosen as the docker CLI chooses it, from flags, environment and contexts."""
+
+from pathlib import Path
 
 import pytest
 
-from inspector.connection import parse_api_version, parse_host, resolve_connection
+from inspector.connection import (
+    DEFAULT_HOST,
+    DaemonFlags,
+    parse_api_version,
+    parse_host,
+    resolve_connection,
+)
 from inspector.errors import ExitCode, UsageError
+from tests.docker_config import use_context, write_context
 
 
 @pytest.mark.parametrize(
@@ -69,10 +78,185 @@ def test_bad_hosts_are_usage_errors_naming_the_value_and_its_source(
     ],
 )
 def test_flag_beats_environment_beats_default(
-    flag: str | None, environ: dict[str, str], host: str, source: str
+    flag: str | None, environ: dict[str, str], host: str, source: str, tmp_path: Path
 ) -> None:
-    endpoint = resolve_connection(flag, 5.0, environ).endpoint
+    environ = {**environ, "DOCKER_CONFIG": str(tmp_path)}
+    endpoint = resolve_connection(DaemonFlags(host=flag), environ).endpoint
     assert (endpoint.host, endpoint.source) == (host, source)
+
+
+# -- contexts and the order docker picks the daemon in ----------------------------------------
+
+A_SOCK = "unix:///run/ctx-a.sock"
+B_SOCK = "unix:///run/ctx-b.sock"
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A DOCKER_CONFIG with contexts ctx-a and ctx-b, and no currentContext."""
+    config = tmp_path / "docker-config"
+    write_context(config, "ctx-a", A_SOCK)
+    write_context(config, "ctx-b", B_SOCK)
+    use_context(config, None)
+    return config
+
+
+# (--context, --host, DOCKER_HOST, DOCKER_CONTEXT, currentContext) -> the daemon and its source
+PRECEDENCE = [
+    pytest.param(None, None, None, None, None, DEFAULT_HOST, "the default", id="nothing-set"),
+    pytest.param(None, None, None, None, "ctx-b", B_SOCK, "context 'ctx-b'", id="current"),
+    pytest.param(
+        None, None, None, "ctx-a", "ctx-b", A_SOCK, "context 'ctx-a'", id="env-ctx>current"
+    ),
+    pytest.param(
+        None, None, "tcp://h:1", "ctx-a", "ctx-b", "tcp://h:1", "DOCKER_HOST", id="host>env-ctx"
+    ),
+    pytest.param(
+        None, "tcp://f:1", "tcp://h:1", "ctx-a", "ctx-b", "tcp://f:1", "--host", id="-H>host"
+    ),
+    pytest.param(
+        "ctx-b", None, "tcp://h:1", "ctx-a", None, B_SOCK, "context 'ctx-b'", id="--context>all"
+    ),
+    pytest.param(
+        "default", None, "tcp://h:1", "ctx-a", "ctx-b", "tcp://h:1", "DOCKER_HOST",
+        id="--context-default-is-DOCKER_HOST",
+    ),
+    pytest.param(
+        None, None, None, "default", "ctx-b", DEFAULT_HOST, "the default", id="env-ctx-default"
+    ),
+    pytest.param(
+        None, None, None, None, "default", DEFAULT_HOST, "the default", id="current-default"
+    ),
+    pytest.param(
+        None, None, "", "", "ctx-b", B_SOCK, "context 'ctx-b'", id="empty-env-is-unset"
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("context", "host", "docker_host", "docker_context", "current", "chosen", "source"),
+    PRECEDENCE,
+)
+def test_the_daemon_is_chosen_in_dockers_order(
+    config_dir: Path,
+    context: str | None,
+    host: str | None,
+    docker_host: str | None,
+    docker_context: str | None,
+    current: str | None,
+    chosen: str,
+    source: str,
+) -> None:
+    use_context(config_dir, current)
+    environ = {"DOCKER_CONFIG": str(config_dir)}
+    if docker_host is not None:
+        environ["DOCKER_HOST"] = docker_host
+    if docker_context is not None:
+        environ["DOCKER_CONTEXT"] = docker_context
+
+    connection = resolve_connection(DaemonFlags(host=host, context=context), environ)
+
+    assert (connection.endpoint.host, connection.endpoint.source) == (chosen, source)
+    assert connection.warnings == ()
+
+
+def test_the_reasons_name_the_winner_and_what_it_beat(config_dir: Path) -> None:
+    use_context(config_dir, "ctx-b")
+    environ = {"DOCKER_CONFIG": str(config_dir), "DOCKER_CONTEXT": "ctx-a"}
+
+    (reason,) = resolve_connection(DaemonFlags(), environ).reasons
+
+    assert reason.startswith(f"daemon {A_SOCK}: from context 'ctx-a' (")
+    assert "chosen by DOCKER_CONTEXT='ctx-a'" in reason
+    assert f"wins over currentContext 'ctx-b' in {config_dir / 'config.json'}" in reason
+
+
+def test_the_default_reason_lists_every_setting_that_was_not_set(config_dir: Path) -> None:
+    (reason,) = resolve_connection(DaemonFlags(), {"DOCKER_CONFIG": str(config_dir)}).reasons
+
+    assert reason.startswith(f"daemon {DEFAULT_HOST}: the default: none of --context, --host")
+    assert str(config_dir / "config.json") in reason
+
+
+def test_docker_config_defaults_to_dot_docker_in_home(tmp_path: Path) -> None:
+    write_context(tmp_path / ".docker", "home-ctx", A_SOCK)
+    use_context(tmp_path / ".docker", "home-ctx")
+
+    endpoint = resolve_connection(DaemonFlags(), {"HOME": str(tmp_path)}).endpoint
+
+    assert (endpoint.host, endpoint.source) == (A_SOCK, "context 'home-ctx'")
+
+
+def test_context_and_host_together_are_a_usage_error(config_dir: Path) -> None:
+    with pytest.raises(UsageError, match="either --context or --host"):
+        resolve_connection(
+            DaemonFlags(host="tcp://a:1", context="ctx-a"), {"DOCKER_CONFIG": str(config_dir)}
+        )
+
+
+@pytest.mark.parametrize(
+    ("flags", "environ", "named"),
+    [
+        (DaemonFlags(context="ghost"), {}, "context 'ghost' (from --context)"),
+        (DaemonFlags(), {"DOCKER_CONTEXT": "ghost"}, "context 'ghost' (from DOCKER_CONTEXT)"),
+        (DaemonFlags(context="../ctx-a"), {}, "context '../ctx-a' (from --context)"),
+    ],
+)
+def test_a_context_that_does_not_exist_is_a_usage_error_naming_it(
+    config_dir: Path, flags: DaemonFlags, environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        resolve_connection(flags, {**environ, "DOCKER_CONFIG": str(config_dir)})
+    assert named in str(caught.value)
+    assert "does not exist" in str(caught.value)
+
+
+def test_a_current_context_that_does_not_exist_names_the_config_file(config_dir: Path) -> None:
+    use_context(config_dir, "ghost")
+    with pytest.raises(UsageError) as caught:
+        resolve_connection(DaemonFlags(), {"DOCKER_CONFIG": str(config_dir)})
+    assert f"context 'ghost' (from currentContext in {config_dir}/config.json)" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b'{"currentContext":', "not valid JSON"),
+        (b"[]", "not a JSON object"),
+        (b'{"currentContext": 5}', "currentContext is not a string"),
+    ],
+)
+def test_a_config_file_docker_cannot_parse_is_ignored_with_a_warning(
+    config_dir: Path, content: bytes, why: str
+) -> None:
+    """docker warns and goes on with an empty configuration: so does imginspect."""
+    (config_dir / "config.json").write_bytes(content)
+
+    connection = resolve_connection(DaemonFlags(), {"DOCKER_CONFIG": str(config_dir)})
+
+    assert connection.endpoint.host == DEFAULT_HOST
+    (warning,) = connection.warnings
+    assert str(config_dir / "config.json") in warning and why in warning
+
+
+@pytest.mark.parametrize(
+    ("meta", "why"),
+    [
+        (b"{", "is not valid JSON"),
+        (b'{"Name":"ctx-a","Endpoints":{}}', "has no docker endpoint host"),
+        (b'{"Name":"ctx-a","Endpoints":{"docker":{"Host":""}}}', "has no docker endpoint host"),
+        (b'{"Endpoints":{"docker":{"Host":"gopher://x"}}}', "invalid daemon address"),
+    ],
+)
+def test_a_broken_context_is_a_usage_error_naming_its_file(
+    config_dir: Path, meta: bytes, why: str
+) -> None:
+    meta_path = write_context(config_dir, "ctx-a", A_SOCK)
+    meta_path.write_bytes(meta)
+    with pytest.raises(UsageError) as caught:
+        resolve_connection(DaemonFlags(context="ctx-a"), {"DOCKER_CONFIG": str(config_dir)})
+    assert why in str(caught.value)
+    assert "ctx-a" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -86,3 +270,15 @@ def test_api_version_pin(value: str | None, pinned: str | None) -> None:
 def test_bad_api_version_pin_is_a_usage_error(value: str) -> None:
     with pytest.raises(UsageError, match="DOCKER_API_VERSION"):
         parse_api_version(value)
+
+
+def test_a_config_file_that_cannot_be_read_is_a_warning_as_in_docker(config_dir: Path) -> None:
+    (config_dir / "config.json").unlink()
+    (config_dir / "config.json").mkdir()
+
+    connection = resolve_connection(DaemonFlags(), {"DOCKER_CONFIG": str(config_dir)})
+
+    assert connection.endpoint.host == DEFAULT_HOST
+    assert connection.warnings == (
+        f"cannot read the config file {config_dir / 'config.json'}: Is a directory",
+    )
