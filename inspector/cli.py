@@ -54,6 +54,9 @@ Environment:
   DOCKER_HOST          daemon address (unix:///path, tcp://host:port)
   DOCKER_CONTEXT       docker context to use (see `docker context ls`)
   DOCKER_CONFIG        docker's config directory (default ~/.docker)
+  DOCKER_TLS_VERIFY    any value: as --tlsverify
+  DOCKER_TLS           any value: as --tls
+  DOCKER_CERT_PATH     directory of ca.pem, cert.pem, key.pem (default DOCKER_CONFIG)
   DOCKER_API_VERSION   pin the API version instead of asking the daemon
   IMGINSPECT_DEBUG     1: as --debug, and show tracebacks of internal errors
 """
@@ -122,6 +125,25 @@ class Outcome:
     metavar="NAME",
     help="Docker context to use (overrides DOCKER_HOST, DOCKER_CONTEXT) [env: DOCKER_CONTEXT].",
 )
+@click.option("--tls", is_flag=True, help="Use TLS; implied by --tlsverify [env: DOCKER_TLS].")
+@click.option(
+    "--tlsverify",
+    is_flag=True,
+    help="Use TLS and verify the daemon's certificate [env: DOCKER_TLS_VERIFY].",
+)
+@click.option(
+    "--tlscacert",
+    metavar="PATH",
+    help="Trust only daemon certificates signed by this CA [default: DOCKER_CERT_PATH/ca.pem].",
+)
+@click.option(
+    "--tlscert",
+    metavar="PATH",
+    help="Client certificate for TLS [default: DOCKER_CERT_PATH/cert.pem].",
+)
+@click.option(
+    "--tlskey", metavar="PATH", help="Client key for TLS [default: DOCKER_CERT_PATH/key.pem]."
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
@@ -143,6 +165,11 @@ def imginspect(
     quiet: bool,
     host: str | None,
     context: str | None,
+    tls: bool,
+    tlsverify: bool,
+    tlscacert: str | None,
+    tlscert: str | None,
+    tlskey: str | None,
     timeout: float,
     debug: bool,
 ) -> int:
@@ -157,7 +184,16 @@ def imginspect(
         raise click.UsageError(
             f"unsupported --format {template!r}: this version supports only 'json'"
         )
-    flags = DaemonFlags(host=host, context=context, timeout=timeout)
+    flags = DaemonFlags(
+        host=host,
+        context=context,
+        tls=tls,
+        tlsverify=tlsverify,
+        tlscacert=tlscacert,
+        tlscert=tlscert,
+        tlskey=tlskey,
+        timeout=timeout,
+    )
     try:
         connection = resolve_connection(flags, os.environ)
     except UsageError as exc:

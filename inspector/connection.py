@@ -16,6 +16,8 @@ from urllib.parse import quote, urlsplit
 from inspector.errors import UsageError
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
+# Where docker goes when TLS is on and no host is given (DefaultTLSHost in docker/cli opts).
+DEFAULT_TLS_HOST = "tcp://localhost:2376"
 # docker's default port for plain-HTTP tcp:// hosts (DefaultHTTPPort in docker/cli opts).
 DEFAULT_TCP_PORT = 2375
 DEFAULT_TIMEOUT = 30.0
@@ -31,7 +33,23 @@ class DaemonFlags:
 
     host: str | None = None
     context: str | None = None
+    tls: bool = False
+    tlsverify: bool = False
+    tlscacert: str | None = None
+    tlscert: str | None = None
+    tlskey: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True, slots=True)
+class TLSFiles:
+    """TLS for a tcp:// daemon: whether to verify it, and the files, read when connecting."""
+
+    verify: bool
+    ca: str | None
+    cert: str | None
+    key: str | None
+    origin: str  # where the settings came from, for --debug
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +60,13 @@ class Endpoint:
     scheme: Literal["unix", "tcp"]
     address: str
     source: str
+    tls: TLSFiles | None = None  # only ever set for tcp://
 
     @property
     def base_url(self) -> str:
         if self.scheme == "unix":
             return "http+unix://" + quote(self.address, safe="")
-        return "http://" + self.address
+        return ("https://" if self.tls else "http://") + self.address
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +104,15 @@ def resolve_connection(flags: DaemonFlags, environ: Mapping[str, str]) -> Connec
         (f"currentContext in {config_file}", current),
     ]
     given = [(setting, value) for setting, value in ranked if value]
+    if not given or given[0][0] in ("--host", "DOCKER_HOST") or given[0][1] == DEFAULT_CONTEXT:
+        endpoint, tls_reasons = _default_endpoint(flags, environ, config_dir)
+        meta_path = None
+    else:
+        endpoint, meta_path, tls_reasons = _context_endpoint(given[0][1], given[0][0], config_dir)
+
     if not given:
-        endpoint = parse_host(DEFAULT_HOST, "the default")
         why = (
-            "the default: none of --context, --host, DOCKER_HOST, DOCKER_CONTEXT or "
+            f"{endpoint.source}: none of --context, --host, DOCKER_HOST, DOCKER_CONTEXT or "
             f"currentContext in {config_file} is set"
         )
     else:
@@ -96,17 +120,11 @@ def resolve_connection(flags: DaemonFlags, environ: Mapping[str, str]) -> Connec
         why = f"chosen by {_shown(setting, value)}"
         if beaten:
             why += ", which wins over " + " and ".join(_shown(s, v) for s, v in beaten)
-        if setting in ("--host", "DOCKER_HOST"):
-            endpoint = parse_host(value, setting)
-        elif value == DEFAULT_CONTEXT:
-            endpoint = _default_endpoint(flags, environ)
-            why += f"; the {DEFAULT_CONTEXT!r} context uses " + (
-                "the default socket" if endpoint.source == "the default" else endpoint.source
-            )
-        else:
-            endpoint, meta = _context_endpoint(value, setting, config_dir)
-            why = f"from context {value!r} ({meta}), {why}"
-    reasons = (f"daemon {endpoint.host}: {why}",)
+        if value == DEFAULT_CONTEXT:
+            why += f"; the {DEFAULT_CONTEXT!r} context uses {endpoint.source}"
+        elif meta_path is not None:
+            why = f"from {endpoint.source} ({meta_path}), {why}"
+    reasons = (f"daemon {endpoint.host}: {why}", *tls_reasons)
     return Connection(endpoint, flags.timeout, api_version, reasons, tuple(warnings))
 
 
@@ -136,8 +154,11 @@ def parse_api_version(value: str | None) -> str | None:
     return value
 
 
-def parse_host(value: str, source: str) -> Endpoint:
-    """Parse `unix:///path`, `tcp://host[:port]` or a bare `host:port` (which means tcp)."""
+def parse_host(value: str, source: str, tls: TLSFiles | None = None) -> Endpoint:
+    """Parse `unix:///path`, `tcp://host[:port]` or a bare `host:port` (which means tcp).
+
+    TLS settings apply to tcp:// only: docker, too, speaks plain HTTP on a unix socket.
+    """
     if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
         raise _invalid(value, source, "it contains white space or control characters")
     scheme, sep, rest = value.partition("://")
@@ -148,24 +169,100 @@ def parse_host(value: str, source: str) -> Endpoint:
             raise _invalid(value, source, "a unix socket needs an absolute path")
         return Endpoint(value, "unix", rest, source)
     if scheme == "tcp":
-        return Endpoint(value, "tcp", _tcp_address(value, rest, source), source)
+        return Endpoint(value, "tcp", _tcp_address(value, rest, source), source, tls)
     if scheme in ("ssh", "npipe", "fd", "http", "https"):
         raise _invalid(value, source, f"{scheme}:// is not supported yet; use unix:// or tcp://")
     raise _invalid(value, source, "expected unix:///path, tcp://host:port or host:port")
 
 
-def _default_endpoint(flags: DaemonFlags, environ: Mapping[str, str]) -> Endpoint:
-    """The `default` context: --host, else DOCKER_HOST, else the default socket."""
+def _default_endpoint(
+    flags: DaemonFlags, environ: Mapping[str, str], config_dir: Path
+) -> tuple[Endpoint, list[str]]:
+    """The `default` context: --host, else DOCKER_HOST, else the default; TLS from flags/env."""
+    tls, reasons = _tls_settings(flags, environ, config_dir)
     if flags.host:
-        return parse_host(flags.host, "--host")
-    if environ.get("DOCKER_HOST"):
-        return parse_host(environ["DOCKER_HOST"], "DOCKER_HOST")
-    return parse_host(DEFAULT_HOST, "the default")
+        endpoint = parse_host(flags.host, "--host", tls)
+    elif environ.get("DOCKER_HOST"):
+        endpoint = parse_host(environ["DOCKER_HOST"], "DOCKER_HOST", tls)
+    elif tls is not None:
+        endpoint = parse_host(DEFAULT_TLS_HOST, "the default with TLS", tls)
+    else:
+        endpoint = parse_host(DEFAULT_HOST, "the default")
+    if tls is not None and endpoint.tls is None:
+        reasons = [
+            f"TLS: not used: {endpoint.host} is not a tcp:// address (docker ignores it too)"
+        ]
+    return endpoint, reasons
 
 
-def _context_endpoint(name: str, setting: str, config_dir: Path) -> tuple[Endpoint, Path]:
-    """The docker endpoint of a context in docker's context store, and its meta.json."""
-    meta_path = config_dir / "contexts" / "meta" / context_dir_name(name) / "meta.json"
+def _tls_settings(
+    flags: DaemonFlags, environ: Mapping[str, str], config_dir: Path
+) -> tuple[TLSFiles | None, list[str]]:
+    """TLS as docker's flags and variables set it up (cli/flags.ClientOptions)."""
+    # Any non-empty value turns them on, "0" and "false" included, as in docker.
+    tls_env = [name for name in ("DOCKER_TLS", "DOCKER_TLS_VERIFY") if environ.get(name)]
+    tls_flags = [
+        name for name, on in (("--tls", flags.tls), ("--tlsverify", flags.tlsverify)) if on
+    ]
+    file_flags = [
+        name
+        for name, value in (
+            ("--tlscacert", flags.tlscacert),
+            ("--tlscert", flags.tlscert),
+            ("--tlskey", flags.tlskey),
+        )
+        if value
+    ]
+    if not tls_env and not tls_flags:
+        if file_flags:
+            return None, [f"TLS: off, so {', '.join(file_flags)} unused (as in docker)"]
+        return None, []
+    verify = flags.tlsverify or bool(environ.get("DOCKER_TLS_VERIFY"))
+    cert_path = Path(environ.get("DOCKER_CERT_PATH") or config_dir)
+    # ca.pem is always read (docker fails without it); cert.pem and key.pem only if there.
+    ca = flags.tlscacert or str(cert_path / "ca.pem")
+    cert = flags.tlscert or _if_file(cert_path / "cert.pem")
+    key = flags.tlskey or _if_file(cert_path / "key.pem")
+    origin = " and ".join(
+        [
+            ", ".join(tls_flags + [f"{name}={environ[name]!r}" for name in tls_env]),
+            *(
+                [f"DOCKER_CERT_PATH={environ['DOCKER_CERT_PATH']!r}"]
+                if environ.get("DOCKER_CERT_PATH")
+                else []
+            ),
+            *([", ".join(file_flags)] if file_flags else []),
+        ]
+    )
+    tls = TLSFiles(verify, ca, cert, key, origin)
+    return tls, [_describe_tls(tls)]
+
+
+def _describe_tls(tls: TLSFiles) -> str:
+    trust = (
+        f"verify the daemon's certificate against {tls.ca or 'the system CAs'}"
+        if tls.verify
+        else "do not verify the daemon's certificate"
+    )
+    if tls.cert and tls.key:
+        client = f"client certificate {tls.cert} with key {tls.key}"
+    elif tls.cert or tls.key:
+        client = f"no client certificate ({tls.cert or tls.key} lacks its other half)"
+    else:
+        client = "no client certificate"
+    return f"TLS: {trust}; {client} (from {tls.origin})"
+
+
+def _if_file(path: Path) -> str | None:
+    return str(path) if path.is_file() else None
+
+
+def _context_endpoint(
+    name: str, setting: str, config_dir: Path
+) -> tuple[Endpoint, Path, list[str]]:
+    """The docker endpoint of a context in docker's context store, with its TLS files."""
+    directory = context_dir_name(name)
+    meta_path = config_dir / "contexts" / "meta" / directory / "meta.json"
     where = f"context {name!r} (from {setting})"
     try:
         meta: Any = json.loads(meta_path.read_bytes())
@@ -182,7 +279,15 @@ def _context_endpoint(name: str, setting: str, config_dir: Path) -> tuple[Endpoi
     host = docker.get("Host") if isinstance(docker, dict) else None
     if not isinstance(host, str) or not host:
         raise UsageError(f"{where} has no docker endpoint host in {meta_path}")
-    return parse_host(host, f"context {name!r}"), meta_path
+    skip_verify = isinstance(docker, dict) and docker.get("SkipTLSVerify") is True
+    # docker's context store: TLS material in contexts/tls/<sha256 of name>/docker/.
+    tls_dir = config_dir / "contexts" / "tls" / directory / "docker"
+    ca, cert, key = (_if_file(tls_dir / f) for f in ("ca.pem", "cert.pem", "key.pem"))
+    tls = None
+    if ca or cert or key or skip_verify:
+        tls = TLSFiles(not skip_verify, ca, cert, key, f"context {name!r}: {tls_dir}")
+    endpoint = parse_host(host, f"context {name!r}", tls)
+    return endpoint, meta_path, [_describe_tls(endpoint.tls)] if endpoint.tls else []
 
 
 def _current_context(config_file: Path) -> tuple[str | None, list[str]]:

@@ -4,12 +4,10 @@ import errno
 import http.client
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
 import requests
-import requests_unixsocket
 import urllib3
 
 from inspector import __version__
@@ -23,6 +21,7 @@ from inspector.errors import (
     ImageNotFound,
 )
 from inspector.reference import ImageReference
+from inspector.transport import causes, open_transport
 
 # The newest API this tool speaks: the version docker CLI 28.2 speaks, so both ask for the same.
 MAX_API_VERSION = "1.50"
@@ -39,14 +38,6 @@ def _no_log(line: str) -> None:
     pass
 
 
-class _SocketAdapter(requests_unixsocket.UnixAdapter):  # type: ignore[misc]
-    """Pools keyed by socket: requests-unixsocket keys them by full URL, one per image name."""
-
-    def get_connection(self, url: str, proxies: Any = None) -> Any:
-        socket_url = "http+unix://" + url.split("://", 1)[1].split("/", 1)[0]
-        return super().get_connection(socket_url, proxies)
-
-
 class Daemon:
     """A client for one daemon; use it as a context manager so its connection is closed."""
 
@@ -54,16 +45,16 @@ class Daemon:
         self._connection = connection
         self._log = log or _no_log
         self._timeout = connection.timeout
-        self._base = connection.endpoint.base_url
         self._api_version = connection.api_version
+        self._transport = open_transport(connection.endpoint)
+        self._base = self._transport.base_url
         self._session = requests.Session()
         # No proxies, .netrc or CA bundles from the environment: this is a local API socket.
         self._session.trust_env = False
         self._session.headers.update(
             {"User-Agent": f"imginspect/{__version__}", "Accept-Encoding": "identity"}
         )
-        if connection.endpoint.scheme == "unix":
-            self._session.mount("http+unix://", _SocketAdapter())
+        self._transport.mount(self._session)
         if self._api_version is not None:
             self._log(f"API version {self._api_version}: pinned by DOCKER_API_VERSION (no /_ping)")
 
@@ -77,6 +68,7 @@ class Daemon:
         tb: TracebackType | None,
     ) -> None:
         self._session.close()
+        self._transport.close()
 
     @property
     def api_version(self) -> str:
@@ -93,7 +85,7 @@ class Daemon:
         if response.status_code == 200:
             _check_object(body, f"the inspect answer for {reference.text!r}")
             return body
-        message = _error_message(body)
+        message = self._message(body)
         if response.status_code == 404 and message is not None:
             raise ImageNotFound(message)
         raise self._status_error(response, message)
@@ -104,7 +96,7 @@ class Daemon:
         offered = response.headers.get("Api-Version")
         if not offered:
             if not response.ok:
-                raise self._status_error(response, _error_message(body))
+                raise self._status_error(response, self._message(body))
             self._log(
                 f"API version {FALLBACK_API_VERSION}: the daemon sent no Api-Version header, "
                 "so it is spoken to as docker does"
@@ -173,6 +165,15 @@ class Daemon:
         finally:
             response.close()
 
+    def _message(self, body: bytes) -> str | None:
+        """The daemon's message in an error answer; Go's own for plain HTTP to a TLS port."""
+        if body.startswith(b"Client sent an HTTP request to an HTTPS server"):
+            return (
+                f"the daemon at {self._where} speaks TLS: use --tlsverify (or DOCKER_TLS_VERIFY=1) "
+                "and its certificates (--tlscacert, --tlscert, --tlskey or DOCKER_CERT_PATH)"
+            )
+        return _error_message(body)
+
     def _status_error(self, response: requests.Response, message: str | None) -> DaemonError:
         status = f"{response.status_code} {response.reason or ''}".strip()
         if response.is_redirect or 300 <= response.status_code < 400:
@@ -192,6 +193,9 @@ class Daemon:
         )
 
     def _connection_error(self, exc: BaseException) -> DaemonError:
+        explained = self._transport.explain(exc)
+        if explained is not None:
+            return explained
         code = _errno_of(exc)
         endpoint = self._connection.endpoint
         where = self._where
@@ -209,7 +213,7 @@ class Daemon:
             return DaemonUnreachable(
                 f"connection refused by {where}: is the daemon running and listening there?"
             )
-        if any(isinstance(inner, http.client.HTTPException) for inner in _chain(exc)):
+        if any(isinstance(inner, http.client.HTTPException) for inner in causes(exc)):
             return DaemonUnreachable(
                 f"the daemon at {where} closed the connection without answering"
             )
@@ -247,31 +251,15 @@ def _version_tuple(version: str) -> tuple[int, ...]:
         return ()
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """Every exception wrapped inside exc (requests and urllib3 nest them several deep)."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
-        for linked in (getattr(current, "reason", None), current.__cause__, current.__context__):
-            if isinstance(linked, BaseException):
-                todo.append(linked)
-
-
 def _errno_of(exc: BaseException) -> int | None:
-    for inner in _chain(exc):
+    for inner in causes(exc):
         if isinstance(inner, OSError) and inner.errno is not None:
             return inner.errno
     return None
 
 
 def _innermost(exc: BaseException) -> str:
-    for inner in _chain(exc):
+    for inner in causes(exc):
         if isinstance(inner, OSError) and inner.strerror:
             return inner.strerror
     return _short(exc)

@@ -6,13 +6,15 @@ import pytest
 
 from inspector.connection import (
     DEFAULT_HOST,
+    DEFAULT_TLS_HOST,
     DaemonFlags,
+    TLSFiles,
     parse_api_version,
     parse_host,
     resolve_connection,
 )
 from inspector.errors import ExitCode, UsageError
-from tests.docker_config import use_context, write_context
+from tests.docker_config import context_dir_name, use_context, write_context
 
 
 @pytest.mark.parametrize(
@@ -282,3 +284,150 @@ def test_a_config_file_that_cannot_be_read_is_a_warning_as_in_docker(config_dir:
     assert connection.warnings == (
         f"cannot read the config file {config_dir / 'config.json'}: Is a directory",
     )
+
+
+# -- TLS settings, as docker's flags and variables make them ------------------------------------
+
+
+@pytest.fixture
+def cert_dir(tmp_path: Path) -> Path:
+    """A DOCKER_CERT_PATH with all three files (their contents do not matter here)."""
+    directory = tmp_path / "certs"
+    directory.mkdir()
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (directory / name).write_text(name)
+    return directory
+
+
+def _tls(flags: DaemonFlags, environ: dict[str, str], config_dir: Path) -> tuple[str, TLSFiles]:
+    connection = resolve_connection(flags, {"DOCKER_CONFIG": str(config_dir), **environ})
+    assert connection.endpoint.tls is not None
+    return connection.endpoint.base_url, connection.endpoint.tls
+
+
+def test_docker_tls_verify_with_no_host_means_localhost_2376(config_dir: Path) -> None:
+    url, tls = _tls(DaemonFlags(), {"DOCKER_TLS_VERIFY": "1"}, config_dir)
+    assert url == "https://localhost:2376"
+    # ca.pem is always named (reading it fails later, as in docker); the others only if there.
+    assert (tls.verify, tls.ca, tls.cert, tls.key) == (
+        True,
+        str(config_dir / "ca.pem"),
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize("value", ["1", "0", "false", "no"])
+def test_any_non_empty_docker_tls_verify_turns_verification_on(
+    config_dir: Path, value: str
+) -> None:
+    assert _tls(DaemonFlags(), {"DOCKER_TLS_VERIFY": value}, config_dir)[1].verify
+
+
+def test_an_empty_docker_tls_verify_is_unset(config_dir: Path) -> None:
+    endpoint = resolve_connection(
+        DaemonFlags(), {"DOCKER_CONFIG": str(config_dir), "DOCKER_TLS_VERIFY": ""}
+    ).endpoint
+    assert (endpoint.host, endpoint.tls) == (DEFAULT_HOST, None)
+
+
+@pytest.mark.parametrize(
+    ("flags", "environ", "url", "verify"),
+    [
+        (DaemonFlags(tls=True), {}, "https://localhost:2376", False),
+        (DaemonFlags(), {"DOCKER_TLS": "1"}, "https://localhost:2376", False),
+        (DaemonFlags(tls=True), {"DOCKER_TLS_VERIFY": "1"}, "https://localhost:2376", True),
+        (DaemonFlags(tlsverify=True, host="tcp://h"), {}, "https://h:2375", True),
+        (DaemonFlags(tlsverify=True), {"DOCKER_HOST": "h:2376"}, "https://h:2376", True),
+    ],
+)
+def test_tls_flags_and_variables(
+    config_dir: Path, flags: DaemonFlags, environ: dict[str, str], url: str, verify: bool
+) -> None:
+    """`tcp://h` keeps port 2375 even with TLS: docker does the same (DefaultHTTPPort)."""
+    got_url, tls = _tls(flags, environ, config_dir)
+    assert (got_url, tls.verify) == (url, verify)
+
+
+def test_docker_cert_path_supplies_all_three_files(config_dir: Path, cert_dir: Path) -> None:
+    _, tls = _tls(DaemonFlags(tlsverify=True), {"DOCKER_CERT_PATH": str(cert_dir)}, config_dir)
+    assert (tls.ca, tls.cert, tls.key) == tuple(
+        str(cert_dir / name) for name in ("ca.pem", "cert.pem", "key.pem")
+    )
+    assert "DOCKER_CERT_PATH" in tls.origin
+
+
+def test_tls_file_flags_win_over_docker_cert_path(config_dir: Path, cert_dir: Path) -> None:
+    flags = DaemonFlags(tlsverify=True, tlscacert="/x/ca", tlscert="/x/c", tlskey="/x/k")
+    _, tls = _tls(flags, {"DOCKER_CERT_PATH": str(cert_dir)}, config_dir)
+    assert (tls.ca, tls.cert, tls.key) == ("/x/ca", "/x/c", "/x/k")
+
+
+def test_tls_file_flags_alone_do_not_turn_tls_on(config_dir: Path) -> None:
+    connection = resolve_connection(
+        DaemonFlags(tlscacert="/x/ca", tlscert="/x/c"), {"DOCKER_CONFIG": str(config_dir)}
+    )
+    assert (connection.endpoint.host, connection.endpoint.tls) == (DEFAULT_HOST, None)
+    assert "TLS: off, so --tlscacert, --tlscert unused (as in docker)" in connection.reasons
+
+
+def test_tls_settings_do_not_apply_to_a_unix_socket(config_dir: Path) -> None:
+    connection = resolve_connection(
+        DaemonFlags(tlsverify=True, host=A_SOCK), {"DOCKER_CONFIG": str(config_dir)}
+    )
+    assert (connection.endpoint.base_url.split(":")[0], connection.endpoint.tls) == (
+        "http+unix",
+        None,
+    )
+    assert any("TLS: not used" in reason for reason in connection.reasons)
+
+
+def test_a_context_carries_its_own_tls_and_ignores_the_variables(config_dir: Path) -> None:
+    write_context(config_dir, "secure", "tcp://d:2376", tls={"ca.pem": b"x", "cert.pem": b"y"})
+    environ = {"DOCKER_TLS": "1", "DOCKER_CERT_PATH": "/elsewhere"}
+
+    url, tls = _tls(DaemonFlags(context="secure"), environ, config_dir)
+
+    tls_dir = config_dir / "contexts" / "tls" / context_dir_name("secure") / "docker"
+    assert url == "https://d:2376"
+    assert (tls.verify, tls.ca, tls.cert, tls.key) == (
+        True,
+        str(tls_dir / "ca.pem"),
+        str(tls_dir / "cert.pem"),
+        None,
+    )
+
+
+def test_a_context_that_skips_verification_has_tls_without_files(config_dir: Path) -> None:
+    write_context(config_dir, "insecure", "tcp://d:2376", skip_tls_verify=True)
+    url, tls = _tls(DaemonFlags(context="insecure"), {}, config_dir)
+    assert (url, tls.verify, tls.ca, tls.cert, tls.key) == (
+        "https://d:2376",
+        False,
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_context_without_tls_material_is_plain_http(config_dir: Path) -> None:
+    write_context(config_dir, "plain", "tcp://d:2375")
+    endpoint = resolve_connection(
+        DaemonFlags(context="plain"), {"DOCKER_CONFIG": str(config_dir), "DOCKER_TLS": "1"}
+    ).endpoint
+    assert (endpoint.base_url, endpoint.tls) == ("http://d:2375", None)
+
+
+def test_the_tls_reason_says_what_is_verified_and_which_files(
+    config_dir: Path, cert_dir: Path
+) -> None:
+    connection = resolve_connection(
+        DaemonFlags(tlsverify=True, host="tcp://d:2376"),
+        {"DOCKER_CONFIG": str(config_dir), "DOCKER_CERT_PATH": str(cert_dir)},
+    )
+    assert connection.reasons[1] == (
+        f"TLS: verify the daemon's certificate against {cert_dir}/ca.pem; client certificate "
+        f"{cert_dir}/cert.pem with key {cert_dir}/key.pem "
+        f"(from --tlsverify and DOCKER_CERT_PATH={str(cert_dir)!r})"
+    )
+    assert DEFAULT_TLS_HOST == "tcp://localhost:2376"

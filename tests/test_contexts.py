@@ -6,6 +6,8 @@ docker CLI 28 and imginspect run with the same flags and environment and must pr
 bytes, from the same fake.
 """
 
+import dataclasses
+import json
 import re
 import subprocess
 import tempfile
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from inspector.connection import DaemonFlags, resolve_connection
 from tests.daemon_fixture import find_docker_cli, skip_or_fail
 from tests.docker_config import use_context, write_context
 from tests.fake_daemon import FakeDaemon, json_response, ping
@@ -217,3 +220,96 @@ def test_contexts_written_by_hand_work_like_those_docker_writes(
 
     assert (run.code, run.stdout) == (0, docker.stdout)
     assert setup.reached() == ["ctx-a"]
+
+
+# -- TLS settings: `docker context inspect` shows what docker made of them ----------------------
+
+# (docker's global flags, the same for imginspect, environment) with {dir} for a cert directory
+TLS_SETTINGS = [
+    pytest.param([], DaemonFlags(), {"DOCKER_TLS_VERIFY": "1"}, id="DOCKER_TLS_VERIFY"),
+    pytest.param([], DaemonFlags(), {"DOCKER_TLS": "1"}, id="DOCKER_TLS"),
+    pytest.param(
+        [], DaemonFlags(), {"DOCKER_TLS_VERIFY": "0", "DOCKER_HOST": "tcp://h"}, id="verify=0"
+    ),
+    pytest.param(["--tls"], DaemonFlags(tls=True), {"DOCKER_TLS_VERIFY": "1"}, id="--tls+env"),
+    pytest.param(
+        ["--tlsverify", "-H", "tcp://h"],
+        DaemonFlags(tlsverify=True, host="tcp://h"),
+        {},
+        id="--tlsverify-H-no-port",
+    ),
+    pytest.param(
+        ["--tls", "-H", "h:1234"],
+        DaemonFlags(tls=True, host="h:1234"),
+        {"DOCKER_CERT_PATH": "{full}"},
+        id="--tls+DOCKER_CERT_PATH",
+    ),
+    pytest.param(
+        [], DaemonFlags(), {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "{half}"}, id="no-key"
+    ),
+    pytest.param(
+        ["--tlsverify", "--tlskey", "{full}/key.pem"],
+        DaemonFlags(tlsverify=True, tlskey="{full}/key.pem"),
+        {"DOCKER_CERT_PATH": "{half}"},
+        id="--tlskey-completes-the-pair",
+    ),
+    pytest.param(
+        ["--tlscacert", "{full}/ca.pem"],
+        DaemonFlags(tlscacert="{full}/ca.pem"),
+        {},
+        id="file-flag-without-tls",
+    ),
+    pytest.param(["-H", "tcp://h:1"], DaemonFlags(host="tcp://h:1"), {}, id="plain-tcp"),
+]
+
+
+@pytest.mark.parametrize(("docker_flags", "flags", "environ"), TLS_SETTINGS)
+def test_tls_settings_are_read_as_docker_reads_them(
+    docker_cli: str,
+    tmp_path: Path,
+    docker_flags: list[str],
+    flags: DaemonFlags,
+    environ: dict[str, str],
+) -> None:
+    config_dir, full, half = tmp_path / "config", tmp_path / "full", tmp_path / "half"
+    for directory, names in ((config_dir, ["ca.pem"]), (full, ["ca.pem", "cert.pem", "key.pem"]),
+                             (half, ["ca.pem", "cert.pem"])):  # fmt: skip
+        directory.mkdir()
+        for name in names:
+            (directory / name).write_text(name)
+
+    def fill(text: str) -> str:
+        return text.format(full=full, half=half)
+
+    env = {"DOCKER_CONFIG": str(config_dir), **{k: fill(v) for k, v in environ.items()}}
+    shown = subprocess.run(
+        [docker_cli, *map(fill, docker_flags), "context", "inspect", "default"],
+        env=cli_env(None, env),
+        capture_output=True,
+        timeout=RUN_TIMEOUT * 3,
+        check=True,
+    )
+    (context,) = json.loads(shown.stdout)
+    docker = context["Endpoints"]["docker"]
+
+    def maybe(value: str | None) -> str | None:
+        return None if value is None else fill(value)
+
+    filled = dataclasses.replace(
+        flags,
+        host=maybe(flags.host),
+        tlscacert=maybe(flags.tlscacert),
+        tlscert=maybe(flags.tlscert),
+        tlskey=maybe(flags.tlskey),
+    )
+
+    endpoint = resolve_connection(filled, env).endpoint
+
+    normalized = f"tcp://{endpoint.address}" if endpoint.scheme == "tcp" else endpoint.host
+    assert normalized == docker["Host"]
+    if endpoint.tls is None:
+        assert context["TLSMaterial"] == {} and docker["SkipTLSVerify"] is False
+        return
+    assert docker["SkipTLSVerify"] is (not endpoint.tls.verify)
+    ours = [Path(f).name for f in (endpoint.tls.ca, endpoint.tls.cert, endpoint.tls.key) if f]
+    assert sorted(ours) == sorted(context["TLSMaterial"]["docker"])
