@@ -23,6 +23,9 @@ DEFAULT_TCP_PORT = 2375
 DEFAULT_TIMEOUT = 30.0
 # The context that means "no context": the daemon comes from --host, DOCKER_HOST or the default.
 DEFAULT_CONTEXT = "default"
+# Podman's Docker-compatible sockets: the user's own (rootless), then the system's (root).
+PODMAN_USER_SOCKET = "podman/podman.sock"  # in $XDG_RUNTIME_DIR
+PODMAN_SYSTEM_SOCKET = "/run/podman/podman.sock"
 
 _API_VERSION = re.compile(r"1\.[0-9]{1,3}")
 
@@ -76,6 +79,8 @@ class Connection:
     endpoint: Endpoint
     timeout: float
     api_version: str | None  # pinned by DOCKER_API_VERSION; None means negotiate
+    # Podman sockets to try, in order, when the default docker socket does not exist.
+    fallbacks: tuple[Endpoint, ...] = ()
     # Why this daemon, one line per decision, for --debug.
     reasons: tuple[str, ...] = ()
     # What docker only warns about and then ignores (an unreadable config.json).
@@ -124,8 +129,34 @@ def resolve_connection(flags: DaemonFlags, environ: Mapping[str, str]) -> Connec
             why += f"; the {DEFAULT_CONTEXT!r} context uses {endpoint.source}"
         elif meta_path is not None:
             why = f"from {endpoint.source} ({meta_path}), {why}"
-    reasons = (f"daemon {endpoint.host}: {why}", *tls_reasons)
-    return Connection(endpoint, flags.timeout, api_version, reasons, tuple(warnings))
+    reasons = [f"daemon {endpoint.host}: {why}", *tls_reasons]
+    fallbacks = podman_sockets(environ) if endpoint.source == "the default" else ()
+    if fallbacks:
+        reasons.append(
+            f"if {endpoint.address} does not exist: the first Podman socket that answers of "
+            + ", ".join(fallback.address for fallback in fallbacks)
+        )
+    return Connection(
+        endpoint, flags.timeout, api_version, fallbacks, tuple(reasons), tuple(warnings)
+    )
+
+
+def podman_sockets(environ: Mapping[str, str]) -> tuple[Endpoint, ...]:
+    """Where Podman's Docker-compatible service listens: rootless first, then the system's."""
+    paths = []
+    runtime_dir = environ.get("XDG_RUNTIME_DIR", "")
+    if runtime_dir.startswith("/"):
+        paths.append(
+            ("XDG_RUNTIME_DIR's Podman socket", f"{runtime_dir.rstrip('/')}/{PODMAN_USER_SOCKET}")
+        )
+    paths.append(("the system's Podman socket", PODMAN_SYSTEM_SOCKET))
+    seen: set[str] = set()
+    sockets = []
+    for source, path in paths:
+        if path not in seen and not any(ord(c) <= 0x20 or ord(c) == 0x7F for c in path):
+            seen.add(path)
+            sockets.append(Endpoint(f"unix://{path}", "unix", path, source))
+    return tuple(sockets)
 
 
 def docker_config_dir(environ: Mapping[str, str]) -> Path:

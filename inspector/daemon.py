@@ -5,13 +5,14 @@ import http.client
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 import requests
 import urllib3
 
 from inspector import __version__
-from inspector.connection import Connection
+from inspector.connection import Connection, Endpoint
 from inspector.errors import (
     DaemonBadResponse,
     DaemonError,
@@ -46,8 +47,11 @@ class Daemon:
         self._log = log or _no_log
         self._timeout = connection.timeout
         self._api_version = connection.api_version
+        self._endpoint = connection.endpoint
         self._transport = open_transport(connection.endpoint)
         self._base = self._transport.base_url
+        self._fallbacks = connection.fallbacks
+        self._tried: tuple[Endpoint, ...] = ()
         self._session = requests.Session()
         # No proxies, .netrc or CA bundles from the environment: this is a local API socket.
         self._session.trust_env = False
@@ -73,6 +77,8 @@ class Daemon:
     @property
     def api_version(self) -> str:
         """The API version in use, asking the daemon once if it is not pinned."""
+        if self._fallbacks:  # first of all: which daemon
+            self._fall_back_to_podman()
         if self._api_version is None:
             self._api_version = self._negotiate()
         return self._api_version
@@ -91,8 +97,7 @@ class Daemon:
         raise self._status_error(response, message)
 
     def _negotiate(self) -> str:
-        response = self._get("/_ping")
-        body = self._read(response, "/_ping")
+        response, body = self._ping()
         offered = response.headers.get("Api-Version")
         if not offered:
             if not response.ok:
@@ -112,6 +117,33 @@ class Daemon:
             f"imginspect speaks up to {MAX_API_VERSION}"
         )
         return chosen
+
+    def _ping(self) -> tuple[requests.Response, bytes]:
+        response = self._get("/_ping")
+        return response, self._read(response, "/_ping")
+
+    def _fall_back_to_podman(self) -> None:
+        """Podman's socket, if the default docker socket is not there and one answers."""
+        fallbacks, self._fallbacks = self._fallbacks, ()
+        default = self._endpoint
+        if Path(default.address).exists():
+            return
+        self._log(f"{default.address} does not exist: trying Podman's sockets")
+        for candidate in fallbacks:
+            self._endpoint, self._base = candidate, candidate.base_url  # one adapter, any socket
+            try:
+                if self._api_version is None:
+                    self._api_version = self._negotiate()
+                else:
+                    response, _ = self._ping()
+                    if not response.ok:
+                        raise self._status_error(response, None)
+            except DaemonError as exc:
+                self._log(f"no answer from {candidate.address}: {exc}")
+                continue
+            self._log(f"daemon {candidate.host}: {candidate.source}, which answered")
+            return
+        self._endpoint, self._base, self._tried = default, default.base_url, fallbacks
 
     def _get(self, path: str) -> requests.Response:
         started = time.monotonic()
@@ -197,12 +229,14 @@ class Daemon:
         if explained is not None:
             return explained
         code = _errno_of(exc)
-        endpoint = self._connection.endpoint
+        endpoint = self._endpoint
         where = self._where
         if code == errno.ENOENT and endpoint.scheme == "unix":
+            tried = ", ".join(fallback.address for fallback in self._tried)
             return DaemonUnreachable(
-                f"cannot connect to the daemon: {endpoint.address} does not exist. "
-                "Is the daemon running? Set DOCKER_HOST or use --host"
+                f"cannot connect to the daemon: {endpoint.address} does not exist"
+                + (f", and no Podman socket answered ({tried})" if tried else "")
+                + ". Is the daemon running? Set DOCKER_HOST or use --host"
             )
         if code in (errno.EACCES, errno.EPERM):
             return DaemonUnreachable(
@@ -221,7 +255,7 @@ class Daemon:
 
     @property
     def _where(self) -> str:
-        return self._connection.endpoint.host
+        return self._endpoint.host
 
 
 def _check_object(body: bytes, what: str) -> None:

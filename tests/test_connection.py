@@ -174,7 +174,7 @@ def test_the_reasons_name_the_winner_and_what_it_beat(config_dir: Path) -> None:
 
 
 def test_the_default_reason_lists_every_setting_that_was_not_set(config_dir: Path) -> None:
-    (reason,) = resolve_connection(DaemonFlags(), {"DOCKER_CONFIG": str(config_dir)}).reasons
+    reason = resolve_connection(DaemonFlags(), {"DOCKER_CONFIG": str(config_dir)}).reasons[0]
 
     assert reason.startswith(f"daemon {DEFAULT_HOST}: the default: none of --context, --host")
     assert str(config_dir / "config.json") in reason
@@ -431,3 +431,58 @@ def test_the_tls_reason_says_what_is_verified_and_which_files(
         f"(from --tlsverify and DOCKER_CERT_PATH={str(cert_dir)!r})"
     )
     assert DEFAULT_TLS_HOST == "tcp://localhost:2376"
+
+
+# -- Podman's sockets, tried when nothing is configured ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("runtime_dir", "sockets"),
+    [
+        ("/run/user/1000", ["/run/user/1000/podman/podman.sock", "/run/podman/podman.sock"]),
+        ("/run/user/1000/", ["/run/user/1000/podman/podman.sock", "/run/podman/podman.sock"]),
+        (None, ["/run/podman/podman.sock"]),
+        ("", ["/run/podman/podman.sock"]),
+        ("relative/dir", ["/run/podman/podman.sock"]),
+        ("/run", ["/run/podman/podman.sock"]),
+    ],
+)
+def test_podman_sockets_rootless_first_then_the_systems(
+    config_dir: Path, runtime_dir: str | None, sockets: list[str]
+) -> None:
+    environ = {"DOCKER_CONFIG": str(config_dir)}
+    if runtime_dir is not None:
+        environ["XDG_RUNTIME_DIR"] = runtime_dir
+
+    connection = resolve_connection(DaemonFlags(), environ)
+
+    assert [fallback.address for fallback in connection.fallbacks] == sockets
+    assert {fallback.scheme for fallback in connection.fallbacks} == {"unix"}
+    assert connection.reasons[-1].endswith("answers of " + ", ".join(sockets))
+
+
+@pytest.mark.parametrize(
+    ("flags", "environ"),
+    [
+        (DaemonFlags(host=DEFAULT_HOST), {}),
+        (DaemonFlags(), {"DOCKER_HOST": DEFAULT_HOST}),
+        (DaemonFlags(context="ctx-a"), {}),
+        (DaemonFlags(), {"DOCKER_TLS_VERIFY": "1"}),
+    ],
+)
+def test_podman_is_never_tried_for_a_daemon_that_was_asked_for(
+    config_dir: Path, flags: DaemonFlags, environ: dict[str, str]
+) -> None:
+    environ = {**environ, "DOCKER_CONFIG": str(config_dir), "XDG_RUNTIME_DIR": "/run/user/0"}
+    assert resolve_connection(flags, environ).fallbacks == ()
+
+
+@pytest.mark.parametrize("context", ["default", None])
+def test_the_default_context_by_name_still_falls_back(
+    config_dir: Path, context: str | None
+) -> None:
+    use_context(config_dir, "default")
+    connection = resolve_connection(
+        DaemonFlags(context=context), {"DOCKER_CONFIG": str(config_dir)}
+    )
+    assert [fallback.address for fallback in connection.fallbacks] == ["/run/podman/podman.sock"]
