@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from inspector.errors import UsageError
 
@@ -26,6 +26,10 @@ DEFAULT_CONTEXT = "default"
 # Podman's Docker-compatible sockets: the user's own (rootless), then the system's (root).
 PODMAN_USER_SOCKET = "podman/podman.sock"  # in $XDG_RUNTIME_DIR
 PODMAN_SYSTEM_SOCKET = "/run/podman/podman.sock"
+# What docker's ssh connection helper (cli/connhelper) passes to ssh before the host, one
+# argument each, "-o ConnectTimeout=30" included; and the command it runs on the other side.
+SSH_OPTIONS = ("-o ConnectTimeout=30", "-T")
+DIAL_STDIO = ("system", "dial-stdio")
 
 _API_VERSION = re.compile(r"1\.[0-9]{1,3}")
 
@@ -60,15 +64,18 @@ class Endpoint:
     """A daemon address: where it came from, and the base URL requests should use."""
 
     host: str
-    scheme: Literal["unix", "tcp"]
-    address: str
+    scheme: Literal["unix", "tcp", "ssh"]
+    address: str  # the socket's path, host:port, or the ssh host
     source: str
     tls: TLSFiles | None = None  # only ever set for tcp://
+    ssh_args: tuple[str, ...] = ()  # for ssh://: what follows `ssh` on its command line
 
     @property
     def base_url(self) -> str:
         if self.scheme == "unix":
             return "http+unix://" + quote(self.address, safe="")
+        if self.scheme == "ssh":  # the transport carries every request to this one daemon
+            return "http+ssh://docker"
         return ("https://" if self.tls else "http://") + self.address
 
 
@@ -186,7 +193,8 @@ def parse_api_version(value: str | None) -> str | None:
 
 
 def parse_host(value: str, source: str, tls: TLSFiles | None = None) -> Endpoint:
-    """Parse `unix:///path`, `tcp://host[:port]` or a bare `host:port` (which means tcp).
+    """Parse `unix:///path`, `tcp://host[:port]`, a bare `host:port` (which means tcp) or
+    `ssh://[user@]host[:port][/socket path]`.
 
     TLS settings apply to tcp:// only: docker, too, speaks plain HTTP on a unix socket.
     """
@@ -201,9 +209,48 @@ def parse_host(value: str, source: str, tls: TLSFiles | None = None) -> Endpoint
         return Endpoint(value, "unix", rest, source)
     if scheme == "tcp":
         return Endpoint(value, "tcp", _tcp_address(value, rest, source), source, tls)
-    if scheme in ("ssh", "npipe", "fd", "http", "https"):
-        raise _invalid(value, source, f"{scheme}:// is not supported yet; use unix:// or tcp://")
-    raise _invalid(value, source, "expected unix:///path, tcp://host:port or host:port")
+    if scheme == "ssh":
+        host, args = _ssh_command(value, rest, source)
+        return Endpoint(value, "ssh", host, source, ssh_args=args)
+    if scheme in ("npipe", "fd", "http", "https"):
+        raise _invalid(
+            value, source, f"{scheme}:// is not supported; use unix://, tcp:// or ssh://"
+        )
+    raise _invalid(
+        value, source, "expected unix:///path, tcp://host:port, host:port or ssh://[user@]host"
+    )
+
+
+def _ssh_command(value: str, rest: str, source: str) -> tuple[str, tuple[str, ...]]:
+    """The host, and ssh's arguments, as docker's connhelper builds them (cli/connhelper/ssh)."""
+    authority, slash, path = rest.partition("/")
+    path = slash + path
+    if "?" in rest or "#" in rest:
+        raise _invalid(value, source, "nothing may follow the host and socket path (? or #)")
+    userinfo, at, hostport = authority.rpartition("@")
+    if at and ":" in userinfo:
+        raise _invalid(value, source, "a plain-text password is not supported; use a key")
+    user = unquote(userinfo) if at else ""
+    host, port = hostport, ""
+    # As Go's url.URL.Hostname and Port: the port is what follows the last colon, if digits.
+    colon = hostport.rfind(":")
+    if colon != -1 and not hostport.endswith("]") and hostport[colon + 1 :].isdigit():
+        host, port = hostport[:colon], hostport[colon + 1 :]
+    elif colon != -1 and not hostport.endswith("]") and not hostport.startswith("["):
+        raise _invalid(value, source, f"bad port {hostport[colon + 1 :]!r}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        raise _invalid(value, source, "no host to ssh to")
+    args = list(SSH_OPTIONS)
+    if user:
+        args += ["-l", user]
+    if port:
+        args += ["-p", port]
+    args += ["--", host, "docker"]
+    if path.strip("/"):
+        args += ["--host", f"unix://{unquote(path)}"]
+    return host, (*args, *DIAL_STDIO)
 
 
 def _default_endpoint(

@@ -4,7 +4,6 @@ import errno
 import http.client
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -22,7 +21,7 @@ from inspector.errors import (
     ImageNotFound,
 )
 from inspector.reference import ImageReference
-from inspector.transport import causes, open_transport
+from inspector.transport import Log, causes, no_log, open_transport
 
 # The newest API this tool speaks: the version docker CLI 28.2 speaks, so both ask for the same.
 MAX_API_VERSION = "1.50"
@@ -31,24 +30,17 @@ FALLBACK_API_VERSION = "1.24"
 # Refuse answers larger than this rather than exhaust memory on a runaway body.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
-# Where --debug lines go: one line each, written by the caller.
-Log = Callable[[str], None]
-
-
-def _no_log(line: str) -> None:
-    pass
-
 
 class Daemon:
     """A client for one daemon; use it as a context manager so its connection is closed."""
 
     def __init__(self, connection: Connection, log: Log | None = None) -> None:
         self._connection = connection
-        self._log = log or _no_log
+        self._log = log or no_log
         self._timeout = connection.timeout
         self._api_version = connection.api_version
         self._endpoint = connection.endpoint
-        self._transport = open_transport(connection.endpoint)
+        self._transport = open_transport(connection.endpoint, self._log)
         self._base = self._transport.base_url
         self._fallbacks = connection.fallbacks
         self._tried: tuple[Endpoint, ...] = ()

@@ -1,12 +1,14 @@
-"""How requests reach the daemon: a unix socket, or TCP, plain or with TLS; and their failures."""
+"""How requests reach the daemon: a unix socket, TCP (plain or TLS), or ssh; and their failures."""
 
 import base64
+import errno
 import re
+import socket
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 import requests
 import requests.adapters
@@ -14,7 +16,17 @@ import requests_unixsocket
 import urllib3
 
 from inspector.connection import Endpoint, TLSFiles
-from inspector.errors import DaemonError, DaemonTLSError
+from inspector.errors import DaemonError, DaemonTLSError, DaemonUnreachable
+
+if TYPE_CHECKING:
+    import subprocess
+
+# Where --debug lines go: one line each, written by the caller.
+Log = Callable[[str], None]
+
+
+def no_log(line: str) -> None:
+    """The log of a run without --debug."""
 
 
 class Transport:
@@ -38,10 +50,12 @@ class Transport:
         """Release what the transport holds beyond the session's connections."""
 
 
-def open_transport(endpoint: Endpoint) -> Transport:
+def open_transport(endpoint: Endpoint, log: Log | None = None) -> Transport:
     """The transport for an endpoint; TLS files are read here (a failure raises DaemonTLSError)."""
     if endpoint.scheme == "unix":
         return UnixTransport(endpoint)
+    if endpoint.scheme == "ssh":
+        return SSHTransport(endpoint, log or no_log)
     if endpoint.tls is not None:
         return TLSTransport(endpoint, endpoint.tls)
     return Transport(endpoint)
@@ -329,3 +343,137 @@ def _der_time(der: bytes, element: tuple[int, int, int]) -> datetime:
     elif tag != 0x18:  # GeneralizedTime: YYYYMMDDHHMMSSZ
         raise ValueError(f"not a time: tag {tag:#x}")
     return datetime.strptime(text, "%Y%m%d%H%M%SZ").replace(tzinfo=UTC)
+
+
+# -- ssh --------------------------------------------------------------------------------------
+
+# How long a finished ssh may take to exit on its own before it is stopped.
+SSH_EXIT_GRACE = 2.0
+
+
+class SSHTransport(Transport):
+    """HTTP through the stdin and stdout of `ssh ... -- host docker system dial-stdio`.
+
+    docker's ssh connection helper does the same. ssh gets one end of a socket pair as its
+    stdin and stdout, so requests and urllib3 see an ordinary socket, timeouts included.
+    """
+
+    def __init__(self, endpoint: Endpoint, log: Log) -> None:
+        super().__init__(endpoint)
+        self._log = log
+        self._argv = ("ssh", *endpoint.ssh_args)
+        self._running: list[tuple[subprocess.Popen[bytes], IO[bytes]]] = []
+        self._spawn_error: OSError | None = None
+
+    def mount(self, session: requests.Session) -> None:
+        session.mount("http+ssh://", _StdioAdapter(self))
+
+    def spawn(self) -> socket.socket:
+        """Start ssh; the returned socket is its other end."""
+        import subprocess  # only ssh needs it: start-up stays lean
+        import tempfile
+
+        ours, theirs = socket.socketpair()
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 -- open until ssh is done, see close()
+        try:
+            process = subprocess.Popen(
+                self._argv, stdin=theirs.fileno(), stdout=theirs.fileno(), stderr=errors
+            )
+        except OSError as exc:
+            ours.close()
+            errors.close()
+            self._spawn_error = exc
+            raise
+        finally:
+            theirs.close()
+        self._running.append((process, errors))
+        self._log(f"started {' '.join(self._argv)} (pid {process.pid})")
+        return ours
+
+    def explain(self, exc: BaseException) -> DaemonError | None:
+        where = self.endpoint.host
+        if self._spawn_error is not None:
+            problem = self._spawn_error
+            if problem.errno == errno.ENOENT:
+                return DaemonUnreachable(
+                    f"cannot reach {where}: there is no ssh command on PATH (install OpenSSH's "
+                    "client)"
+                )
+            return DaemonUnreachable(f"cannot run ssh to reach {where}: {problem.strerror}")
+        if not self._running:
+            return None
+        import subprocess
+
+        process, errors = self._running[-1]
+        try:  # a connection that ended without an answer: ssh has exited, or is about to
+            code = process.wait(SSH_EXIT_GRACE)
+        except subprocess.TimeoutExpired:
+            return None
+        errors.seek(0)
+        said = [line.strip() for line in errors.read().decode(errors="replace").splitlines()]
+        last = next((line for line in reversed(said) if line), "")
+        message = f"ssh to {where} ended (exit status {code})"
+        if last:
+            message += f": {last}"
+        if code == 127:
+            message += (
+                f" (is docker 18.09 or newer installed, and on the PATH of ssh sessions, on "
+                f"{self.endpoint.address}?)"
+            )
+        return DaemonUnreachable(message)
+
+    def close(self) -> None:
+        import subprocess
+
+        for process, errors in self._running:
+            # Its socket is closed: ssh sees the end of its input and exits on its own.
+            try:
+                process.wait(SSH_EXIT_GRACE)
+            except subprocess.TimeoutExpired:
+                process.terminate()
+                try:
+                    process.wait(SSH_EXIT_GRACE)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            self._log(f"ssh (pid {process.pid}) exited with status {process.returncode}")
+            errors.close()
+        self._running.clear()
+
+
+class _StdioConnection(urllib3.connection.HTTPConnection):
+    def __init__(self, transport: SSHTransport, timeout: Any) -> None:
+        super().__init__("docker", timeout=timeout)
+        self._transport = transport
+
+    def connect(self) -> None:
+        sock = self._transport.spawn()
+        if isinstance(self.timeout, int | float):
+            sock.settimeout(self.timeout)
+        self.sock = sock
+
+
+class _StdioPool(urllib3.HTTPConnectionPool):
+    def __init__(self, transport: SSHTransport) -> None:
+        super().__init__("docker", maxsize=1)
+        self._transport = transport
+
+    def _new_conn(self) -> urllib3.connection.HTTPConnection:
+        return _StdioConnection(self._transport, self.timeout.connect_timeout)
+
+
+class _StdioAdapter(requests.adapters.HTTPAdapter):
+    """Every request through one pool whose connections are ssh processes."""
+
+    def __init__(self, transport: SSHTransport) -> None:
+        super().__init__(pool_connections=1, pool_maxsize=1)
+        self._pool = _StdioPool(transport)
+
+    def get_connection_with_tls_context(
+        self, request: requests.PreparedRequest, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> urllib3.HTTPConnectionPool:
+        return self._pool
+
+    def close(self) -> None:
+        self._pool.close()
+        super().close()

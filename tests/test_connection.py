@@ -44,6 +44,39 @@ def test_host_forms_map_to_a_base_url(value: str, scheme: str, address: str, bas
     assert (endpoint.scheme, endpoint.address, endpoint.base_url) == (scheme, address, base_url)
 
 
+SSH = ("-o ConnectTimeout=30", "-T")
+DIAL = ("docker", "system", "dial-stdio")
+
+
+@pytest.mark.parametrize(
+    ("value", "host", "args"),
+    [
+        ("ssh://box", "box", (*SSH, "--", "box", *DIAL)),
+        ("ssh://me@box", "box", (*SSH, "-l", "me", "--", "box", *DIAL)),
+        ("ssh://me@box:2222", "box", (*SSH, "-l", "me", "-p", "2222", "--", "box", *DIAL)),
+        ("ssh://[::1]:22", "::1", (*SSH, "-p", "22", "--", "::1", *DIAL)),
+        ("ssh://Box.Example", "Box.Example", (*SSH, "--", "Box.Example", *DIAL)),
+        ("ssh://a%40b@box", "box", (*SSH, "-l", "a@b", "--", "box", *DIAL)),
+        ("ssh://@box", "box", (*SSH, "--", "box", *DIAL)),
+        ("ssh://box/", "box", (*SSH, "--", "box", *DIAL)),
+        (
+            "ssh://box/run/user/1000/docker.sock",
+            "box",
+            (*SSH, "--", "box", "docker", "--host", "unix:///run/user/1000/docker.sock",
+             "system", "dial-stdio"),
+        ),
+        # After `--`, a host that looks like an option is still only a host name.
+        ("ssh://-oProxyCommand=x", "-oProxyCommand=x", (*SSH, "--", "-oProxyCommand=x", *DIAL)),
+    ],
+)  # fmt: skip
+def test_ssh_urls_become_the_ssh_command_docker_runs(
+    value: str, host: str, args: tuple[str, ...]
+) -> None:
+    endpoint = parse_host(value, "DOCKER_HOST")
+    assert (endpoint.scheme, endpoint.address, endpoint.ssh_args) == ("ssh", host, args)
+    assert endpoint.base_url == "http+ssh://docker"
+
+
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
@@ -53,8 +86,14 @@ def test_host_forms_map_to_a_base_url(value: str, scheme: str, address: str, bas
         ("tcp://host:99999", "bad host or port"),
         ("tcp://host:2375/some/path", "nothing after it"),
         ("tcp://user@host:2375", "nothing after it"),
-        ("ssh://me@host", "not supported yet"),
-        ("npipe:////./pipe/docker_engine", "not supported yet"),
+        ("ssh://me:secret@host", "plain-text password is not supported"),
+        ("ssh://", "no host to ssh to"),
+        ("ssh://me@:22", "no host to ssh to"),
+        ("ssh://host?x=1", "nothing may follow"),
+        ("ssh://host#f", "nothing may follow"),
+        ("ssh://host:ssh", "bad port"),
+        ("npipe:////./pipe/docker_engine", "npipe:// is not supported"),
+        ("https://host:2376", "https:// is not supported"),
         ("gopher://host", "expected unix"),
         ("unix:///tmp/x\n.sock", "control characters"),
     ],
