@@ -20,7 +20,7 @@ from inspector.errors import (
     OutputError,
     UsageError,
 )
-from inspector.reference import ImageReference, parse_reference
+from inspector.reference import ImageReference, Platform, parse_platform, parse_reference
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -64,8 +64,10 @@ Environment:
 
 if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks cannot subscript it
     _ReferenceBase = click.ParamType[ImageReference, Any]
+    _PlatformBase = click.ParamType[Platform | None, Any]
 else:
     _ReferenceBase = click.ParamType
+    _PlatformBase = click.ParamType
 
 
 class ReferenceType(_ReferenceBase):
@@ -80,6 +82,24 @@ class ReferenceType(_ReferenceBase):
             return value
         try:
             return parse_reference(str(value))
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class PlatformType(_PlatformBase):
+    """os/arch[/variant], normalized as docker does; empty means none, as in docker."""
+
+    name = "platform"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Platform | None:
+        if value is None or isinstance(value, Platform):
+            return value
+        if not str(value):
+            return None
+        try:
+            return parse_platform(str(value))
         except UsageError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -113,6 +133,17 @@ class Outcome:
 )
 @click.option(
     "-q", "--quiet", is_flag=True, help="Print nothing; the exit status says if all images exist."
+)
+@click.option(
+    "--platform",
+    type=PlatformType(),
+    metavar="OS/ARCH[/VARIANT]",
+    help="Inspect this platform of a multi-platform image (API 1.49+, e.g. linux/arm64).",
+)
+@click.option(
+    "--manifests",
+    is_flag=True,
+    help="Ask for the image's manifests: each platform, and whether it is here (API 1.48+).",
 )
 @click.option(
     "-H",
@@ -163,6 +194,8 @@ def imginspect(
     as_json: bool,
     template: str | None,
     quiet: bool,
+    platform: Platform | None,
+    manifests: bool,
     host: str | None,
     context: str | None,
     tls: bool,
@@ -205,7 +238,7 @@ def imginspect(
         for reason in connection.reasons:
             log(reason)
 
-    outcome = fetch(connection, images, log=log)
+    outcome = fetch(connection, images, log=log, platform=platform, manifests=manifests)
 
     if not quiet:
         write_output(render(outcome.documents, compact=template == "json"))
@@ -221,15 +254,24 @@ def fetch(
     images: Sequence[ImageReference],
     *,
     log: Callable[[str], None] | None = None,
+    platform: Platform | None = None,
+    manifests: bool = False,
 ) -> Outcome:
     """Ask the daemon for each image in order; one that fails does not stop the others."""
     from inspector.daemon import Daemon  # requests is heavy: import it only when asking
 
     outcome = Outcome()
     with Daemon(connection, log) as daemon:
+        try:  # an option the daemon's API lacks is a usage error, raised before any image
+            daemon.check_inspect_options(platform=platform is not None, manifests=manifests)
+        except DaemonError as exc:
+            outcome.errors.append(exc)
+            return outcome
         for image in images:
             try:
-                outcome.documents.append(daemon.inspect(image))
+                outcome.documents.append(
+                    daemon.inspect(image, platform=platform, manifests=manifests)
+                )
             except DaemonError as exc:
                 outcome.errors.append(exc)
                 if exc.fatal:  # the next request would fail the same way

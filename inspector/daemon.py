@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlencode
 
 import requests
 import urllib3
@@ -19,14 +20,18 @@ from inspector.errors import (
     DaemonTimeout,
     DaemonUnreachable,
     ImageNotFound,
+    UsageError,
 )
-from inspector.reference import ImageReference
+from inspector.reference import ImageReference, Platform
 from inspector.transport import Log, causes, no_log, open_transport
 
 # The newest API this tool speaks: the version docker CLI 28.2 speaks, so both ask for the same.
 MAX_API_VERSION = "1.50"
 # What the docker client assumes when /_ping carries no Api-Version header.
 FALLBACK_API_VERSION = "1.24"
+# The first API versions that know inspect's `platform` and `manifests` parameters.
+PLATFORM_API_VERSION = "1.49"
+MANIFESTS_API_VERSION = "1.48"
 # Refuse answers larger than this rather than exhaust memory on a runaway body.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
@@ -75,9 +80,36 @@ class Daemon:
             self._api_version = self._negotiate()
         return self._api_version
 
-    def inspect(self, reference: ImageReference) -> bytes:
+    def check_inspect_options(self, *, platform: bool = False, manifests: bool = False) -> None:
+        """A usage error if the API version in use predates an option asked for."""
+        for wanted, option, minimum in (
+            (platform, "--platform", PLATFORM_API_VERSION),
+            (manifests, "--manifests", MANIFESTS_API_VERSION),
+        ):
+            if wanted and _version_tuple(self.api_version) < _version_tuple(minimum):
+                speaks = (
+                    f"DOCKER_API_VERSION pins {self.api_version}"
+                    if self._connection.api_version
+                    else f"the daemon speaks {self.api_version}"
+                )
+                raise UsageError(f"{option} needs API {minimum}, {speaks}")
+
+    def inspect(
+        self,
+        reference: ImageReference,
+        *,
+        platform: Platform | None = None,
+        manifests: bool = False,
+    ) -> bytes:
         """The daemon's JSON object for one image, as the exact bytes it sent."""
+        self.check_inspect_options(platform=platform is not None, manifests=manifests)
         path = f"/v{self.api_version}{reference.api_path}"
+        # In docker's order (url.Values.Encode sorts the keys) and with its escaping.
+        query = [("manifests", "1")] if manifests else []
+        if platform is not None:
+            query.append(("platform", platform.query_value))
+        if query:
+            path += "?" + urlencode(query)
         response = self._get(path)
         body = self._read(response, path)
         if response.status_code == 200:
