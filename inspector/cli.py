@@ -4,14 +4,14 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from inspector import __version__
-from inspector.connection import DEFAULT_TIMEOUT, Connection, resolve_connection
+from inspector.connection import DEFAULT_TIMEOUT, Connection, DaemonFlags, resolve_connection
 from inspector.errors import (
     DaemonError,
     ExitCode,
@@ -21,7 +21,7 @@ from inspector.errors import (
     TemplateSyntaxError,
     UsageError,
 )
-from inspector.reference import ImageReference, parse_reference
+from inspector.reference import ImageReference, Platform, parse_platform, parse_reference
 
 if TYPE_CHECKING:
     from inspector.template import Template
@@ -50,10 +50,21 @@ Exit status:
 When several things fail, the highest status wins.
 
 \b
+The daemon, as docker chooses it:
+  --context, then --host, then DOCKER_HOST, then DOCKER_CONTEXT, then
+  currentContext in $DOCKER_CONFIG/config.json, then unix:///var/run/docker.sock.
+  --debug says which one was chosen and why.
+
+\b
 Environment:
   DOCKER_HOST          daemon address (unix:///path, tcp://host:port)
+  DOCKER_CONTEXT       docker context to use (see `docker context ls`)
+  DOCKER_CONFIG        docker's config directory (default ~/.docker)
+  DOCKER_TLS_VERIFY    any value: as --tlsverify
+  DOCKER_TLS           any value: as --tls
+  DOCKER_CERT_PATH     directory of ca.pem, cert.pem, key.pem (default DOCKER_CONFIG)
   DOCKER_API_VERSION   pin the API version instead of asking the daemon
-  IMGINSPECT_DEBUG     1: show tracebacks of internal errors
+  IMGINSPECT_DEBUG     1: as --debug, and show tracebacks of internal errors
   NO_COLOR             non-empty: no colour in the view (--color beats it)
   FORCE_COLOR          non-empty: colour in the view even when piped
   TERM                 dumb: no colour in the view
@@ -66,8 +77,10 @@ if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks can
     from inspector.daemon import Daemon
 
     _ReferenceBase = click.ParamType[ImageReference, Any]
+    _PlatformBase = click.ParamType[Platform | None, Any]
 else:
     _ReferenceBase = click.ParamType
+    _PlatformBase = click.ParamType
 
 
 class ReferenceType(_ReferenceBase):
@@ -82,6 +95,24 @@ class ReferenceType(_ReferenceBase):
             return value
         try:
             return parse_reference(str(value))
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class PlatformType(_PlatformBase):
+    """os/arch[/variant], normalized as docker does; empty means none, as in docker."""
+
+    name = "platform"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Platform | None:
+        if value is None or isinstance(value, Platform):
+            return value
+        if not str(value):
+            return None
+        try:
+            return parse_platform(str(value))
         except UsageError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -128,6 +159,17 @@ class Outcome:
     "-q", "--quiet", is_flag=True, help="Print nothing; the exit status says if all images exist."
 )
 @click.option(
+    "--platform",
+    type=PlatformType(),
+    metavar="OS/ARCH[/VARIANT]",
+    help="Inspect this platform of a multi-platform image (API 1.49+, e.g. linux/arm64).",
+)
+@click.option(
+    "--manifests",
+    is_flag=True,
+    help="Ask for the image's manifests: each platform, and whether it is here (API 1.48+).",
+)
+@click.option(
     "--color",
     type=click.Choice(["auto", "always", "never"]),
     default="auto",
@@ -141,12 +183,41 @@ class Outcome:
     help="Daemon to ask: unix:///path or tcp://host:port [env: DOCKER_HOST].",
 )
 @click.option(
+    "--context",
+    metavar="NAME",
+    help="Docker context to use (overrides DOCKER_HOST, DOCKER_CONTEXT) [env: DOCKER_CONTEXT].",
+)
+@click.option("--tls", is_flag=True, help="Use TLS; implied by --tlsverify [env: DOCKER_TLS].")
+@click.option(
+    "--tlsverify",
+    is_flag=True,
+    help="Use TLS and verify the daemon's certificate [env: DOCKER_TLS_VERIFY].",
+)
+@click.option(
+    "--tlscacert",
+    metavar="PATH",
+    help="Trust only daemon certificates signed by this CA [default: DOCKER_CERT_PATH/ca.pem].",
+)
+@click.option(
+    "--tlscert",
+    metavar="PATH",
+    help="Client certificate for TLS [default: DOCKER_CERT_PATH/cert.pem].",
+)
+@click.option(
+    "--tlskey", metavar="PATH", help="Client key for TLS [default: DOCKER_CERT_PATH/key.pem]."
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=DEFAULT_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
     help="Give up on a daemon that has not answered after this long.",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Say on stderr which daemon is used and why, the API version, and each request.",
 )
 @click.version_option(__version__, "--version", prog_name="imginspect")
 def imginspect(
@@ -155,8 +226,17 @@ def imginspect(
     template: str | None,
     quiet: bool,
     color: str,
+    platform: Platform | None,
+    manifests: bool,
     host: str | None,
+    context: str | None,
+    tls: bool,
+    tlsverify: bool,
+    tlscacert: str | None,
+    tlscert: str | None,
+    tlskey: str | None,
     timeout: float,
+    debug: bool,
 ) -> int:
     """Inspect container images through the Docker (or Podman) daemon.
 
@@ -169,13 +249,36 @@ def imginspect(
     if as_json and template:
         raise click.UsageError("use either --json or --format, not both")
     compiled = compile_format(template) if template and template != "json" else None
+    flags = DaemonFlags(
+        host=host,
+        context=context,
+        tls=tls,
+        tlsverify=tlsverify,
+        tlscacert=tlscacert,
+        tlscert=tlscert,
+        tlskey=tlskey,
+        timeout=timeout,
+    )
     try:
-        connection = resolve_connection(host, timeout, os.environ)
+        connection = resolve_connection(flags, os.environ)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
+    for warning in connection.warnings:
+        say("Warning", warning)
+    log = _debug_line if debug or os.environ.get("IMGINSPECT_DEBUG") == "1" else None
+    if log:
+        for reason in connection.reasons:
+            log(reason)
 
     view = not as_json and not template
-    outcome = fetch(connection, images, with_history=view and not quiet)
+    outcome = fetch(
+        connection,
+        images,
+        log=log,
+        platform=platform,
+        manifests=manifests,
+        with_history=view and not quiet,
+    )
 
     if quiet:
         output = None
@@ -195,16 +298,29 @@ def imginspect(
 
 
 def fetch(
-    connection: Connection, images: Sequence[ImageReference], *, with_history: bool = False
+    connection: Connection,
+    images: Sequence[ImageReference],
+    *,
+    log: Callable[[str], None] | None = None,
+    platform: Platform | None = None,
+    manifests: bool = False,
+    with_history: bool = False,
 ) -> Outcome:
     """Ask the daemon for each image in order; one that fails does not stop the others."""
     from inspector.daemon import Daemon  # requests is heavy: import it only when asking
 
     outcome = Outcome()
-    with Daemon(connection) as daemon:
+    with Daemon(connection, log) as daemon:
+        try:  # an option the daemon's API lacks is a usage error, raised before any image
+            daemon.check_inspect_options(platform=platform is not None, manifests=manifests)
+        except DaemonError as exc:
+            outcome.results.append(exc)
+            return outcome
         for image in images:
             try:
-                outcome.results.append(daemon.inspect(image))
+                outcome.results.append(
+                    daemon.inspect(image, platform=platform, manifests=manifests)
+                )
             except DaemonError as exc:
                 outcome.results.append(exc)
                 if exc.fatal:  # the next request would fail the same way
@@ -317,12 +433,21 @@ def _discard_stdout() -> None:
 
 def say_error(error: BaseException | str) -> None:
     """One line on stderr; control characters from the daemon are shown escaped, not obeyed."""
-    say_line(f"Error: {error}")
+    say("Error", error)
+
+
+def say(kind: str, message: BaseException | str) -> None:
+    """One `Kind: message` line on stderr, with control characters shown escaped."""
+    say_line(f"{kind}: {message}")
 
 
 def say_line(text: str) -> None:
     with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still tells
         click.echo(_CONTROL.sub(_escape_control, text), err=True)
+
+
+def _debug_line(line: str) -> None:
+    say("debug", line)
 
 
 def _escape_control(match: re.Match[str]) -> str:

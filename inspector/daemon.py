@@ -4,16 +4,15 @@ import errno
 import http.client
 import json
 import time
-from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from urllib.parse import urlencode
 
 import requests
-import requests_unixsocket
 import urllib3
 
 from inspector import __version__
-from inspector.connection import Connection
+from inspector.connection import Connection, Endpoint
 from inspector.errors import (
     DaemonBadResponse,
     DaemonError,
@@ -21,41 +20,44 @@ from inspector.errors import (
     DaemonTimeout,
     DaemonUnreachable,
     ImageNotFound,
+    UsageError,
 )
-from inspector.reference import ImageReference
+from inspector.reference import ImageReference, Platform
+from inspector.transport import Log, causes, no_log, open_transport
 
 # The newest API this tool speaks: the version docker CLI 28.2 speaks, so both ask for the same.
 MAX_API_VERSION = "1.50"
 # What the docker client assumes when /_ping carries no Api-Version header.
 FALLBACK_API_VERSION = "1.24"
+# The first API versions that know inspect's `platform` and `manifests` parameters.
+PLATFORM_API_VERSION = "1.49"
+MANIFESTS_API_VERSION = "1.48"
 # Refuse answers larger than this rather than exhaust memory on a runaway body.
 MAX_BODY_BYTES = 64 * 1024 * 1024
-
-
-class _SocketAdapter(requests_unixsocket.UnixAdapter):  # type: ignore[misc]
-    """Pools keyed by socket: requests-unixsocket keys them by full URL, one per image name."""
-
-    def get_connection(self, url: str, proxies: Any = None) -> Any:
-        socket_url = "http+unix://" + url.split("://", 1)[1].split("/", 1)[0]
-        return super().get_connection(socket_url, proxies)
 
 
 class Daemon:
     """A client for one daemon; use it as a context manager so its connection is closed."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, log: Log | None = None) -> None:
         self._connection = connection
+        self._log = log or no_log
         self._timeout = connection.timeout
-        self._base = connection.endpoint.base_url
         self._api_version = connection.api_version
+        self._endpoint = connection.endpoint
+        self._transport = open_transport(connection.endpoint, self._log)
+        self._base = self._transport.base_url
+        self._fallbacks = connection.fallbacks
+        self._tried: tuple[Endpoint, ...] = ()
         self._session = requests.Session()
         # No proxies, .netrc or CA bundles from the environment: this is a local API socket.
         self._session.trust_env = False
         self._session.headers.update(
             {"User-Agent": f"imginspect/{__version__}", "Accept-Encoding": "identity"}
         )
-        if connection.endpoint.scheme == "unix":
-            self._session.mount("http+unix://", _SocketAdapter())
+        self._transport.mount(self._session)
+        if self._api_version is not None:
+            self._log(f"API version {self._api_version}: pinned by DOCKER_API_VERSION (no /_ping)")
 
     def __enter__(self) -> "Daemon":
         return self
@@ -67,19 +69,48 @@ class Daemon:
         tb: TracebackType | None,
     ) -> None:
         self._session.close()
+        self._transport.close()
 
     @property
     def api_version(self) -> str:
         """The API version in use, asking the daemon once if it is not pinned."""
+        if self._fallbacks:  # first of all: which daemon
+            self._fall_back_to_podman()
         if self._api_version is None:
             self._api_version = self._negotiate()
         return self._api_version
 
-    def inspect(self, reference: ImageReference) -> bytes:
+    def check_inspect_options(self, *, platform: bool = False, manifests: bool = False) -> None:
+        """A usage error if the API version in use predates an option asked for."""
+        for wanted, option, minimum in (
+            (platform, "--platform", PLATFORM_API_VERSION),
+            (manifests, "--manifests", MANIFESTS_API_VERSION),
+        ):
+            if wanted and _version_tuple(self.api_version) < _version_tuple(minimum):
+                speaks = (
+                    f"DOCKER_API_VERSION pins {self.api_version}"
+                    if self._connection.api_version
+                    else f"the daemon speaks {self.api_version}"
+                )
+                raise UsageError(f"{option} needs API {minimum}, {speaks}")
+
+    def inspect(
+        self,
+        reference: ImageReference,
+        *,
+        platform: Platform | None = None,
+        manifests: bool = False,
+    ) -> bytes:
         """The daemon's JSON object for one image, as the exact bytes it sent."""
-        return self._image_answer(
-            reference.api_path, dict, f"the inspect answer for {reference.text!r}"
-        )
+        self.check_inspect_options(platform=platform is not None, manifests=manifests)
+        path = reference.api_path
+        # In docker's order (url.Values.Encode sorts the keys) and with its escaping.
+        query = [("manifests", "1")] if manifests else []
+        if platform is not None:
+            query.append(("platform", platform.query_value))
+        if query:
+            path += "?" + urlencode(query)
+        return self._image_answer(path, dict, f"the inspect answer for {reference.text!r}")
 
     def history(self, reference: ImageReference) -> bytes:
         """The daemon's JSON list of one image's build steps, newest first, as it sent them."""
@@ -94,39 +125,84 @@ class Daemon:
         if response.status_code == 200:
             _check_shape(body, shape, what)
             return body
-        message = _error_message(body)
+        message = self._message(body)
         if response.status_code == 404 and message is not None:
             raise ImageNotFound(message)
         raise self._status_error(response, message)
 
     def _negotiate(self) -> str:
-        response = self._get("/_ping")
-        body = self._read(response, "/_ping")
+        response, body = self._ping()
         offered = response.headers.get("Api-Version")
         if not offered:
             if not response.ok:
-                raise self._status_error(response, _error_message(body))
+                raise self._status_error(response, self._message(body))
+            self._log(
+                f"API version {FALLBACK_API_VERSION}: the daemon sent no Api-Version header, "
+                "so it is spoken to as docker does"
+            )
             return FALLBACK_API_VERSION
         if not _version_tuple(offered):
             raise DaemonBadResponse(
                 f"the daemon at {self._where} sent an unreadable Api-Version: {offered!r}"
             )
-        return min(offered, MAX_API_VERSION, key=_version_tuple)
+        chosen = min(offered, MAX_API_VERSION, key=_version_tuple)
+        self._log(
+            f"API version {chosen}: the daemon offers {offered}, "
+            f"imginspect speaks up to {MAX_API_VERSION}"
+        )
+        return chosen
+
+    def _ping(self) -> tuple[requests.Response, bytes]:
+        response = self._get("/_ping")
+        return response, self._read(response, "/_ping")
+
+    def _fall_back_to_podman(self) -> None:
+        """Podman's socket, if the default docker socket is not there and one answers."""
+        fallbacks, self._fallbacks = self._fallbacks, ()
+        default = self._endpoint
+        if Path(default.address).exists():
+            return
+        self._log(f"{default.address} does not exist: trying Podman's sockets")
+        for candidate in fallbacks:
+            self._endpoint, self._base = candidate, candidate.base_url  # one adapter, any socket
+            try:
+                if self._api_version is None:
+                    self._api_version = self._negotiate()
+                else:
+                    response, _ = self._ping()
+                    if not response.ok:
+                        raise self._status_error(response, None)
+            except DaemonError as exc:
+                self._log(f"no answer from {candidate.address}: {exc}")
+                continue
+            self._log(f"daemon {candidate.host}: {candidate.source}, which answered")
+            return
+        self._endpoint, self._base, self._tried = default, default.base_url, fallbacks
 
     def _get(self, path: str) -> requests.Response:
+        started = time.monotonic()
         try:
-            return self._session.get(
+            response = self._session.get(
                 self._base + path,
                 timeout=self._timeout,
                 allow_redirects=False,
                 stream=True,
             )
-        except requests.Timeout as exc:
-            raise self._timeout_error() from exc
-        except requests.ConnectionError as exc:
-            raise self._connection_error(exc) from exc
         except requests.RequestException as exc:
-            raise DaemonError(f"cannot talk to the daemon at {self._where}: {exc}") from exc
+            self._log(f"GET {path} -> no answer after {_elapsed(started)}")
+            raise self._request_error(exc) from exc
+        self._log(
+            f"GET {path} -> {response.status_code} {response.reason or ''}".rstrip()
+            + f" after {_elapsed(started)}"
+        )
+        return response
+
+    def _request_error(self, exc: requests.RequestException) -> DaemonError:
+        if isinstance(exc, requests.Timeout):
+            return self._timeout_error()
+        if isinstance(exc, requests.ConnectionError):
+            return self._connection_error(exc)
+        return DaemonError(f"cannot talk to the daemon at {self._where}: {exc}")
 
     def _read(self, response: requests.Response, path: str) -> bytes:
         # The socket timeout bounds each read; this bounds the whole body, so a daemon that
@@ -155,6 +231,15 @@ class Daemon:
         finally:
             response.close()
 
+    def _message(self, body: bytes) -> str | None:
+        """The daemon's message in an error answer; Go's own for plain HTTP to a TLS port."""
+        if body.startswith(b"Client sent an HTTP request to an HTTPS server"):
+            return (
+                f"the daemon at {self._where} speaks TLS: use --tlsverify (or DOCKER_TLS_VERIFY=1) "
+                "and its certificates (--tlscacert, --tlscert, --tlskey or DOCKER_CERT_PATH)"
+            )
+        return _error_message(body)
+
     def _status_error(self, response: requests.Response, message: str | None) -> DaemonError:
         status = f"{response.status_code} {response.reason or ''}".strip()
         if response.is_redirect or 300 <= response.status_code < 400:
@@ -174,13 +259,18 @@ class Daemon:
         )
 
     def _connection_error(self, exc: BaseException) -> DaemonError:
+        explained = self._transport.explain(exc)
+        if explained is not None:
+            return explained
         code = _errno_of(exc)
-        endpoint = self._connection.endpoint
+        endpoint = self._endpoint
         where = self._where
         if code == errno.ENOENT and endpoint.scheme == "unix":
+            tried = ", ".join(fallback.address for fallback in self._tried)
             return DaemonUnreachable(
-                f"cannot connect to the daemon: {endpoint.address} does not exist. "
-                "Is the daemon running? Set DOCKER_HOST or use --host"
+                f"cannot connect to the daemon: {endpoint.address} does not exist"
+                + (f", and no Podman socket answered ({tried})" if tried else "")
+                + ". Is the daemon running? Set DOCKER_HOST or use --host"
             )
         if code in (errno.EACCES, errno.EPERM):
             return DaemonUnreachable(
@@ -191,7 +281,7 @@ class Daemon:
             return DaemonUnreachable(
                 f"connection refused by {where}: is the daemon running and listening there?"
             )
-        if any(isinstance(inner, http.client.HTTPException) for inner in _chain(exc)):
+        if any(isinstance(inner, http.client.HTTPException) for inner in causes(exc)):
             return DaemonUnreachable(
                 f"the daemon at {where} closed the connection without answering"
             )
@@ -199,7 +289,7 @@ class Daemon:
 
     @property
     def _where(self) -> str:
-        return self._connection.endpoint.host
+        return self._endpoint.host
 
 
 def _check_shape(body: bytes, shape: type, what: str) -> None:
@@ -232,34 +322,22 @@ def _version_tuple(version: str) -> tuple[int, ...]:
         return ()
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """Every exception wrapped inside exc (requests and urllib3 nest them several deep)."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
-        for linked in (getattr(current, "reason", None), current.__cause__, current.__context__):
-            if isinstance(linked, BaseException):
-                todo.append(linked)
-
-
 def _errno_of(exc: BaseException) -> int | None:
-    for inner in _chain(exc):
+    for inner in causes(exc):
         if isinstance(inner, OSError) and inner.errno is not None:
             return inner.errno
     return None
 
 
 def _innermost(exc: BaseException) -> str:
-    for inner in _chain(exc):
+    for inner in causes(exc):
         if isinstance(inner, OSError) and inner.strerror:
             return inner.strerror
     return _short(exc)
+
+
+def _elapsed(started: float) -> str:
+    return f"{(time.monotonic() - started) * 1000:.0f} ms"
 
 
 def _short(exc: BaseException) -> str:

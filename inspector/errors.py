@@ -64,6 +64,10 @@ class DaemonUnreachable(DaemonError):
     fatal = True
 
 
+class DaemonTLSError(DaemonUnreachable):
+    """TLS failed: a certificate or key that cannot be read or used, or a refused handshake."""
+
+
 class DaemonTimeout(DaemonError):
     fatal = True
 

@@ -1,10 +1,11 @@
 """Image references and IDs, validated locally before any request is built."""
 
+import json
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from inspector.errors import InvalidReference
+from inspector.errors import InvalidReference, UsageError
 
 # The grammar of github.com/distribution/reference (regexp.go), spelled in ASCII classes:
 # Python's \w and \d match far more than Go's.
@@ -78,3 +79,86 @@ def _explain(text: str) -> str:
     if lowered is not None and text.lower() != text:
         return f"invalid reference {shown}: repository name must be lowercase"
     return f"invalid reference format: {shown}"
+
+
+# containerd's platform specifiers (github.com/containerd/platforms), which docker parses
+# --platform with: each part is from this set, the OS may carry "(os version)".
+_PLATFORM_PART = re.compile(r"[A-Za-z0-9_.-]+")
+_PLATFORM_OS = re.compile(r"(?P<os>[A-Za-z0-9_.-]+)(?:\((?P<version>[A-Za-z0-9_.-]*)\))?")
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """An image platform, normalized as docker normalizes `--platform`."""
+
+    os: str
+    architecture: str
+    variant: str = ""
+    os_version: str = ""
+
+    @property
+    def query_value(self) -> str:
+        """What docker sends as `platform=`: Go's JSON of an OCI platform, in its field order."""
+        fields = {"architecture": self.architecture, "os": self.os}
+        if self.os_version:
+            fields["os.version"] = self.os_version
+        if self.variant:
+            fields["variant"] = self.variant
+        return json.dumps(fields, separators=(",", ":"))
+
+    def __str__(self) -> str:
+        return "/".join(part for part in (self.os, self.architecture, self.variant) if part)
+
+
+def parse_platform(text: str) -> Platform:
+    """`os/arch[/variant]`, as containerd's platforms.Parse reads it (docker's `--platform`)."""
+    if "*" in text:
+        raise UsageError(f"invalid platform {text!r}: wildcards are not supported")
+    parts = text.split("/")
+    if len(parts) not in (2, 3):
+        raise UsageError(f"invalid platform {text!r}: expected os/arch or os/arch/variant")
+    os_part = _PLATFORM_OS.fullmatch(parts[0])
+    for part in parts[1:]:
+        if not _PLATFORM_PART.fullmatch(part):
+            raise UsageError(
+                f"invalid platform {text!r}: {part!r} is not a platform name "
+                "(letters, digits, '_', '.', '-')"
+            )
+    if os_part is None:
+        raise UsageError(f"invalid platform {text!r}: {parts[0]!r} is not an operating system")
+    os = os_part["os"].lower()
+    os = "darwin" if os == "macos" else os
+    if len(parts) == 2:
+        architecture, variant = _normalize_architecture(parts[1], "")
+        if architecture == "arm" and variant == "v7":
+            variant = ""
+    else:
+        architecture, variant = _normalize_architecture(parts[1], parts[2])
+        if architecture == "arm64" and not variant:
+            variant = "v8"
+    return Platform(os, architecture, variant, os_part["version"] or "")
+
+
+def _normalize_architecture(architecture: str, variant: str) -> tuple[str, str]:
+    """containerd's normalizeArch: the names an architecture and its variants go by."""
+    architecture, variant = architecture.lower(), variant.lower()
+    if architecture == "i386":
+        return "386", ""
+    if architecture in ("x86_64", "x86-64", "amd64"):
+        return "amd64", "" if variant == "v1" else variant
+    if architecture in ("aarch64", "arm64"):
+        if variant in ("8", "v8", "v8.0"):
+            variant = ""
+        elif variant in ("9", "9.0", "v9.0"):
+            variant = "v9"
+        return "arm64", variant
+    if architecture == "armhf":
+        return "arm", "v7"
+    if architecture == "armel":
+        return "arm", "v6"
+    if architecture == "arm":
+        if variant in ("", "7"):
+            variant = "v7"
+        elif variant in ("5", "6", "8"):
+            variant = "v" + variant
+    return architecture, variant

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from inspector.connection import resolve_connection
+from inspector.connection import DaemonFlags, resolve_connection
 from inspector.daemon import Daemon
 from inspector.reference import parse_reference
 from tests.daemon_fixture import FixtureImages, _UnixHTTPConnection, docker_daemon_session
-from tests.podman_fixture import podman_session
+from tests.podman_fixture import podman_service_session
 
 INPUTS = Path(__file__).resolve().parent / "golden" / "inputs"
 
@@ -50,7 +50,7 @@ def server_of(host: str) -> str:
 
 def capture(host: str, case: str, asked: str) -> dict[str, str]:
     reference = parse_reference(asked)
-    connection = resolve_connection(host, 30.0, {})
+    connection = resolve_connection(DaemonFlags(host=host, timeout=30.0), {})
     with Daemon(connection) as daemon:
         (INPUTS / f"{case}.inspect.json").write_bytes(daemon.inspect(reference))
         (INPUTS / f"{case}.history.json").write_bytes(daemon.history(reference))
@@ -63,11 +63,11 @@ def main() -> int:
     cases: dict[str, dict[str, str]] = {}
     with contextlib.ExitStack() as stack:
         docker = stack.enter_context(docker_daemon_session())
-        podman = stack.enter_context(podman_session())
+        podman = stack.enter_context(podman_service_session())
         captured = datetime.now(UTC).replace(microsecond=0)
         for case, asked in DOCKER_CASES.items():
             cases[case] = capture(docker.host, case, asked(docker.images))
-        cases[PODMAN_CASE] = capture(podman.host, PODMAN_CASE, podman.image)
+        cases[PODMAN_CASE] = capture(podman.host, PODMAN_CASE, podman.images.full)
     manifest = {"captured": captured.isoformat(), "cases": cases}
     (INPUTS / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"captured {len(cases)} images into {INPUTS}")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.daemon_fixture import DockerDaemon, docker_daemon_session
-from tests.podman_fixture import PodmanService, podman_session
+from tests.podman_fixture import PodmanService, podman_service_session
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,5 +31,5 @@ def docker_env(docker_daemon: DockerDaemon) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def podman_service() -> Iterator[PodmanService]:
-    with podman_session() as service:
+    with podman_service_session() as service:
         yield service

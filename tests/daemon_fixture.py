@@ -4,6 +4,8 @@ The daemon is $IMGINSPECT_TEST_DOCKER_HOST if set, else a private dockerd
 started as root in a fresh /tmp/imgi-* dir; otherwise the tests skip, or fail
 when $IMGINSPECT_REQUIRE_DOCKER=1 (CI: nothing may skip silently there).
 The registry listens on 127.0.0.1, so an external daemon must run on this host.
+A private dockerd also listens on tcp://127.0.0.1:<port> with TLS (client certificates
+required) when openssl is there to make the certificates: `DockerDaemon.tls`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pathlib import Path
 from typing import Literal, NoReturn
 
 import pytest
+
+from tests.tls_certs import CertSet, make_cert_set, openssl_path
 
 HOST_ENV = "IMGINSPECT_TEST_DOCKER_HOST"
 REQUIRE_ENV = "IMGINSPECT_REQUIRE_DOCKER"
@@ -150,8 +154,18 @@ class DockerCli:
 
 
 @dataclasses.dataclass(frozen=True)
+class TLSListener:
+    """The same daemon on tcp://127.0.0.1:<port>, verifying client certificates (--tlsverify)."""
+
+    host: str
+    # ca.pem, cert.pem and key.pem for a client (a DOCKER_CERT_PATH), and the CA to issue more.
+    certs: CertSet
+
+
+@dataclasses.dataclass(frozen=True)
 class DockerDaemon(DockerCli):
     images: FixtureImages
+    tls: TLSListener | None = None
 
 
 # --- discovery ---------------------------------------------------------------
@@ -302,7 +316,9 @@ def _cleanup_dir(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _start_dockerd(dockerd: str, root: Path, stack: contextlib.ExitStack) -> str:
+def _start_dockerd(
+    dockerd: str, root: Path, stack: contextlib.ExitStack, tls: TLSListener | None = None
+) -> str:
     sock = root / "docker.sock"
     if len(str(sock).encode()) >= 108:
         pytest.fail(f"unix socket path too long: {sock}", pytrace=False)
@@ -322,6 +338,18 @@ def _start_dockerd(dockerd: str, root: Path, stack: contextlib.ExitStack) -> str
         "--ip6tables=false",
         "--bridge=none",
     ]
+    if tls is not None:
+        argv += [
+            "--host",
+            tls.host,
+            "--tlsverify",
+            "--tlscacert",
+            str(tls.certs.ca.cert),
+            "--tlscert",
+            str(tls.certs.server.cert),
+            "--tlskey",
+            str(tls.certs.server.key),
+        ]
     with log.open("wb") as fh:
         # Own session: a Ctrl-C on pytest must not kill dockerd before teardown.
         proc = subprocess.Popen(
@@ -504,6 +532,7 @@ def docker_daemon_session() -> Iterator[DockerDaemon]:
         if busybox is None or not _is_static_elf(busybox):
             skip_or_fail("a static busybox is needed for FROM scratch images (busybox-static)")
 
+        tls = None
         if external:
             host = external
             probe = DockerCli(host, cli_path, str(config_dir)).docker("version", check=False)
@@ -514,8 +543,10 @@ def docker_daemon_session() -> Iterator[DockerDaemon]:
                 )
         else:
             assert dockerd is not None
-            host = _start_dockerd(dockerd, root, stack)
+            if openssl_path() is not None:
+                tls = TLSListener(f"tcp://127.0.0.1:{_free_port()}", make_cert_set(root / "tls"))
+            host = _start_dockerd(dockerd, root, stack, tls)
         registry = _start_registry(registry_bin, root, stack)
         cli = DockerCli(host, cli_path, str(config_dir))
         images = build_fixture_images(cli, root, registry, busybox)
-        yield DockerDaemon(host, cli_path, str(config_dir), images)
+        yield DockerDaemon(host, cli_path, str(config_dir), images, tls)

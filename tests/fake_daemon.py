@@ -16,6 +16,7 @@ import json
 import shutil
 import socket
 import socketserver
+import ssl
 import sys
 import tempfile
 import threading
@@ -110,6 +111,7 @@ class FakeDaemon:
         *,
         default: Route = NOT_FOUND,
         tcp: bool = False,
+        tls: ssl.SSLContext | None = None,
         io_timeout: float = 30.0,
     ) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
@@ -123,7 +125,9 @@ class FakeDaemon:
         if len(bytes(self.socket_path)) > MAX_SOCKET_PATH_BYTES:
             shutil.rmtree(self.directory)
             raise ValueError(f"socket path too long for AF_UNIX: {self.socket_path}")
-        self._tcp = tcp
+        self._tcp = tcp or tls is not None
+        # With a server-side context, the TCP socket speaks TLS (the unix one stays plain).
+        self._tls = tls
         self._servers: list[socketserver.BaseServer] = []
         self._threads: list[threading.Thread] = []
         self._open: set[socket.socket] = set()
@@ -166,7 +170,7 @@ class FakeDaemon:
         try:
             self._serve(_UnixServer(str(self.socket_path), self))
             if self._tcp:
-                self._serve(_TCPServer(("127.0.0.1", 0), self))
+                self._serve(_TCPServer(("127.0.0.1", 0), self, self._tls))
         except BaseException:
             self.stop()
             raise
@@ -347,9 +351,19 @@ class _TCPServer(socketserver.ThreadingTCPServer):
     block_on_close = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], fake: FakeDaemon) -> None:
+    def __init__(
+        self, address: tuple[str, int], fake: FakeDaemon, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.fake = fake
+        self.tls = tls
         super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        if self.tls is not None:
+            # The handshake happens on the handler's first read, in its own thread.
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         _record_error(self.fake)
@@ -357,6 +371,7 @@ class _TCPServer(socketserver.ThreadingTCPServer):
 
 def _record_error(fake: FakeDaemon) -> None:
     error = sys.exc_info()[1]
-    # A client that goes away mid-answer (killed, interrupted, timed out) is not a fake's bug.
-    if error is not None and not isinstance(error, ConnectionError | TimeoutError):
+    # A client that goes away mid-answer (killed, interrupted, timed out) is not a fake's bug,
+    # nor is one that refuses the fake's TLS certificate.
+    if error is not None and not isinstance(error, ConnectionError | TimeoutError | ssl.SSLError):
         fake._failed(error)

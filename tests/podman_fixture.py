@@ -1,11 +1,10 @@
-"""A Podman service (Docker-compatible API) with one fixture image, for one test session.
+"""A real `podman system service` with fixture images built by `podman build`, as root.
 
-Podman is not a daemon: `podman system service` serves the API on a socket for as long as
-it runs. It is started as root, like dockerd in daemon_fixture, with its root, runroot, tmp
-and network-config dirs in a fresh /tmp/imgi-podman-* dir and vfs storage; and it runs in
-a private mount namespace whose /run and /var/lib are empty tmpfs, so the state podman keeps
-in fixed places (runc's /run/runc, the blob-info cache in /var/lib/containers) stays private
-too. Without podman, unshare or root the tests skip, or fail when $IMGINSPECT_REQUIRE_DOCKER=1.
+Everything is private to one /tmp/imgi-podman-* directory: storage (vfs), run root, tmp dir,
+and the service's socket, which sits where rootless Podman puts it relative to
+XDG_RUNTIME_DIR (`<dir>/podman/podman.sock`), so the fallback can be tested by pointing
+XDG_RUNTIME_DIR there. Without podman, root or a static busybox the tests skip, or fail under
+IMGINSPECT_REQUIRE_DOCKER=1.
 """
 
 from __future__ import annotations
@@ -17,16 +16,12 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.daemon_fixture import (
-    COMMAND_TIMEOUT,
-    DAEMON_START_TIMEOUT,
-    DAEMON_STOP_TIMEOUT,
-    _cleanup_dir,
     _get_status,
     _is_static_elf,
     _stop,
@@ -36,147 +31,149 @@ from tests.daemon_fixture import (
     skip_or_fail,
 )
 
-IMAGE = "lab-podman:1"
-# Podman names a local image with no registry `localhost/...`.
-IMAGE_TAG = "localhost/lab-podman:1"
-# Podman's default image format is OCI, which has no HEALTHCHECK, ONBUILD or SHELL: the
-# image shows what Podman's answers look like, not every field (lab-full does that).
-_CONTAINERFILE = """\
+SERVICE_START_TIMEOUT = 60.0
+COMMAND_TIMEOUT = 300.0
+
+POD_FULL = "lab-pod-full:1"
+POD_TINY = "lab-pod-tiny:1"
+# Podman builds OCI images by default: HEALTHCHECK is dropped (with a warning), which is one
+# of the quirks the tests look at.
+_FULL_CONTAINERFILE = """\
 FROM scratch
 COPY busybox /bin/busybox
-RUN ["/bin/busybox", "mkdir", "-p", "/var/lib/lab"]
-LABEL org.opencontainers.image.title="Lab Podman" org.opencontainers.image.version="1.0"
-ENV LAB_MODE=podman
-EXPOSE 8080/tcp
+LABEL org.opencontainers.image.title="Lab Pod" com.example.note="a <b> & c"
+ENV LAB_MODE=pod LAB_EMPTY=""
+EXPOSE 80/tcp 53/udp
 VOLUME ["/data"]
-WORKDIR /srv
+WORKDIR /srv/app
 USER 1000:1000
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=30s CMD ["/bin/busybox", "true"]
 ENTRYPOINT ["/bin/busybox"]
 CMD ["sh"]
 """
-# Runs its arguments with empty /run and /var/lib of their own (see the module docstring).
-_PRIVATE_MOUNTS = (
-    "mount -t tmpfs -o mode=755 imgi-run /run && "
-    'mount -t tmpfs -o mode=755 imgi-varlib /var/lib && exec "$@"'
-)
+_TINY_CONTAINERFILE = "FROM scratch\nCOPY busybox /bin/busybox\n"
+
+
+@dataclasses.dataclass(frozen=True)
+class PodmanImages:
+    full: str
+    full_id: str
+    tiny: str
+    tiny_id: str
 
 
 @dataclasses.dataclass(frozen=True)
 class PodmanService:
-    host: str
-    image: str
-    image_id: str
-    version: str
+    socket: Path
+    runtime_dir: Path  # XDG_RUNTIME_DIR under which `podman/podman.sock` is the socket
+    images: PodmanImages
 
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-        env["DOCKER_HOST"] = self.host
-        return env
+    @property
+    def host(self) -> str:
+        return f"unix://{self.socket}"
 
 
-class _Podman:
-    """The podman command line, pointed at one private root."""
+def _podman_base(podman: str, root: Path) -> list[str]:
+    return [
+        podman,
+        "--root",
+        str(root / "storage"),
+        "--runroot",
+        str(root / "run"),
+        "--tmpdir",
+        str(root / "tmp"),
+        "--storage-driver",
+        "vfs",
+        "--cgroup-manager",
+        "cgroupfs",
+        "--events-backend",
+        "file",
+    ]
 
-    def __init__(self, podman: str, unshare: str, root: Path) -> None:
-        self.root = root
-        self.prefix = [
-            unshare,
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            _PRIVATE_MOUNTS,
-            "sh",
-            podman,
-            "--root",
-            str(root / "storage"),
-            "--runroot",
-            str(root / "run"),
-            "--tmpdir",
-            str(root / "tmp"),
-            "--network-config-dir",
-            str(root / "networks"),
-            "--volumepath",
-            str(root / "volumes"),
-            "--storage-driver",
-            "vfs",
-            "--cgroup-manager",
-            "cgroupfs",
-            "--events-backend",
-            "none",
-        ]
-        (root / "vartmp").mkdir()
-        self.env = {**os.environ, "TMPDIR": str(root / "vartmp")}
 
-    def run(self, *args: str) -> str:
-        argv = [*self.prefix, *args]
-        proc = subprocess.run(
-            argv,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
+def _run(argv: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            f"{' '.join(argv)} exited with {done.returncode}:\n"
+            f"{done.stderr.decode(errors='replace')[-3000:]}",
+            pytrace=False,
         )
-        if proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace")[-4000:]
-            pytest.fail(f"podman {' '.join(args)} exited {proc.returncode}:\n{err}", pytrace=False)
-        return proc.stdout.decode()
-
-    def serve(self, socket_path: Path, log: Path) -> subprocess.Popen[bytes]:
-        with log.open("wb") as fh:
-            return subprocess.Popen(
-                [*self.prefix, "system", "service", "--time=0", f"unix://{socket_path}"],
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+    return done.stdout.decode()
 
 
-def _build(podman: _Podman, busybox: str) -> str:
-    ctx = podman.root / "ctx"
-    ctx.mkdir()
-    shutil.copyfile(busybox, ctx / "busybox")
-    (ctx / "busybox").chmod(0o755)
-    (ctx / "Containerfile").write_text(_CONTAINERFILE)
-    iidfile = podman.root / "iid"
-    args: Sequence[str] = ("build", "--network", "none", "--iidfile", str(iidfile), "-t", IMAGE)
-    podman.run(*args, "-f", str(ctx / "Containerfile"), str(ctx))
-    return "sha256:" + iidfile.read_text().strip().removeprefix("sha256:")
+def _build(base: list[str], env: dict[str, str], ctx: Path, file: str, tag: str) -> str:
+    iidfile = ctx.parent / f"{file}.iid"
+    _run(
+        [*base, "build", "--iidfile", str(iidfile), "-f", str(ctx / file), "-t", tag, str(ctx)], env
+    )
+    image_id = iidfile.read_text().strip()
+    return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
 
 
 @contextlib.contextmanager
-def podman_session() -> Iterator[PodmanService]:
-    """The service, answering on its socket, with lab-podman:1 built; stopped on exit."""
-    podman_bin = _which("podman", "/usr/bin/podman")
-    unshare = _which("unshare", "/usr/bin/unshare")
-    if podman_bin is None or unshare is None or os.geteuid() != 0:
-        skip_or_fail("no podman service: run as root with podman installed (Debian package podman)")
+def podman_service_session() -> Iterator[PodmanService]:
+    podman = _which("podman", "/usr/bin/podman")
+    if podman is None:
+        skip_or_fail("podman is not installed (Debian package podman)")
+    if os.geteuid() != 0:
+        skip_or_fail("the podman tests run a private podman service as root")
     busybox = _which("busybox", "/usr/bin/busybox")
     if busybox is None or not _is_static_elf(busybox):
         skip_or_fail("a static busybox is needed for FROM scratch images (busybox-static)")
-    assert podman_bin is not None and unshare is not None and busybox is not None
+
     with contextlib.ExitStack() as stack:
         root = Path(tempfile.mkdtemp(prefix="imgi-podman-", dir="/tmp"))
-        stack.callback(_cleanup_dir, root)
-        podman = _Podman(podman_bin, unshare, root)
-        version = podman.run("version", "--format", "{{.Client.Version}}").strip()
-        image_id = _build(podman, busybox)
+        stack.callback(shutil.rmtree, root, True)
+        for name in ("storage", "run", "tmp", "xdg/podman"):
+            (root / name).mkdir(parents=True)
+        # Podman reads containers.conf, storage.conf and registries.conf from /etc; the flags
+        # above override everything that would touch shared state.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "CONTAINERS_"))}
+        env["XDG_RUNTIME_DIR"] = str(root / "xdg")
+        base = _podman_base(podman, root)
 
-        socket_path = root / "podman.sock"
+        ctx = root / "ctx"
+        ctx.mkdir()
+        shutil.copyfile(busybox, ctx / "busybox")
+        (ctx / "busybox").chmod(0o755)
+        (ctx / "Containerfile.full").write_text(_FULL_CONTAINERFILE)
+        (ctx / "Containerfile.tiny").write_text(_TINY_CONTAINERFILE)
+        full_id = _build(base, env, ctx, "Containerfile.full", POD_FULL)
+        tiny_id = _build(base, env, ctx, "Containerfile.tiny", POD_TINY)
+
+        socket_path = root / "xdg" / "podman" / "podman.sock"
         log = root / "service.log"
-        proc = podman.serve(socket_path, log)
-        stack.callback(_stop, proc, DAEMON_STOP_TIMEOUT)
-        deadline = time.monotonic() + DAEMON_START_TIMEOUT
+        with log.open("wb") as out:
+            service = subprocess.Popen(
+                [*base, "system", "service", "--time=0", f"unix://{socket_path}"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        stack.callback(_stop, service, 20.0)
+        deadline = time.monotonic() + SERVICE_START_TIMEOUT
         while _get_status(_UnixHTTPConnection(str(socket_path), timeout=2.0), "/_ping") != 200:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                state = f"exited with {proc.returncode}" if proc.poll() is not None else "timed out"
+            if service.poll() is not None or time.monotonic() > deadline:
+                state = (
+                    f"exited with {service.returncode}" if service.poll() is not None else "hung"
+                )
                 pytest.fail(
                     f"podman system service {state}; last lines of {log}:\n{_tail(log)}",
                     pytrace=False,
                 )
             time.sleep(0.1)
-        yield PodmanService(f"unix://{socket_path}", IMAGE, image_id, version)
+
+        yield PodmanService(
+            socket_path, root / "xdg", PodmanImages(POD_FULL, full_id, POD_TINY, tiny_id)
+        )

@@ -68,7 +68,7 @@ def test_readme_documents_every_option_and_exit_status() -> None:
         (["--timeout", "soon", "x"], "--timeout"),
         (["--json", "-f", "json", "x"], "either --json or --format"),
         (["ok", "../etc"], "'../etc'"),
-        (["-H", "ssh://me@host", "x"], "ssh:// is not supported yet"),
+        (["-H", "ssh://me:secret@host", "x"], "plain-text password is not supported"),
     ],
 )
 def test_usage_errors_exit_2_before_the_daemon_is_asked(args: list[str], message: str) -> None:

@@ -429,7 +429,9 @@ def unprivileged() -> Iterator[Unprivileged]:
             )
         for path in (shared, *shared.rglob("*")):
             path.chmod(0o755 if path.is_dir() else 0o644)
-        env = {"PYTHONPATH": str(shared), "PYTHONDONTWRITEBYTECODE": "1"}
+        # HOME too: root's, inherited, is unreadable to `nobody`, and docker (so imginspect)
+        # warns that it cannot read the config.json in it.
+        env = {"PYTHONPATH": str(shared), "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(shared)}
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
         probe = "import inspector, click, requests, requests_unixsocket; print(inspector.__file__)"
         tried: list[str] = []
