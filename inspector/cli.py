@@ -12,6 +12,7 @@ import click
 
 from inspector import __version__
 from inspector.connection import DEFAULT_TIMEOUT, Connection, resolve_connection
+from inspector.environment import help_section
 from inspector.errors import (
     DaemonError,
     ExitCode,
@@ -52,15 +53,9 @@ When several things fail, the highest status wins.
 
 \b
 Environment:
-  DOCKER_HOST          daemon address (unix:///path, tcp://host:port)
-  DOCKER_API_VERSION   pin the API version instead of asking the daemon
-  IMGINSPECT_DEBUG     1: show tracebacks of internal errors
-  NO_COLOR             non-empty: no colour in the view (--color beats it)
-  FORCE_COLOR          non-empty: colour in the view even when piped
-  TERM                 dumb: no colour in the view
-  COLUMNS              the width of the view (default: the terminal's, or 80)
-  TZ                   the time zone of the times in the view
 """
+# One table for --help and the man page (scripts/generate), so the two cannot disagree.
+EPILOG += help_section() + "\n"
 
 
 if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks cannot subscript it
