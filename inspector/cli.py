@@ -26,6 +26,8 @@ from inspector.errors import (
 from inspector.reference import ImageReference, parse_reference
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from inspector.template import Template
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -80,6 +82,22 @@ class ReferenceType(_ReferenceBase):
             return parse_reference(str(value))
         except UsageError as exc:
             self.fail(str(exc), param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list["CompletionItem"]:
+        """Local image names, and IDs for a word in hex, from the daemon the command would ask."""
+        from click.shell_completion import CompletionItem
+
+        from inspector.completion import complete_image  # the stdlib only: TAB must be quick
+
+        host = ctx.params.get("host")
+        return [
+            CompletionItem(value, help=description)
+            for value, description in complete_image(
+                host if isinstance(host, str) else None, incomplete, os.environ
+            )
+        ]
 
 
 @dataclass

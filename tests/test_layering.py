@@ -13,6 +13,7 @@ ALLOWED = {
     "reference": {"errors"},
     "connection": {"errors"},
     "environment": set(),
+    "completion": {"__init__", "connection", "errors", "reference"},
     "daemon": {"__init__", "connection", "errors", "reference", "requests", "requests_unixsocket"},
     "render.json": set(),
     "render.table": {"errors", "rich"},
@@ -32,6 +33,7 @@ ALLOWED = {
     "template.functions": {"template", "template.evaluate", "template.gofmt", "template.values"},
     "cli": {
         "__init__",
+        "completion",
         "connection",
         "daemon",
         "environment",
