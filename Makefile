@@ -16,7 +16,8 @@ $(VENV)/.installed: pyproject.toml
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict inspector tests bench/view
+	$(BIN)/mypy --strict inspector tests bench/view scripts/manpage.py scripts/shell_completion.py
+	$(BIN)/mypy --strict scripts/generate  # a second __main__: it cannot share a run with bench/view
 
 test: install
 	$(BIN)/python -m pytest
