@@ -11,7 +11,8 @@ import pytest
 
 from inspector import __version__, completion
 from inspector.completion import complete_image, image_candidates
-from tests.fake_daemon import CLOSE, HANG, FakeDaemon, Response, json_response
+from tests.fake_daemon import CLOSE, HANG, FakeDaemon, Framing, Response, json_response
+from tests.podman_fixture import PodmanService
 
 NOWHERE = "unix:///nonexistent/imginspect-test.sock"
 A = "a" * 64
@@ -135,6 +136,26 @@ def test_no_daemon_or_a_bad_setting_completes_nothing(environ: Mapping[str, str]
 def test_a_strange_answer_completes_nothing(answer: Response) -> None:
     with FakeDaemon({"/images/json": answer}) as fake:
         assert complete_image(None, "", {"DOCKER_HOST": fake.docker_host}) == []
+
+
+@pytest.mark.parametrize("framing", ["length", "close"])
+def test_an_answer_ends_at_its_length_or_when_the_daemon_closes(framing: Framing) -> None:
+    answer = Response(200, json.dumps(IMAGES).encode(), framing=framing)
+    with FakeDaemon({"/images/json": answer}) as fake:
+        start = time.monotonic()  # a kept-alive connection must not be read to its timeout
+        assert complete_image(None, "odd", {"DOCKER_HOST": fake.docker_host}) == [("odd:1", "")]
+        assert time.monotonic() - start < completion.COMPLETION_TIMEOUT / 2
+
+
+def test_a_chunked_answer_which_http_1_0_does_not_allow_completes_nothing() -> None:
+    answer = Response(200, json.dumps(IMAGES).encode(), framing="chunked")
+    with FakeDaemon({"/images/json": answer}) as fake:
+        assert complete_image(None, "", {"DOCKER_HOST": fake.docker_host}) == []
+
+
+def test_podman_answers_the_same_request(podman_service: PodmanService) -> None:
+    names = [name for name, _ in complete_image(None, "", {"DOCKER_HOST": podman_service.host})]
+    assert f"localhost/{podman_service.image}" in names  # podman's own name for it
 
 
 def test_a_daemon_that_does_not_answer_completes_nothing_within_the_timeout() -> None:
