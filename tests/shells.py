@@ -84,20 +84,24 @@ def _split0(text: str) -> list[str]:
     return [item for item in text.split("\0") if item]
 
 
-def fish_complete(line: str, env: Mapping[str, str], *, described: bool = False) -> Completed:
-    """What `complete -C` offers for the line: candidates, and their descriptions if asked."""
-    script = COMPLETIONS / "imginspect.fish"
+def fish_complete(
+    line: str,
+    env: Mapping[str, str],
+    *,
+    described: bool = False,
+    script: Path | None = COMPLETIONS / "imginspect.fish",
+) -> Completed:
+    """What `complete -C` offers for the line: candidates, and their descriptions if asked.
+
+    Without a script, fish starts with its configuration and finds one by itself, in the
+    vendor_completions.d directories of XDG_DATA_DIRS (env should give it a HOME of its own).
+    """
+    command = f"complete -C {_quote(line)}"
+    argv = [shell("fish"), "-c", command]
+    if script is not None:
+        argv = [shell("fish"), "--no-config", "-c", f"source {_quote(str(script))}; {command}"]
     result = subprocess.run(
-        [
-            shell("fish"),
-            "--no-config",
-            "-c",
-            f"source {_quote(str(script))}; complete -C {_quote(line)}",
-        ],
-        env=dict(env),
-        capture_output=True,
-        timeout=SHELL_TIMEOUT,
-        check=True,
+        argv, env=dict(env), capture_output=True, timeout=SHELL_TIMEOUT, check=True
     )
     lines = result.stdout.decode().splitlines()
     candidates = lines if described else [entry.split("\t", 1)[0] for entry in lines]
