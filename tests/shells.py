@@ -50,18 +50,29 @@ class Completed(NamedTuple):
     stderr: str
 
 
-def bash_words(line: str) -> list[str]:
-    """COMP_WORDS as bash makes them: split at blanks, and at : and = (COMP_WORDBREAKS)."""
-    words = re.findall(r"[:=]|[^\s:=]+", line)
+def bash_words(line: str, breaks: str = ":=") -> list[str]:
+    """COMP_WORDS as bash makes them: split at blanks, and at these COMP_WORDBREAKS."""
+    if not breaks:
+        words = line.split()
+    else:
+        words = re.findall(rf"[{re.escape(breaks)}]|[^\s{re.escape(breaks)}]+", line)
     return [*words, ""] if line.endswith(" ") else words
 
 
-def bash_complete(line: str, env: Mapping[str, str]) -> Completed:
-    """COMPREPLY for the line, the cursor at its end, as bash's TAB would set it."""
+def bash_complete(line: str, env: Mapping[str, str], breaks: str = ":=") -> Completed:
+    """COMPREPLY for the line, the cursor at its end, as bash's TAB would set it.
+
+    breaks: the characters of COMP_WORDBREAKS that can occur in the line; some people take
+    ':' out of it (bash-completion's FAQ suggests it), and the script must work either way.
+    """
     script = COMPLETIONS / "imginspect.bash"
-    words = " ".join(_quote(word) for word in bash_words(line))
+    words = " ".join(_quote(word) for word in bash_words(line, breaks))
+    removed = "".join(
+        f"COMP_WORDBREAKS=${{COMP_WORDBREAKS//{c}}}; " for c in ":=" if c not in breaks
+    )
     program = f"""
 source {_quote(str(script))}
+{removed}
 COMP_WORDS=({words})
 COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
 COMP_LINE={_quote(line)}

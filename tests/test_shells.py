@@ -67,6 +67,11 @@ def test_bash_completes_options_values_and_image_names_with_colons(
     assert bash_complete(line, env) == (expected, "")
 
 
+def test_bash_completes_whole_names_when_colon_is_not_a_word_break(env: dict[str, str]) -> None:
+    assert bash_complete("imginspect lab-full:2", env, breaks="=") == (["lab-full:2.4.1"], "")
+    assert bash_complete("imginspect --color=al", env, breaks="=") == (["always"], "")
+
+
 def test_bash_completes_a_registry_reference_after_its_last_colon(
     env: dict[str, str], docker_daemon: DockerDaemon
 ) -> None:
