@@ -6,21 +6,28 @@ PYTHON ?= python3
 .PHONY: check lint test install bench
 check: lint test
 
+# The editable install copies the man page and the completion scripts into the venv's share/:
+# install again when they change.
 install: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml man/imginspect.1 $(wildcard completions/*)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# Each extensionless script is a __main__ of its own, so mypy checks each in a run of its own.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict inspector tests bench/view
+	$(BIN)/mypy --strict inspector tests bench/view scripts/manpage.py scripts/shell_completion.py
+	$(BIN)/mypy --strict bench/completion
+	$(BIN)/mypy --strict scripts/generate
 
 test: install
 	$(BIN)/python -m pytest
 
-# The view's cost against --json on a real daemon (DOCKER_HOST, or the test dockerd as root).
+# The view's cost against --json, and a TAB's against `import click`, on a real daemon
+# (DOCKER_HOST, or the test dockerd as root).
 bench: install
 	$(BIN)/python bench/view
+	$(BIN)/python bench/completion

@@ -12,6 +12,7 @@ import click
 
 from inspector import __version__
 from inspector.connection import DEFAULT_TIMEOUT, Connection, DaemonFlags, resolve_connection
+from inspector.environment import help_section
 from inspector.errors import (
     DaemonError,
     ExitCode,
@@ -24,6 +25,8 @@ from inspector.errors import (
 from inspector.reference import ImageReference, Platform, parse_platform, parse_reference
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from inspector.template import Template
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -57,20 +60,9 @@ The daemon, as docker chooses it:
 
 \b
 Environment:
-  DOCKER_HOST          daemon address (unix:///path, tcp://host:port)
-  DOCKER_CONTEXT       docker context to use (see `docker context ls`)
-  DOCKER_CONFIG        docker's config directory (default ~/.docker)
-  DOCKER_TLS_VERIFY    any value: as --tlsverify
-  DOCKER_TLS           any value: as --tls
-  DOCKER_CERT_PATH     directory of ca.pem, cert.pem, key.pem (default DOCKER_CONFIG)
-  DOCKER_API_VERSION   pin the API version instead of asking the daemon
-  IMGINSPECT_DEBUG     1: as --debug, and show tracebacks of internal errors
-  NO_COLOR             non-empty: no colour in the view (--color beats it)
-  FORCE_COLOR          non-empty: colour in the view even when piped
-  TERM                 dumb: no colour in the view
-  COLUMNS              the width of the view (default: the terminal's, or 80)
-  TZ                   the time zone of the times in the view
 """
+# One table for --help and the man page (scripts/generate), so the two cannot disagree.
+EPILOG += help_section() + "\n"
 
 
 if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks cannot subscript it
@@ -97,6 +89,31 @@ class ReferenceType(_ReferenceBase):
             return parse_reference(str(value))
         except UsageError as exc:
             self.fail(str(exc), param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list["CompletionItem"]:
+        """Local image names, and IDs for a word in hex, from the daemon the command would ask."""
+        from click.shell_completion import CompletionItem
+
+        from inspector.completion import complete_image  # the stdlib only: TAB must be quick
+
+        host, context = ctx.params.get("host"), ctx.params.get("context")
+        return [
+            CompletionItem(value, help=description)
+            for value, description in complete_image(
+                host if isinstance(host, str) else None,
+                incomplete,
+                os.environ,
+                context if isinstance(context, str) else None,
+            )
+        ]
+
+
+def _complete_context(incomplete: str) -> list[str]:
+    from inspector.completion import complete_context
+
+    return complete_context(incomplete, os.environ)
 
 
 class PlatformType(_PlatformBase):
@@ -185,6 +202,7 @@ class Outcome:
 @click.option(
     "--context",
     metavar="NAME",
+    shell_complete=lambda ctx, param, incomplete: _complete_context(incomplete),
     help="Docker context to use (overrides DOCKER_HOST, DOCKER_CONTEXT) [env: DOCKER_CONTEXT].",
 )
 @click.option("--tls", is_flag=True, help="Use TLS; implied by --tlsverify [env: DOCKER_TLS].")

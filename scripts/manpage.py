@@ -1,0 +1,527 @@
+"""man/imginspect.1: the click command, the environment table and the prose below, as roff.
+
+What the command knows comes from the command: its help, every option (names, value,
+choices, default, help), the exit statuses of its epilog, the environment variables of
+inspector.environment and the functions of the template engine. The prose here says what
+those cannot; each option's extra paragraph is checked against the command's options.
+"""
+
+import inspect
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import click
+
+from inspector import __version__
+from inspector.environment import VARIABLES
+from inspector.errors import ExitCode
+from inspector.template.functions import BUILTINS, DOCKER_FUNCTIONS
+
+# Prose uses `code` for literal text (bold) and *WORD* for a placeholder (italic); the
+# command's option names are bold wherever they appear.
+_INLINE = re.compile(
+    r"`(?P<code>[^`]+)`"
+    r"|\*(?P<placeholder>[A-Za-z][\w.-]*)\*"
+    r"|(?<![\w-])(?P<option>--?[A-Za-z][\w-]*)"
+)
+MAX_SOURCE_LINE = 80  # mandoc -Tlint's advice for roff source
+_SENTENCE_END = re.compile(r"(?<=[.?!]) +(?=[A-Z\\(])")
+
+
+# -- roff --------------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Plain text as roff: backslashes, minus signs, quotes at a line start, non-ASCII."""
+    out = text.replace("\\", "\\e").replace("-", "\\-")
+    return "".join(c if ord(c) < 0x80 else f"\\[u{ord(c):04X}]" for c in out)
+
+
+def _line_start_safe(line: str) -> str:
+    # A line starting with . or ' would be read as a request.
+    return "\\&" + line if line[:1] in (".", "'") else line
+
+
+def prose(text: str, options: Collection[str] = ()) -> str:
+    """A paragraph of running text with its inline markup, one sentence a line."""
+    pieces: list[str] = []
+    position = 0
+    for match in _INLINE.finditer(text):
+        pieces.append(escape(text[position : match.start()]))
+        position = match.end()
+        if match["code"] is not None:
+            pieces.append(f"\\fB{escape(match['code'])}\\fR")
+        elif match["placeholder"] is not None:
+            pieces.append(f"\\fI{escape(match['placeholder'])}\\fR")
+        elif match["option"] in options:
+            pieces.append(f"\\fB{escape(match['option'])}\\fR")
+        else:
+            pieces.append(escape(match[0]))
+    pieces.append(escape(text[position:]))
+    sentences = _SENTENCE_END.split(" ".join("".join(pieces).split()))
+    return "\n".join(_line_start_safe(line) for s in sentences for line in _wrap(s))
+
+
+def _wrap(sentence: str) -> list[str]:
+    """Source lines of at most 80 bytes, broken at spaces (roff joins them again)."""
+    lines: list[str] = []
+    line = ""
+    for word in sentence.split(" "):
+        if line and len(line) + 1 + len(word) > MAX_SOURCE_LINE:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, line]
+
+
+def example(lines: Iterable[str]) -> str:
+    """Literal lines, as typed at a shell."""
+    body = "\n".join(_line_start_safe(escape(line)) for line in lines)
+    return f".PP\n.EX\n{body}\n.EE"
+
+
+def tagged(tag: str, *paragraphs: str) -> str:
+    """A .TP item: the tag line (already roff) and its paragraphs."""
+    body = "\n.IP\n".join(paragraphs)
+    return f".TP\n{tag}\n{body}"
+
+
+def bullets(items: Iterable[str], options: Collection[str] = ()) -> str:
+    return "\n".join(f".IP \\(bu 2\n{prose(item, options)}" for item in items)
+
+
+# -- what the command knows ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionEntry:
+    tag: str
+    names: tuple[str, ...]
+    help: str
+
+
+def option_entries(command: click.Command) -> list[OptionEntry]:
+    """Every option --help shows, in its order, with its value, choices and default."""
+    ctx = click.Context(command, info_name=command.name, **command.context_settings)
+    entries: list[OptionEntry] = []
+    for param in command.get_params(ctx):
+        if not isinstance(param, click.Option) or param.hidden:
+            continue
+        names = tuple(sorted([*param.opts, *param.secondary_opts], key=len))
+        tag = ", ".join(f"\\fB{escape(name)}\\fR" for name in names)
+        if isinstance(param.type, click.Choice):
+            choices = "|".join(f"\\fB{escape(str(choice))}\\fR" for choice in param.type.choices)
+            tag += f" {choices}"
+        elif not param.is_flag and not param.count:
+            metavar = param.metavar or param.type.name.upper()
+            tag += f" \\fI{escape(metavar)}\\fR"
+        text = param.help or ""
+        if param.show_default and param.default is not None and not param.is_flag:
+            default = param.default
+            shown = f"{default:g}" if isinstance(default, float) else str(default)
+            text += f" The default is `{shown}`."
+        entries.append(OptionEntry(tag, names, text))
+    return entries
+
+
+def exit_statuses(epilog: str) -> tuple[list[tuple[int, str]], str]:
+    """The rows of the epilog's `Exit status:` block, and the sentence under them."""
+    block = epilog.split("Exit status:\n", 1)[1].split("\n\n", 1)[0]
+    rows: list[tuple[int, str]] = []
+    after: list[str] = []
+    for line in block.splitlines():
+        if match := re.fullmatch(r"\s+(\d+)\s+(.+)", line):
+            rows.append((int(match[1]), match[2]))
+        elif line.strip():
+            after.append(line.strip())
+    if {code for code, _ in rows} != {int(code) for code in ExitCode}:
+        raise ValueError("the epilog's exit statuses do not match ExitCode")
+    return rows, " ".join(after)
+
+
+def epilog_examples(epilog: str) -> list[str]:
+    """The commands of the epilog's `Examples:` block, without their comments."""
+    block = epilog.split("Examples:\n", 1)[1].split("\n\n", 1)[0]
+    return [re.split(r"\s{3,}", line.strip())[0] for line in block.splitlines() if line.strip()]
+
+
+def description(command: click.Command) -> tuple[str, list[str]]:
+    """The command's help: its first line for NAME, its paragraphs for DESCRIPTION."""
+    paragraphs = inspect.cleandoc(command.help or "").split("\n\n")
+    first = paragraphs[0].strip().rstrip(".")
+    return first[0].lower() + first[1:], [" ".join(p.split()) for p in paragraphs[1:]]
+
+
+# -- what only prose can say --------------------------------------------------------------------
+
+OPTION_DETAILS: Mapping[str, Sequence[str]] = {
+    "--json": (
+        "The objects are those of `GET /images/{name}/json`, in one array indented as "
+        "`docker image inspect` indents it: byte for byte the same output (see OUTPUT).",
+    ),
+    "--format": (
+        "The template is parsed before the daemon is asked, so a syntax error exits 2 and "
+        "nothing is sent. `-f json` prints the images as one compact JSON array. "
+        "See FORMAT.",
+    ),
+    "--quiet": ("Usage errors and daemon problems are still reported on standard error.",),
+    "--color": (
+        "`auto` colours the view on a terminal, unless `NO_COLOR` is set and non-empty or "
+        "`TERM` is `dumb`; a non-empty `FORCE_COLOR` colours it anywhere. `always` and "
+        "`never` beat all of them. Only the view has colours; `less -R` shows them.",
+    ),
+    "--host": (
+        "*URL* is `unix:///path/to/socket`, `tcp://host:port` or `host:port` (tcp); a tcp "
+        "address without a port uses 2375. Without this option, `DOCKER_HOST` names the "
+        "daemon, and without that, `unix:///var/run/docker.sock` does.",
+    ),
+    "--timeout": (
+        "The limit applies to each request and to the reading of each answer, so a daemon "
+        "that stops answering half way is a daemon problem (exit 3), not a hang.",
+    ),
+}
+
+DESCRIPTION_MORE = (
+    "Several images are fetched over one connection and printed in the order given. An "
+    "image that is not found does not stop the others: what was found is printed, and the "
+    "errors follow on standard error, one line each, as `Error:` and the daemon's own "
+    "message (control characters shown escaped).",
+    "Each *IMAGE* is checked locally with the grammar of docker's `distribution/reference` "
+    "(plus full and short hexadecimal IDs) before a request is built: anything else (`../x`, "
+    "empty parts, spaces, control characters, `?`, `#`, upper-case repository names) exits "
+    "2, so nothing typed can reach another API path.",
+    "The daemon is the one `--host` names, else `DOCKER_HOST`, else "
+    "`unix:///var/run/docker.sock`. Podman's Docker-compatible service "
+    "(`podman system service`) answers as well. The API version is the lower of the "
+    "daemon's (from one `GET /_ping`) and 1.50, the version docker CLI 28.2 speaks; a "
+    "daemon that sends none is spoken to as 1.24, as docker does. Redirects are never "
+    "followed, proxy variables are not used, and answers larger than 64 MiB are refused.",
+)
+
+VIEW_SECTIONS = (
+    "*Image*: short ID, tags, digests, created (local time, and how long ago), size in SI "
+    "units as `docker images` shows it with the exact bytes, platform, author, comment, "
+    "parent, docker version.",
+    "*Run*: the command line that the entrypoint and cmd make, shell-quoted (and each of "
+    "them when both are set), user (`root (no user set)` when the image sets none), working "
+    "directory, shell, stop signal, healthcheck (its command, timings and retries), on-build "
+    "triggers.",
+    "*Environment*: a key and value table, split at the first `=`.",
+    "*Ports* and *Volumes*.",
+    "*Labels*: sorted, the `org.opencontainers.image.*` ones first and marked `OCI`.",
+    "*Layers*: one row per layer, joined with the image's history "
+    "(`GET /images/{name}/history`, asked only for the view): number, short diff ID, size, "
+    "when it was made and the whole command that made it, wrapped, never cut.",
+    "*Storage*: the graph driver and its data.",
+)
+
+OUTPUT = {
+    "view": (
+        "Without `--json` or `--format`, each image is one block, headed by the reference "
+        "asked for and the full ID, with these sections (an empty section is left out):",
+        "If the history cannot be read or does not match the layers, the layers are listed "
+        "by diff ID alone under a `Note:` line that says why, and the exit status does not "
+        "change; a daemon that stops answering does (3).",
+        "Strings from the daemon are data, never markup: control characters, bidirectional "
+        "controls, line separators and other invisible characters are shown escaped "
+        "(`\\x1b`, `\\u202e`), so a label cannot change the terminal or the output.",
+        "The view is plain UTF-8 text without trailing spaces when piped. Its width is "
+        "`COLUMNS`, else the terminal's, else 80; it is laid out for any width from 40 "
+        "columns. Times are local (`TZ`).",
+    ),
+    "json": (
+        "`--json` prints the daemon's objects in one JSON array, indented with four spaces "
+        "the way Go's `json.Indent` does it: the daemon's key order, number literals and "
+        "string escapes (`\\u003c`, `\\u001b`) are kept byte for byte, and a newline "
+        "follows. This is exactly what `docker image inspect` prints; nothing found prints "
+        "`[]`.",
+    ),
+    "format": (
+        "`--format` *TEMPLATE* prints the template's output and a newline for each image "
+        "found, the same bytes `docker image inspect -f` prints (see FORMAT). `-f json` "
+        "prints the same array as `--json` in compact form, on one line.",
+    ),
+    "quiet": ("`--quiet` prints nothing: the exit status says whether every image exists.",),
+    "pipe": (
+        "All output goes to standard output and every error to standard error. A closed "
+        "pipe (`imginspect ... | head -1`) is not an error: output stops quietly.",
+    ),
+}
+
+# What each function does, in the words of Go's text/template and docker's templates package.
+FUNCTIONS: Mapping[str, str] = {
+    "and": "the first empty argument, or the last one",
+    "or": "the first non-empty argument, or the last one",
+    "not": "the boolean negation of its argument",
+    "len": "the length of a string, list or map",
+    "index": 'the element at the given indexes or keys: `index .Config.Labels "maintainer"`',
+    "slice": "a slice of a string or list: `slice .Id 7 19`",
+    "print": "the arguments printed as Go's `fmt.Sprint` does",
+    "printf": "the arguments formatted as Go's `fmt.Sprintf` does, verbs, flags and widths",
+    "println": "the arguments printed as Go's `fmt.Sprintln` does",
+    "html": "the text escaped for HTML",
+    "js": "the text escaped for JavaScript",
+    "urlquery": "the text escaped for a URL query",
+    "call": "the result of calling a function value",
+    "eq": "whether the first argument equals any of the others",
+    "ne": "whether the two arguments differ",
+    "lt": "whether the first argument is less than the second",
+    "le": "whether the first argument is less than or equal to the second",
+    "gt": "whether the first argument is greater than the second",
+    "ge": "whether the first argument is greater than or equal to the second",
+    "json": "the value as JSON, on one line (docker)",
+    "split": 'the string split at a separator: `split .Id ":"` (docker)',
+    "join": 'the strings joined with a separator: `join .RepoTags ","` (docker)',
+    "title": "the string with each word capitalised (docker)",
+    "lower": "the string in lower case (docker)",
+    "upper": "the string in upper case (docker)",
+    "pad": "the string with spaces added before and after: `pad .Os 1 2` (docker)",
+    "truncate": "the string cut to a length: `truncate .Id 19` (docker)",
+}
+
+FORMAT_LANGUAGE = (
+    "actions, comments `{{/* */}}`, trim markers `{{-` and `-}}`; string (both quotings), "
+    "character, number, boolean and `nil` constants; pipelines, parentheses and variables "
+    "(`$`, `$x :=`, `$x =`);",
+    "`if`, `else if`, `else`; `range` over lists, maps (in key order) and integers, with "
+    "`$i, $v :=`, `else`, `break` and `continue`; `with`, `else with`; `define`, "
+    "`template` and `block`;",
+    "the functions below, Go's and docker's.",
+)
+
+FORMAT_TWO_MODES = (
+    "Like docker, a template first runs on docker's Go struct for the image, which is why "
+    "`{{.Config.Healthcheck.Interval}}` prints `30s`, `{{.Metadata.LastTagTime}}` prints a "
+    "Go time and `{{.ID}}` works. If that fails, the whole template runs again on the raw "
+    "JSON, which is why `{{.Id}}` works too and `{{.Nope}}` fails with "
+    '`map has no entry for key "Nope"`.',
+    "A template that does not parse exits 2 before the daemon is asked, with the line, the "
+    "column and a caret under the spot. A template that fails on an image prints nothing for "
+    "that image and one line on standard error in text/template's words, and the run exits "
+    "4. When no image succeeds, a single empty line is printed, as docker does. Templates are "
+    "bounded (nesting depth, evaluation steps, output size), so none can hang imginspect or "
+    "exhaust its memory.",
+)
+
+FORMAT_DIFFERENCES = (
+    "Where docker prints a Go pointer address inside a value (`{{.}}`, `{{.Config}}` print "
+    "`0xc000123456` for the healthcheck), imginspect prints the value it points to, as "
+    "`&{...}`: the same output on every run.",
+    "docker exits 64 for a template that does not parse and 1 for one that fails; imginspect "
+    "exits 2 and 4. Where docker says `template parsing error: template: ...`, imginspect "
+    "says `Error: template: ...` like every other error.",
+    "If the daemon's JSON does not fit docker's Go struct (a field of the wrong type), docker "
+    "refuses the image; imginspect runs the template on the raw JSON instead.",
+)
+
+FORMAT_EXAMPLES = (
+    "imginspect -f '{{.Id}}' app:1.0",
+    "imginspect -f '{{join .RepoTags \",\"}}' app:1.0",
+    "imginspect -f '{{range $k, $v := .Config.Labels}}{{$k}}={{$v}}{{\"\\n\"}}{{end}}' app:1.0",
+    "imginspect -f '{{with .Config.Healthcheck}}{{.Interval}}{{else}}none{{end}}' app:1.0",
+    "imginspect -f '{{.Os}}/{{.Architecture}} {{printf \"%q\" .Config.Entrypoint}}' app:1.0",
+)
+
+EXAMPLES: Sequence[tuple[str, Sequence[str]]] = (
+    ("Show an image, readably; then page it with its colours:", ()),
+    ("", ("imginspect nginx:latest", "imginspect --color=always app:1.0 | less -R")),
+    ("Compare two images side by side, at a width that fits:", ()),
+    ("", ("COLUMNS=100 imginspect app:1.0 app:1.1",)),
+    ("The daemon's JSON, for jq, or as one compact array:", ()),
+    (
+        "",
+        (
+            "imginspect --json app:1.0 | jq '.[0].Config.Env'",
+            "imginspect -f json app:1.0 db:2",
+            "imginspect -f json app:1.0 db:2 | jq -c '.[].RepoTags'",
+        ),
+    ),
+    ("One value per image, as docker image inspect -f prints it:", ()),
+    (
+        "",
+        (
+            "imginspect -f '{{.Config.User}} {{json .Config.Cmd}}' app:1.0",
+            "imginspect -f '{{.Id}} {{.Size}}' app:1.0 db:2",
+        ),
+    ),
+    ("In a script: pull an image only when it is missing, and tell the failures apart:", ()),
+    (
+        "",
+        (
+            "imginspect -q app:1.0 || docker pull app:1.0",
+            "",
+            "imginspect -q app:1.0",
+            "case $? in",
+            "0) echo present ;;",
+            "1) echo missing ;;",
+            "*) echo 'cannot tell: see the error above' >&2; exit 1 ;;",
+            "esac",
+        ),
+    ),
+    ("Ask another daemon, or Podman's socket:", ()),
+    (
+        "",
+        (
+            "imginspect -H tcp://build-host:2375 app:1.0",
+            "DOCKER_HOST=unix:///run/podman/podman.sock imginspect app:1.0",
+        ),
+    ),
+)
+
+FILES = (
+    (
+        "share/man/man1/imginspect.1",
+        "This page. With the environment's bin directory on `PATH`, `man imginspect` finds it.",
+    ),
+    (
+        "share/bash-completion/completions/imginspect",
+        "Completion for bash: source it from `~/.bashrc`, or let bash-completion load it from "
+        "a completions directory.",
+    ),
+    (
+        "share/zsh/site-functions/_imginspect",
+        "Completion for zsh: add its directory to `fpath` before `compinit` runs.",
+    ),
+    (
+        "share/fish/vendor_completions.d/imginspect.fish",
+        "Completion for fish: add its directory to `fish_complete_path`, or link it into "
+        "`~/.config/fish/completions`.",
+    ),
+)
+
+FILES_INTRO = (
+    "Under the prefix imginspect is installed in (a virtual environment, `~/.local`, "
+    "`/usr/local`):",
+)
+COMPLETION_NOTE = (
+    "TAB completes options, `--color`'s values and the names of local images (`repo:tag`, "
+    "and IDs when the word is hexadecimal), which the completion asks the daemon for with "
+    "one `GET /images/json` and a short timeout. When the daemon cannot be reached it offers "
+    "nothing and prints nothing.",
+)
+
+SEE_ALSO = (("docker-image-inspect", 1), ("docker", 1), ("podman-image-inspect", 1), ("jq", 1))
+TEXT_TEMPLATE_URL = "https://pkg.go.dev/text/template"
+
+
+# -- the page ---------------------------------------------------------------------------------
+
+
+def render(command: click.Command, date: str) -> str:
+    """The whole page; date (YYYY-MM-DD) is the day its content last changed."""
+    name_line, help_paragraphs = description(command)
+    entries = option_entries(command)
+    known = {name for entry in entries for name in entry.names}
+    if unknown := set(OPTION_DETAILS) - known:
+        raise ValueError(f"OPTION_DETAILS names options the command lacks: {sorted(unknown)}")
+    functions = {*BUILTINS, *DOCKER_FUNCTIONS}
+    if set(FUNCTIONS) != functions:
+        raise ValueError(f"FUNCTIONS differs from the engine's: {set(FUNCTIONS) ^ functions}")
+    epilog = command.epilog or ""
+    statuses, status_note = exit_statuses(epilog)
+    examples = [line for _, lines in EXAMPLES for line in lines]
+    if missing := [line for line in epilog_examples(epilog) if line not in examples]:
+        raise ValueError(f"--help's examples missing from EXAMPLES: {missing}")
+    prog = command.name or "imginspect"
+    usage = command.collect_usage_pieces(click.Context(command, info_name=prog))
+
+    out: list[str] = [
+        f'.TH {prog.upper()} 1 {date} "{prog} {__version__}" "User Commands"',
+        # Ragged right: long addresses and paths would stretch justified lines apart.
+        ".ad l",
+        ".SH NAME",
+        f"{prog} \\- {escape(name_line)}",
+        ".SH SYNOPSIS",
+        f".SY {prog}",
+        *(_usage_piece(piece) for piece in usage),
+        ".YS",
+        ".SH DESCRIPTION",
+    ]
+    out += _paragraphs([*help_paragraphs, *DESCRIPTION_MORE], known)
+    out.append(".SH OPTIONS")
+    for entry in entries:
+        details = [detail for name in entry.names for detail in OPTION_DETAILS.get(name, ())]
+        out.append(tagged(entry.tag, *(prose(text, known) for text in (entry.help, *details))))
+    out += [".SH OUTPUT", ".SS The view"]
+    view, *view_more = OUTPUT["view"]
+    out += _paragraphs([view], known)
+    out.append(bullets(VIEW_SECTIONS, known))
+    out += _paragraphs(view_more, known)
+    out.append(".SS JSON")
+    out += _paragraphs(OUTPUT["json"], known)
+    out.append(".SS Templates")
+    out += _paragraphs([*OUTPUT["format"], *OUTPUT["quiet"], *OUTPUT["pipe"]], known)
+    out += [".SH FORMAT"]
+    out += _paragraphs(
+        [
+            "The template language is Go's `text/template`, implemented in Python (a lexer, a "
+            "parser and an evaluator over the daemon's JSON; nothing is ever evaluated as "
+            "code), with docker's functions added:",
+        ],
+        known,
+    )
+    out.append(bullets(FORMAT_LANGUAGE, known))
+    out.append(".SS Functions")
+    for function in FUNCTIONS:
+        out.append(tagged(f"\\fB{escape(function)}\\fR", prose(FUNCTIONS[function] + ".")))
+    out.append(".SS Docker compatibility")
+    out += _paragraphs(FORMAT_TWO_MODES, known)
+    out += _paragraphs(["Deliberate differences from docker:"], known)
+    out.append(bullets(FORMAT_DIFFERENCES, known))
+    out.append(".SS Examples")
+    out.append(example(FORMAT_EXAMPLES))
+    out.append(".SH ENVIRONMENT")
+    for variable in VARIABLES:
+        text = variable.description
+        if variable.read_by:
+            text += f" (Read by {variable.read_by}.)"
+        out.append(tagged(f"\\fB{escape(variable.name)}\\fR", prose(text, known)))
+    out.append(".SH EXIT STATUS")
+    for code, meaning in statuses:
+        out.append(tagged(f"\\fB{code}\\fR", prose(meaning, known)))
+    out += _paragraphs(
+        [status_note, "A closed pipe is not an error: the status is that of the work done."],
+        known,
+    )
+    out.append(".SH FILES")
+    out += _paragraphs(FILES_INTRO, known)
+    for path, text in FILES:
+        out.append(tagged(f"\\fI{escape(path)}\\fR", prose(text)))
+    out += _paragraphs(COMPLETION_NOTE, known)
+    out.append(".SH EXAMPLES")
+    for intro, lines in EXAMPLES:
+        if intro:
+            out += _paragraphs([intro], known)
+        if lines:
+            out.append(example(lines))
+    out.append(".SH SEE ALSO")
+    refs = [f".BR {escape(page)} ({section})" for page, section in SEE_ALSO]
+    out += [f"{ref}," for ref in refs[:-1]] + [refs[-1]]
+    out += [
+        ".PP",
+        "The template language:",
+        f".UR {TEXT_TEMPLATE_URL}",
+        "Go's text/template",
+        ".UE .",
+    ]
+    return _tidy("\n".join(out)) + "\n"
+
+
+def _tidy(page: str) -> str:
+    """Drop the paragraph macros that a heading already implies."""
+    return re.sub(r"^(\.S[HS] .*)\n\.PP$", r"\1", page, flags=re.MULTILINE)
+
+
+def _usage_piece(piece: str) -> str:
+    """`[OPTIONS]` and `IMAGE...` from click's usage line, as a synopsis shows them."""
+    if optional := re.fullmatch(r"\[(.+)\]", piece):
+        return f".RI [ {escape(optional[1])} ]"
+    if piece.endswith("..."):
+        return f".IR {escape(piece.removesuffix('...'))} ..."
+    return f".I {escape(piece)}"
+
+
+def _paragraphs(texts: Iterable[str], options: set[str]) -> list[str]:
+    return [f".PP\n{prose(text, options)}" for text in texts if text]

@@ -1,0 +1,174 @@
+"""The bash, zsh and fish completion scripts: thin shells around click's completion protocol.
+
+Each script asks the command itself, with _IMGINSPECT_COMPLETE=<shell>_complete, for the
+candidates of the word under the cursor, so options, --color's values and image names all come
+from the click command at TAB time. The scripts differ from the ones click prints in three ways:
+bash joins back the words it split at COMP_WORDBREAKS (`lab-full:2` is one word, not three:
+pallets/click#1515), zsh and fish keep the `--opt=` part of a word, and fish splits click's
+answer at its first comma only (a description may have more).
+"""
+
+from collections.abc import Mapping
+
+import click
+
+_HEADER = """\
+{comment} {shell} completion for {prog}: generated from the click command by scripts/generate;
+{comment} do not edit. {install}
+"""
+
+_BASH = """\
+{func}() {
+    local IFS=$'\\n' words=() cword=0 i word gap rest offset=0
+    # Bash splits the line at COMP_WORDBREAKS as well as at blanks, so lab-full:2 comes as
+    # lab-full, :, 2 (click's own script passes them on as three words: pallets/click#1515).
+    # Join the pieces that no blank separates: they are one word to {prog}.
+    for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+        word=${COMP_WORDS[i]}
+        rest=${COMP_LINE:offset}
+        gap=${rest%%[![:space:]]*}
+        offset=$((offset + ${#gap} + ${#word}))
+        if ((i > 0)) && [[ -z $gap ]]; then
+            words[${#words[@]} - 1]+=$word
+        else
+            words+=("$word")
+        fi
+        if ((i == COMP_CWORD)); then
+            cword=$((${#words[@]} - 1))
+        fi
+    done
+
+    # Readline replaces only the text after the last word break: strip what comes before it
+    # from each candidate, or lab-full:2 would become lab-full:lab-full:2.4.1.
+    local cur=${words[cword]} prefix=
+    for ((i = ${#cur} - 1; i >= 0; i--)); do
+        if [[ $COMP_WORDBREAKS == *"${cur:i:1}"* ]]; then
+            prefix=${cur:0:i + 1}
+            break
+        fi
+    done
+
+    local response lines line type value
+    response=$(env COMP_WORDS="${words[*]}" COMP_CWORD="$cword" \\
+        {var}=bash_complete "$1" 2>/dev/null) || return 0
+    mapfile -t lines <<<"$response"
+    COMPREPLY=()
+    for line in "${lines[@]}"; do
+        IFS=, read -r type value <<<"$line"
+        case $type in
+        plain)
+            if [[ -n $prefix && $value == "$prefix"* ]]; then
+                value=${value:${#prefix}}
+            fi
+            COMPREPLY+=("$value")
+            ;;
+        dir)
+            COMPREPLY=()
+            compopt -o dirnames
+            ;;
+        file)
+            COMPREPLY=()
+            compopt -o default
+            ;;
+        esac
+    done
+    return 0
+}
+
+complete -o nosort -F {func} {prog}
+"""
+
+_ZSH = """\
+{func}() {
+    local -a response plain described keep
+    local type key descr
+    response=("${(@f)$(env COMP_WORDS="${words[*]}" COMP_CWORD=$((CURRENT - 1)) \\
+        {var}=zsh_complete {prog} 2>/dev/null)}")
+    # For --opt=val, {prog} answers values alone: put the --opt= back in front of them.
+    if [[ $PREFIX == -*=* ]]; then
+        keep=(-P "${PREFIX%%=*}=")
+    fi
+    for type key descr in "${response[@]}"; do
+        case $type in
+        plain)
+            if [[ $descr == _ ]]; then
+                plain+=("$key")
+            else
+                described+=("$key:$descr")
+            fi
+            ;;
+        dir) _path_files -/ ;;
+        file) _path_files -f ;;
+        esac
+    done
+    if (( $#described )); then
+        _describe -V unsorted described -U "${keep[@]}"
+    fi
+    if (( $#plain )); then
+        compadd -U -V unsorted "${keep[@]}" -a plain
+    fi
+}
+
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+    # autoloaded from $fpath by compinit: complete now
+    {func} "$@"
+else
+    # sourced: register for later
+    compdef {func} {prog}
+fi
+"""
+
+_FISH = """\
+function {func}
+    set -l token (commandline -ct)
+    set -l response (env {var}=fish_complete COMP_WORDS=(commandline -cp) \\
+        COMP_CWORD=$token {prog} 2>/dev/null)
+    # For --opt=val, {prog} answers values alone: put the --opt= back for fish.
+    set -l keep
+    if string match -q -- '-*=*' $token
+        set keep (string replace -r '=.*' '=' -- $token)
+    end
+    for line in $response
+        set -l fields (string split -m 1 , -- $line)
+        switch $fields[1]
+            case plain
+                printf '%s%s\\n' "$keep" $fields[2]
+            case dir
+                __fish_complete_directories $fields[2]
+            case file
+                __fish_complete_path $fields[2]
+        end
+    end
+end
+
+complete --command {prog} --no-files --arguments '({func})'
+"""
+
+_INSTALL = {
+    "bash": "Source it from ~/.bashrc, or put it in a\n"
+    "# bash-completion completions directory as `{prog}`.",
+    "zsh": "Put it in a directory of $fpath before compinit runs, or\n# source it after compinit.",
+    "fish": "Put it in a directory of $fish_complete_path, or source it.",
+}
+
+
+def completion_scripts(command: click.Command) -> Mapping[str, str]:
+    """The file name under completions/ and the text of each shell's script."""
+    prog = command.name or "imginspect"
+    # click's own name for the variable: Command._main_shell_completion
+    var = "_{}_COMPLETE".format(prog.replace("-", "_").replace(".", "_")).upper()
+    safe = prog.replace("-", "_").replace(".", "_")
+    scripts = {
+        "bash": (f"{prog}.bash", _BASH, f"_{safe}_completion", "#"),
+        "zsh": (f"_{prog}", _ZSH, f"_{safe}", "#"),
+        "fish": (f"{prog}.fish", _FISH, f"__{safe}_complete", "#"),
+    }
+    files: dict[str, str] = {}
+    for shell, (name, body, func, comment) in scripts.items():
+        install = _INSTALL[shell].replace("{prog}", prog)
+        header = _HEADER.format(comment=comment, shell=shell, prog=prog, install=install)
+        if shell == "zsh":
+            header = f"#compdef {prog}\n" + header
+        text = body.replace("{func}", func).replace("{var}", var).replace("{prog}", prog)
+        files[name] = header + "\n" + text
+    return files
