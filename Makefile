@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict inspector tests bench/view
+	$(BIN)/mypy --strict inspector tests bench/view examples/make_hello.py
 
 test: install
 	$(BIN)/python -m pytest
