@@ -608,7 +608,7 @@ class _Layout:
                 _Candidate(
                     position=position,
                     names=tags,
-                    repo_tags=tuple(_familiar(tag) for tag in tags),
+                    repo_tags=_repo_tags(tags),
                     config_path=_clean(config, self.where),
                     config_digest=_digest_in_name(config),
                     config_size=None,
@@ -726,12 +726,11 @@ class _Layout:
         for layer in layers:
             layer_digest, layer_path, layer_size = self._descriptor(layer, what)
             refs.append(_LayerRef(layer_path, layer_digest, layer_size))
-        repo_tags = [_familiar(name) for name in names if _is_tagged_reference(name)]
-        repo_tags += tags_by_config.get(config_digest, ())
+        tagged = [name for name in names if _is_tagged_reference(name)]
         return _Candidate(
             position=position,
             names=names + tags_by_config.get(config_digest, ()),
-            repo_tags=tuple(dict.fromkeys(repo_tags)),
+            repo_tags=_repo_tags([*tagged, *tags_by_config.get(config_digest, ())]),
             config_path=config_path,
             config_digest=config_digest,
             config_size=config_size,
@@ -911,6 +910,12 @@ def _descriptor_platform(value: object) -> str | None:
 
 
 # -- names ----------------------------------------------------------------------------------
+
+
+def _repo_tags(names: Sequence[str]) -> tuple[str, ...]:
+    """As the daemon lists them: each once, sorted by the full name, shown in the familiar."""
+    by_full_name = {_normalized(name): _familiar(name) for name in names}
+    return tuple(by_full_name[full] for full in sorted(by_full_name))
 
 
 def _familiar(name: str) -> str:

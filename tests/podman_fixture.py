@@ -61,19 +61,6 @@ _PRIVATE_MOUNTS = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class PodmanService:
-    host: str
-    image: str
-    image_id: str
-    version: str
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-        env["DOCKER_HOST"] = self.host
-        return env
-
-
 class _Podman:
     """The podman command line, pointed at one private root."""
 
@@ -136,6 +123,24 @@ class _Podman:
             )
 
 
+@dataclasses.dataclass(frozen=True)
+class PodmanService:
+    host: str
+    image: str
+    image_id: str
+    version: str
+    podman: _Podman
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+        env["DOCKER_HOST"] = self.host
+        return env
+
+    def save(self, layout: str, path: Path) -> None:
+        """`podman save --format LAYOUT -o PATH` of the fixture image (PATH outside /run)."""
+        self.podman.run("save", "--format", layout, "-o", str(path), self.image)
+
+
 def _build(podman: _Podman, busybox: str) -> str:
     ctx = podman.root / "ctx"
     ctx.mkdir()
@@ -179,4 +184,4 @@ def podman_session() -> Iterator[PodmanService]:
                     pytrace=False,
                 )
             time.sleep(0.1)
-        yield PodmanService(f"unix://{socket_path}", IMAGE, image_id, version)
+        yield PodmanService(f"unix://{socket_path}", IMAGE, image_id, version, podman)
