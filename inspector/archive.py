@@ -9,6 +9,7 @@ each layer's diff-ID too, so a corrupt archive is refused rather than misdescrib
 """
 
 import bz2
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -17,7 +18,6 @@ import lzma
 import os
 import posixpath
 import re
-import stat
 import tarfile
 import zlib
 from collections.abc import Mapping, Sequence
@@ -26,10 +26,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, cast
 
-from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ImageNotFound, UsageError
+from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ImageNotFound
+from inspector.source import ArchiveSource, check_source, platform_text
 
-# What a source may be prefixed with, as skopeo's transports spell it: `oci:PATH[:NAME]`.
-PREFIXES = ("docker-archive", "oci-archive", "oci")
 # A JSON member (manifest, index, config) larger than this is refused, and all of them
 # together may not exceed MAX_KEPT: these bound the memory a hostile archive can take.
 MAX_JSON = 8 * 1024 * 1024
@@ -66,29 +65,8 @@ _BZIP2_MAGIC = b"BZh"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
-# Architecture names as containerd normalizes them (github.com/containerd/platforms).
-_ARCHITECTURES = {
-    "i386": ("386", ""),
-    "x86_64": ("amd64", ""),
-    "x86-64": ("amd64", ""),
-    "aarch64": ("arm64", ""),
-    "armhf": ("arm", "v7"),
-    "armel": ("arm", "v6"),
-}
-_PLATFORM_PART = re.compile(r"[a-z0-9_.-]+")
-
 # The errors reading a tar or a compressed stream can raise, whatever is wrong with it.
 _READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveSource:
-    """An archive or layout named on the command line, and which image in it, if said."""
-
-    text: str
-    path: str
-    kind: str | None = None  # one of PREFIXES if the user said so; None: read the contents
-    selector: str | None = None  # a name or tag in the archive, or @N (its position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,69 +82,17 @@ class ArchiveImage:
     origin: str
 
 
-def parse_source(text: str) -> ArchiveSource:
-    """`docker-archive:PATH[:NAME]`, `oci-archive:...`, `oci:...`, or a plain path."""
-    prefix, colon, rest = text.partition(":")
-    if colon and prefix in PREFIXES:
-        # As skopeo splits them: the path ends at the first colon after the transport.
-        path, colon, selector = rest.partition(":")
-        if not path:
-            raise UsageError(f"{text!r}: the path after {prefix}: is empty")
-        if colon and not selector:
-            raise UsageError(f"{text!r}: the image name after the path is empty")
-        return ArchiveSource(text, path, prefix, selector or None)
-    return ArchiveSource(text, text)
-
-
-def has_prefix(text: str) -> bool:
-    prefix, colon, _ = text.partition(":")
-    return bool(colon) and prefix in PREFIXES
-
-
-def is_layout_directory(path: str) -> bool:
-    """A directory holding an OCI layout or an unpacked `docker save`."""
-    return Path(path, "index.json").is_file() or Path(path, "manifest.json").is_file()
-
-
-def check_source(source: ArchiveSource) -> None:
-    """Refuse a source that cannot be an archive before anything is read (stat only)."""
-    try:
-        mode = Path(source.path).stat().st_mode
-    except OSError as exc:
-        raise ArchiveError(f"{source.text!r}: {exc.strerror or exc}") from exc
-    if stat.S_ISDIR(mode):
-        if source.kind in ("docker-archive", "oci-archive"):
-            raise ArchiveError(f"{source.text!r}: a {source.kind} is a file, not a directory")
-        if not is_layout_directory(source.path):
-            raise ArchiveError(
-                f"{source.text!r} is a directory without index.json or manifest.json: "
-                "not an OCI layout or an unpacked docker save"
-            )
-    elif source.kind == "oci":
-        raise ArchiveError(f"{source.text!r}: an oci: layout is a directory (oci-archive: a tar)")
-
-
-def normalize_platform(text: str) -> str:
-    """`os/arch[/variant]` with containerd's names (x86_64 is amd64), as `--platform` says it."""
-    parts = text.lower().split("/")
-    if len(parts) not in (2, 3) or not all(_PLATFORM_PART.fullmatch(part) for part in parts):
-        raise UsageError(f"invalid platform {text!r}: expected os/arch or os/arch/variant")
-    return _platform_text(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
-
-
 def read_image(source: ArchiveSource, platform: str | None = None) -> ArchiveImage:
     """The one image of the archive the source names (platform: normalize_platform's text)."""
     check_source(source)
     where = source.text
-    if Path(source.path).is_dir():
-        store: _Store = _DirectoryStore(Path(source.path), where)
-        format_name = "OCI layout" if store.has("index.json") else "docker save directory"
-    else:
-        store = _scan(source.path, where)
-        format_name = "oci-archive" if store.has("index.json") else "docker-archive"
+    directory = Path(source.path).is_dir()
+    store = _DirectoryStore(Path(source.path), where) if directory else _scan(source.path, where)
     layout = _Layout(store, where, source.kind)
     if layout.uses_index:
-        format_name = "OCI layout" if isinstance(store, _DirectoryStore) else "oci-archive"
+        format_name = "OCI layout" if directory else "oci-archive"
+    else:
+        format_name = "docker save directory" if directory else "docker-archive"
     candidate = _choose(layout, source, platform)
     return layout.image(candidate, f"{format_name} {source.path}")
 
@@ -268,7 +194,7 @@ class _LayerFacts:
 
     stored_size: int
     digest: str  # of the bytes as stored
-    diff_id: str | None = None  # of the uncompressed tar; None if it could not be read
+    diff_id: str | None = None  # of the uncompressed tar; None: compressed with zstd
     unpacked_size: int | None = None  # what docker counts: the sizes in its tar headers
     problem: str | None = None  # why it is not a readable layer
 
@@ -276,9 +202,11 @@ class _LayerFacts:
 def _measure(stream: _Counted) -> _LayerFacts:
     """Read a layer blob to its end: digests, and the sum of its files' sizes."""
     compression = _compression(stream.peek(8))
-    if compression == "zstd":  # not in Python's standard library before 3.14
+    if compression == "zstd":
+        # Python reads zstd from 3.14 on: until then such a layer is checked against its
+        # digest, but neither against its diff-ID nor sized (so the image has no Size).
         stream.drain()
-        return _LayerFacts(stream.count, stream.digest, problem="it is compressed with zstd")
+        return _LayerFacts(stream.count, stream.digest)
     try:
         plain = stream if compression is None else _Counted(_decompressed(stream, compression))
         unpacked = _tar_content_size(plain)
@@ -630,7 +558,23 @@ class _Layout:
         found: list[_Candidate] = []
         index = self.json("index.json", "index.json")
         self._walk(index, "index.json", (), found, tags_by_config, depth=0)
-        return found
+        # docker 25 lists an image once for each tag it was saved with: one image, all names.
+        merged: dict[tuple[str, str | None], _Candidate] = {}
+        for candidate in found:
+            key = (candidate.config_path, candidate.platform)
+            if candidate.present and key in merged:
+                first = merged[key]
+                merged[key] = dataclasses.replace(
+                    first,
+                    names=tuple(dict.fromkeys(first.names + candidate.names)),
+                    repo_tags=_repo_tags([*first.repo_tags, *candidate.repo_tags]),
+                )
+            else:
+                merged[key if candidate.present else ("", str(candidate.position))] = candidate
+        return [
+            dataclasses.replace(candidate, position=position)
+            for position, candidate in enumerate(merged.values())
+        ]
 
     def _walk(
         self,
@@ -781,7 +725,7 @@ class _Layout:
         if not candidate.present:
             return candidate.platform or "?"
         _, config = self.config(candidate)
-        return _platform_text(
+        return platform_text(
             _plain(config.get("os")),
             _plain(config.get("architecture")),
             _plain(config.get("variant")),
@@ -815,7 +759,7 @@ class _Layout:
                     f"{self.where}: {what} is {facts.stored_size} bytes, "
                     f"not the {ref.size} its descriptor says"
                 )
-            if facts.problem is not None and "zstd" not in facts.problem:
+            if facts.problem is not None:
                 raise ArchiveError(f"{self.where}: {what} is {facts.problem}")
             if facts.diff_id is not None and facts.diff_id != diff_id:
                 raise ArchiveError(
@@ -889,22 +833,10 @@ def _platform_matches(actual: str, wanted: str) -> bool:
     return (a_os, a_arch) == (w_os, w_arch) and (not w_variant or a_variant == w_variant)
 
 
-def _platform_text(os_name: str, architecture: str, variant: str) -> str:
-    architecture, variant = architecture.lower(), variant.lower()
-    if architecture in _ARCHITECTURES:
-        architecture, implied = _ARCHITECTURES[architecture]
-        variant = variant or implied
-    if (architecture, variant) in (("arm64", "v8"), ("amd64", "v1")):
-        variant = ""
-    if architecture == "arm" and not variant:
-        variant = "v7"
-    return "/".join(part for part in (os_name.lower(), architecture, variant) if part)
-
-
 def _descriptor_platform(value: object) -> str | None:
     if not isinstance(value, dict):
         return None
-    return _platform_text(
+    return platform_text(
         _plain(value.get("os")), _plain(value.get("architecture")), _plain(value.get("variant"))
     )
 

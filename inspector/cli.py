@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from inspector import __version__, archive
-from inspector.archive import ArchiveImage, ArchiveSource
+from inspector import __version__, source
 from inspector.connection import DEFAULT_TIMEOUT, Connection, resolve_connection
 from inspector.errors import (
     ArchiveChoiceNeeded,
@@ -25,8 +24,10 @@ from inspector.errors import (
     UsageError,
 )
 from inspector.reference import ImageReference, parse_reference
+from inspector.source import ArchiveSource
 
 if TYPE_CHECKING:
+    from inspector.archive import ArchiveImage
     from inspector.compare import Difference
     from inspector.template import Template
 
@@ -113,27 +114,27 @@ class SourceType(_SourceBase):
         if isinstance(value, ImageReference | ArchiveSource):
             return value
         text = str(value)
+        if not names_a_file(text):
+            return ReferenceType().convert(value, param, ctx)
         try:
-            if names_a_file(text):
-                source = archive.parse_source(text)
-                archive.check_source(source)
-                return source
-            return parse_reference(text)
+            named = source.parse_source(text)
+            source.check_source(named)
         except UsageError as exc:
             self.fail(str(exc), param, ctx)
+        return named
 
 
 def names_a_file(text: str) -> bool:
     """A path rather than an image name: docker-archive:, oci-archive: or oci: before it, an
     existing file or layout directory, or a `/` in something that is no image reference
     (`./app.tar`, `/tmp/app.tar`); anything else goes to the daemon."""
-    if archive.has_prefix(text):
+    if source.has_prefix(text):
         return True
     if not text:
         return False
     path = Path(text)
     if path.is_dir():  # a directory named like an image (`nginx/`) is the image, unless a layout
-        return archive.is_layout_directory(text) or not _is_reference(text)
+        return source.is_layout_directory(text) or not _is_reference(text)
     return path.exists() or ("/" in text and not _is_reference(text))
 
 
@@ -152,7 +153,7 @@ class PlatformType(_PlatformBase):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         try:
-            return archive.normalize_platform(str(value))
+            return source.normalize_platform(str(value))
         except UsageError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -166,7 +167,7 @@ class Outcome:
     asked: list[str] = field(default_factory=list)
     histories: list[bytes | ImginspectError] = field(default_factory=list)
     # For the view too: the archive each image was read from (None: from the daemon).
-    origins: list[ArchiveImage | None] = field(default_factory=list)
+    origins: list["ArchiveImage | None"] = field(default_factory=list)
 
     @property
     def documents(self) -> list[bytes]:
@@ -303,8 +304,7 @@ def fetch(
     with_history: bool = False,
     platform: str | None = None,
 ) -> Outcome:
-    """Ask the daemon for each image in order, or read its archive; one that fails does not
-    stop the others."""
+    """Each image in order, from the daemon or its archive; one that fails stops no other."""
     outcome = Outcome()
     with contextlib.ExitStack() as stack:
         daemon: Daemon | None = None
@@ -338,17 +338,19 @@ def open_daemon(connection: Connection) -> "Daemon":
 
 
 def read_archive(
-    source: ArchiveSource, outcome: Outcome, *, with_history: bool, platform: str | None
+    named: ArchiveSource, outcome: Outcome, *, with_history: bool, platform: str | None
 ) -> None:
     """Read one image from an archive into the outcome, as if a daemon had answered."""
+    from inspector.archive import read_image  # tarfile and the compressors: only to read
+
     try:
-        image = archive.read_image(source, platform)
+        image = read_image(named, platform)
     except ImginspectError as exc:
         outcome.results.append(exc)
         return
     outcome.results.append(image.inspect)
     if with_history:
-        outcome.asked.append(source.text)
+        outcome.asked.append(named.text)
         outcome.histories.append(image.history)
         outcome.origins.append(image)
 

@@ -23,6 +23,7 @@ import pytest
 
 from inspector import archive
 from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ExitCode, ImageNotFound
+from inspector.source import normalize_platform, parse_source
 from tests.archive_builder import (
     OCI_MANIFEST,
     Image,
@@ -71,7 +72,7 @@ def run(*args: str, cwd: Path = REPO, env: Mapping[str, str] | None = None) -> R
 
 def read(source: str | Path, platform: str | None = None) -> dict[str, Any]:
     """The inspect object imginspect builds from the archive."""
-    image = archive.read_image(archive.parse_source(str(source)), platform)
+    image = archive.read_image(parse_source(str(source)), platform)
     value = json.loads(image.inspect)
     assert isinstance(value, dict)
     return value
@@ -155,9 +156,19 @@ def test_every_layout_gives_the_same_inspect_object(
 def test_gzipped_layers_are_checked_and_sized_unpacked(tmp_path: Path) -> None:
     image = make_image([{"a": b"a" * 5000}], gzipped=True)
     source = write(tmp_path / "oci.tar", tar_of(oci_layout([image])))
-    got = archive.read_image(archive.parse_source(str(source)))
+    got = archive.read_image(parse_source(str(source)))
     assert json.loads(got.inspect)["Size"] == 5000
     assert got.stored_size == len(image.layers[0]) < 5000
+
+
+def test_a_zstd_layer_is_checked_by_digest_but_has_no_size(tmp_path: Path) -> None:
+    image = make_image()
+    zstd_blob = b"\x28\xb5\x2f\xfd" + b"compressed bytes"  # Python 3.11 cannot unpack zstd
+    image.layers = [zstd_blob]
+    source = write(tmp_path / "oci.tar", tar_of(oci_layout([image])))
+    assert "Size" not in read(source)
+    view = run(str(source), env={"COLUMNS": "100"})
+    assert "Size            unknown (a layer could not be unpacked)" in view.stdout.decode()
 
 
 def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes(tmp_path: Path) -> None:
@@ -168,7 +179,7 @@ def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes(tmp_pa
     ]
     image = make_image([{"a": b"aa"}, {"b": b"bbb"}], history=history)
     source = write(tmp_path / "a.tar", tar_of(docker_archive([image])))
-    got = archive.read_image(archive.parse_source(str(source)))
+    got = archive.read_image(parse_source(str(source)))
     assert json.loads(got.history) == [
         {
             "Comment": "made b",
@@ -339,7 +350,7 @@ def test_platform_chooses_in_a_multi_platform_index(
     tmp_path: Path, platform: str, expected: str
 ) -> None:
     path, images = _platforms(tmp_path)
-    got = read(path, archive.normalize_platform(platform))
+    got = read(path, normalize_platform(platform))
     assert got["Id"] == images[expected].id
 
 
@@ -371,6 +382,23 @@ def test_platform_is_checked_before_anything_is_read() -> None:
     result = run("--platform", "linux", "x.tar")
     assert result.code == ExitCode.USAGE
     assert "invalid platform 'linux'" in result.stderr
+
+
+def test_an_image_listed_once_for_each_tag_is_one_image_with_every_tag(tmp_path: Path) -> None:
+    # docker 25's save of app:1 and app:latest: two descriptors of the same manifest.
+    image = make_image(tags=["example/app:1"])
+    files = oci_layout([image], with_docker_manifest=True)
+    index = json.loads(files["index.json"])
+    again = json.loads(json.dumps(index["manifests"][0]))
+    again["annotations"] = {
+        "io.containerd.image.name": "docker.io/example/app:latest",
+        "org.opencontainers.image.ref.name": "latest",
+    }
+    index["manifests"].append(again)
+    files["index.json"] = compact(index)
+    path = write(tmp_path / "tags.tar", tar_of(files))
+    assert read(path)["RepoTags"] == ["example/app:1", "example/app:latest"]
+    assert read(f"oci-archive:{path}:latest")["Id"] == image.id
 
 
 # -- what names a file ------------------------------------------------------------------------

@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
+from inspector import archive
 from inspector.connection import resolve_connection
 from inspector.daemon import Daemon
 from inspector.errors import ExitCode
 from inspector.reference import parse_reference
+from inspector.source import parse_source
 from tests.daemon_fixture import DockerDaemon
 from tests.podman_fixture import PodmanService
 from tests.test_archive import EXAMPLE, Run, run
@@ -103,9 +105,7 @@ def test_templates_print_the_same_on_the_archive_as_on_the_daemon(
 
 
 def test_history_of_docker_save_is_the_daemons(docker_daemon: DockerDaemon, saved: Path) -> None:
-    from inspector import archive
-
-    image = archive.read_image(archive.parse_source(str(saved / "full.tar")))
+    image = archive.read_image(parse_source(str(saved / "full.tar")))
     ours = json.loads(image.history)
     theirs = daemon_history(docker_daemon.host, "lab-full:2.4.1")
     keys = ("Created", "CreatedBy", "Size", "Comment")
@@ -218,9 +218,7 @@ def test_the_three_podman_formats_read_the_same(podman_saved: dict[str, Path]) -
 def test_podman_oci_archive_has_gzipped_layers_that_are_checked(
     podman_saved: dict[str, Path],
 ) -> None:
-    from inspector import archive
-
-    image = archive.read_image(archive.parse_source(str(podman_saved["oci-archive"])))
+    image = archive.read_image(parse_source(str(podman_saved["oci-archive"])))
     # podman compresses the layers of an oci-archive: stored smaller than unpacked.
     assert image.stored_size < json.loads(image.inspect)["Size"]
     view = run(str(podman_saved["oci-dir"]), env={"COLUMNS": "100"})
