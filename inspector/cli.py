@@ -6,14 +6,16 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from inspector import __version__
+from inspector import __version__, source
 from inspector.connection import DEFAULT_TIMEOUT, Connection, DaemonFlags, resolve_connection
 from inspector.environment import help_section
 from inspector.errors import (
+    ArchiveChoiceNeeded,
     DaemonError,
     ExitCode,
     ImageNotFound,
@@ -23,10 +25,13 @@ from inspector.errors import (
     UsageError,
 )
 from inspector.reference import ImageReference, Platform, parse_platform, parse_reference
+from inspector.source import ArchiveSource
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
+    from inspector.archive import ArchiveImage
+    from inspector.compare import Difference
     from inspector.template import Template
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -39,6 +44,9 @@ Examples:
   imginspect -f json app:1.0 db:2           one compact JSON array
   imginspect -f '{{.Config.User}} {{json .Config.Cmd}}' app:1.0
   imginspect -q app:1.0 || docker pull app:1.0
+  imginspect ./app.tar                      an image saved by docker or podman save
+  imginspect oci:./layout:1.0 --platform linux/arm64
+  imginspect --diff app:1.0 ./app-1.1.tar   what changed; exit 1 if anything did
 
 \b
 Exit status:
@@ -50,7 +58,8 @@ Exit status:
   70   internal error (a bug; IMGINSPECT_DEBUG=1 shows the traceback)
   74   output could not be written
   130  interrupted
-When several things fail, the highest status wins.
+When several things fail, the highest status wins. With --diff, as diff(1):
+0 the same, 1 different, 2 or more trouble (an image not found is 2).
 
 \b
 The daemon, as docker chooses it:
@@ -134,6 +143,61 @@ class PlatformType(_PlatformBase):
             self.fail(str(exc), param, ctx)
 
 
+if TYPE_CHECKING:
+    _SourceBase = click.ParamType[ImageReference | ArchiveSource, Any]
+else:
+    _SourceBase = click.ParamType
+
+
+class SourceType(_SourceBase):
+    """An image for the daemon, or an archive or layout to read: checked before any I/O."""
+
+    name = "image"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> ImageReference | ArchiveSource:
+        if isinstance(value, ImageReference | ArchiveSource):
+            return value
+        text = str(value)
+        if not names_a_file(text):
+            return ReferenceType().convert(value, param, ctx)
+        try:
+            named = source.parse_source(text)
+            source.check_source(named)
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+        return named
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list["CompletionItem"]:
+        """The daemon's image names, as for a plain IMAGE (paths are the shell's to complete)."""
+        return ReferenceType().shell_complete(ctx, param, incomplete)
+
+
+def names_a_file(text: str) -> bool:
+    """A path rather than an image name: docker-archive:, oci-archive: or oci: before it, an
+    existing file or layout directory, or a `/` in something that is no image reference
+    (`./app.tar`, `/tmp/app.tar`); anything else goes to the daemon."""
+    if source.has_prefix(text):
+        return True
+    if not text:
+        return False
+    path = Path(text)
+    if path.is_dir():  # a directory named like an image (`nginx/`) is the image, unless a layout
+        return source.is_layout_directory(text) or not _is_reference(text)
+    return path.exists() or ("/" in text and not _is_reference(text))
+
+
+def _is_reference(text: str) -> bool:
+    try:
+        parse_reference(text)
+    except UsageError:
+        return False
+    return True
+
+
 @dataclass
 class Outcome:
     """What a run produced, image by image in the order asked: an answer or an error."""
@@ -142,6 +206,8 @@ class Outcome:
     # The view only, one per document: its reference as asked, and its history or why none.
     asked: list[str] = field(default_factory=list)
     histories: list[bytes | ImginspectError] = field(default_factory=list)
+    # For the view too: the archive each image was read from (None: from the daemon).
+    origins: list["ArchiveImage | None"] = field(default_factory=list)
 
     @property
     def documents(self) -> list[bytes]:
@@ -160,7 +226,7 @@ class Outcome:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EPILOG,
 )
-@click.argument("images", nargs=-1, required=True, type=ReferenceType(), metavar="IMAGE...")
+@click.argument("images", nargs=-1, required=True, type=SourceType(), metavar="IMAGE...")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the daemon's JSON, exactly as docker does."
 )
@@ -176,10 +242,17 @@ class Outcome:
     "-q", "--quiet", is_flag=True, help="Print nothing; the exit status says if all images exist."
 )
 @click.option(
+    "--diff",
+    is_flag=True,
+    help="Compare two images (A B): what differs, and the layers they share; exit 0 if the "
+    "same, 1 if not.",
+)
+@click.option(
     "--platform",
     type=PlatformType(),
     metavar="OS/ARCH[/VARIANT]",
-    help="Inspect this platform of a multi-platform image (API 1.49+, e.g. linux/arm64).",
+    help="Inspect this platform of a multi-platform image (API 1.49+, e.g. linux/arm64), "
+    "or pick it from an archive holding several.",
 )
 @click.option(
     "--manifests",
@@ -239,10 +312,11 @@ class Outcome:
 )
 @click.version_option(__version__, "--version", prog_name="imginspect")
 def imginspect(
-    images: tuple[ImageReference, ...],
+    images: tuple[ImageReference | ArchiveSource, ...],
     as_json: bool,
     template: str | None,
     quiet: bool,
+    diff: bool,
     color: str,
     platform: Platform | None,
     manifests: bool,
@@ -256,37 +330,48 @@ def imginspect(
     timeout: float,
     debug: bool,
 ) -> int:
-    """Inspect container images through the Docker (or Podman) daemon.
+    """Inspect container images through the Docker (or Podman) daemon, or in archives.
 
     Without --json or --format, each image is shown as a readable summary: what runs, as
     whom, on which ports, from which layers, how big and how old.
 
     IMAGE is a name (nginx, nginx:1.27, registry.example.com:5000/team/app:1.0),
-    a digest reference (app@sha256:...), or a full or short image ID.
+    a digest reference (app@sha256:...), or a full or short image ID; or a path to an
+    image archive (docker save, podman save, oci-archive; also gzipped) or an OCI layout
+    directory, read without a daemon: ./app.tar, docker-archive:PATH[:NAME],
+    oci-archive:PATH[:NAME], oci:DIR[:NAME].
     """
     if as_json and template:
         raise click.UsageError("use either --json or --format, not both")
+    if diff and (template or len(images) != 2):
+        raise click.UsageError(
+            "--diff compares two images: give exactly two, and no --format"
+            if len(images) != 2
+            else "--diff prints a view or --json, not --format"
+        )
     compiled = compile_format(template) if template and template != "json" else None
-    flags = DaemonFlags(
-        host=host,
-        context=context,
-        tls=tls,
-        tlsverify=tlsverify,
-        tlscacert=tlscacert,
-        tlscert=tlscert,
-        tlskey=tlskey,
-        timeout=timeout,
-    )
-    try:
-        connection = resolve_connection(flags, os.environ)
-    except UsageError as exc:
-        raise click.UsageError(str(exc)) from exc
-    for warning in connection.warnings:
-        say("Warning", warning)
+    connection = None
     log = _debug_line if debug or os.environ.get("IMGINSPECT_DEBUG") == "1" else None
-    if log:
-        for reason in connection.reasons:
-            log(reason)
+    if any(isinstance(image, ImageReference) for image in images):
+        flags = DaemonFlags(
+            host=host,
+            context=context,
+            tls=tls,
+            tlsverify=tlsverify,
+            tlscacert=tlscacert,
+            tlscert=tlscert,
+            tlskey=tlskey,
+            timeout=timeout,
+        )
+        try:
+            connection = resolve_connection(flags, os.environ)
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from exc
+        for warning in connection.warnings:
+            say("Warning", warning)
+        if log:
+            for reason in connection.reasons:
+                log(reason)
 
     view = not as_json and not template
     outcome = fetch(
@@ -295,8 +380,10 @@ def imginspect(
         log=log,
         platform=platform,
         manifests=manifests,
-        with_history=view and not quiet,
+        with_history=(view or diff) and not quiet,
     )
+    if diff:
+        return show_difference(images, outcome, as_json=as_json, quiet=quiet, color=color)
 
     if quiet:
         output = None
@@ -311,44 +398,78 @@ def imginspect(
     for error in outcome.errors:
         if quiet and isinstance(error, ImageNotFound):
             continue
-        say_error(error)
+        report(error)
     return outcome.exit_code
 
 
 def fetch(
-    connection: Connection,
-    images: Sequence[ImageReference],
+    connection: Connection | None,
+    images: Sequence[ImageReference | ArchiveSource],
     *,
     log: Callable[[str], None] | None = None,
     platform: Platform | None = None,
     manifests: bool = False,
     with_history: bool = False,
 ) -> Outcome:
-    """Ask the daemon for each image in order; one that fails does not stop the others."""
-    from inspector.daemon import Daemon  # requests is heavy: import it only when asking
-
+    """Each image in order, from the daemon or its archive; one that fails stops no other."""
     outcome = Outcome()
-    with Daemon(connection, log) as daemon:
-        try:  # an option the daemon's API lacks is a usage error, raised before any image
-            daemon.check_inspect_options(platform=platform is not None, manifests=manifests)
-        except DaemonError as exc:
-            outcome.results.append(exc)
-            return outcome
+    # Archives name their platforms as containerd does; the daemon gets docker's query.
+    archive_platform = source.normalize_platform(str(platform)) if platform else None
+    with contextlib.ExitStack() as stack:
+        daemon: Daemon | None = None
+        gone = False  # the daemon stopped answering: ask it nothing more
         for image in images:
+            if isinstance(image, ArchiveSource):
+                read_archive(image, outcome, with_history=with_history, platform=archive_platform)
+                continue
+            if gone:
+                continue
+            if daemon is None:
+                assert connection is not None  # resolved whenever an image is the daemon's
+                daemon = stack.enter_context(open_daemon(connection, log))
+                try:  # an option the daemon's API lacks is a usage error, before any image
+                    daemon.check_inspect_options(platform=platform is not None, manifests=manifests)
+                except DaemonError as exc:
+                    outcome.results.append(exc)
+                    gone = True
+                    continue
             try:
                 outcome.results.append(
                     daemon.inspect(image, platform=platform, manifests=manifests)
                 )
             except DaemonError as exc:
                 outcome.results.append(exc)
-                if exc.fatal:  # the next request would fail the same way
-                    break
+                gone = exc.fatal  # the next request would fail the same way
             except ImginspectError as exc:
                 outcome.results.append(exc)
             else:
                 if with_history and not fetch_history(daemon, image, outcome):
-                    break
+                    gone = True
     return outcome
+
+
+def open_daemon(connection: Connection, log: Callable[[str], None] | None) -> "Daemon":
+    from inspector.daemon import Daemon  # requests is heavy: import it only when asking
+
+    return Daemon(connection, log)
+
+
+def read_archive(
+    named: ArchiveSource, outcome: Outcome, *, with_history: bool, platform: str | None
+) -> None:
+    """Read one image from an archive into the outcome, as if a daemon had answered."""
+    from inspector.archive import read_image  # tarfile and the compressors: only to read
+
+    try:
+        image = read_image(named, platform)
+    except ImginspectError as exc:
+        outcome.results.append(exc)
+        return
+    outcome.results.append(image.inspect)
+    if with_history:
+        outcome.asked.append(named.text)
+        outcome.histories.append(image.history)
+        outcome.origins.append(image)
 
 
 def fetch_history(daemon: "Daemon", image: ImageReference, outcome: Outcome) -> bool:
@@ -358,6 +479,7 @@ def fetch_history(daemon: "Daemon", image: ImageReference, outcome: Outcome) -> 
     history: the exit status only changes when the daemon itself stops answering.
     """
     outcome.asked.append(image.text)
+    outcome.origins.append(None)
     try:
         outcome.histories.append(daemon.history(image))
     except ImginspectError as exc:
@@ -375,25 +497,80 @@ def render_view(outcome: Outcome, color: str) -> bytes:
     from inspector.render import table
 
     answers = [
-        table.ImageAnswer(asked, document, history)
-        if isinstance(history, bytes)
-        else table.ImageAnswer(asked, document, None, str(history))
-        for asked, document, history in zip(
-            outcome.asked, outcome.documents, outcome.histories, strict=True
+        table.ImageAnswer(
+            asked,
+            document,
+            history if isinstance(history, bytes) else None,
+            None if isinstance(history, bytes) else str(history),
+            origin.origin if origin else None,
+            origin.stored_size if origin else None,
+        )
+        for asked, document, history, origin in zip(
+            outcome.asked, outcome.documents, outcome.histories, outcome.origins, strict=True
         )
     ]
+    width, use_color = view_settings(color)
+    text = table.render_view(answers, width=width, color=use_color, now=datetime.now(UTC))
+    return text.encode()
+
+
+def view_settings(color: str) -> tuple[int, bool]:
+    """The width and colour of the view (and of --diff's), from the terminal and environment."""
+    from inspector.render import table
+
     is_terminal = sys.stdout.isatty()
     try:
         columns: int | None = os.get_terminal_size(sys.stdout.fileno()).columns
     except (OSError, ValueError):
         columns = None
-    text = table.render_view(
-        answers,
-        width=table.output_width(os.environ, columns),
-        color=table.want_color(color, os.environ, is_terminal),
-        now=datetime.now(UTC),
+    return (
+        table.output_width(os.environ, columns),
+        table.want_color(color, os.environ, is_terminal),
     )
-    return text.encode()
+
+
+def show_difference(
+    images: Sequence[ImageReference | ArchiveSource],
+    outcome: Outcome,
+    *,
+    as_json: bool,
+    quiet: bool,
+    color: str,
+) -> int:
+    """--diff: exit 0 when the two are the same and 1 when they differ, as diff(1) does."""
+    if outcome.errors:
+        for error in outcome.errors:
+            report(error)
+        # diff(1) keeps 1 for "different": trouble is 2 or more, so a missing image is 2.
+        return max(ExitCode.USAGE, outcome.exit_code)
+    difference = compare_images(images, outcome)
+    if not quiet:
+        write_output(render_difference(difference, as_json=as_json, color=color))
+    return ExitCode.OK if difference.same else ExitCode.DIFFERENT
+
+
+def compare_images(
+    images: Sequence[ImageReference | ArchiveSource], outcome: Outcome
+) -> "Difference":
+    from inspector.compare import Image, compare
+
+    histories = [h if isinstance(h, bytes) else None for h in outcome.histories] or [None, None]
+    a, b = (
+        Image(image.text, document, history)
+        for image, document, history in zip(images, outcome.documents, histories, strict=True)
+    )
+    return compare(a, b)
+
+
+def render_difference(difference: "Difference", *, as_json: bool, color: str) -> bytes:
+    if as_json:
+        from inspector.render.diff_json import diff_document
+
+        return diff_document(difference)
+    from inspector.render.diff_view import render_diff
+
+    width, use_color = view_settings(color)
+    return render_diff(difference, width=width, color=use_color).encode()
 
 
 def compile_format(template: str) -> "Template":
@@ -449,6 +626,14 @@ def _discard_stdout() -> None:
     os.close(devnull)
 
 
+def report(error: ImginspectError) -> None:
+    """An error's line on stderr, and the lines that list an archive's images if it has them."""
+    say_error(error)
+    if isinstance(error, ArchiveChoiceNeeded):
+        for choice in error.choices:
+            say_line(f"  {choice}")
+
+
 def say_error(error: BaseException | str) -> None:
     """One line on stderr; control characters from the daemon are shown escaped, not obeyed."""
     say("Error", error)
@@ -493,7 +678,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             say_line(line)
         return exc.exit_code
     except ImginspectError as exc:
-        say_error(exc)
+        report(exc)
         return exc.exit_code
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED

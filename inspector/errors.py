@@ -6,6 +6,7 @@ from enum import IntEnum
 class ExitCode(IntEnum):
     OK = 0
     NOT_FOUND = 1
+    DIFFERENT = 1  # --diff, as diff(1) says it: the two images differ
     USAGE = 2
     DAEMON = 3
     TEMPLATE = 4
@@ -78,6 +79,22 @@ class DaemonErrorResponse(DaemonError):
 
 class DaemonBadResponse(DaemonError):
     """The daemon answered 2xx with a body that is not what the API promises."""
+
+
+class ArchiveError(UsageError):
+    """An archive or layout named on the command line that cannot be read as one."""
+
+    # Exit 2, as a usage error: the input the user named is unusable (missing, not an
+    # archive, truncated, corrupt), which no daemon or retry can change.
+    exit_code = ExitCode.USAGE
+
+
+class ArchiveChoiceNeeded(ArchiveError):
+    """An archive holding several images, none chosen: the message, then one line for each."""
+
+    def __init__(self, message: str, *, choices: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.choices = choices
 
 
 class OutputError(ImginspectError):

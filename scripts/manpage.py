@@ -177,6 +177,23 @@ OPTION_DETAILS: Mapping[str, Sequence[str]] = {
         "address without a port uses 2375. Without this option, `DOCKER_HOST` names the "
         "daemon, and without that, `unix:///var/run/docker.sock` does.",
     ),
+    "--diff": (
+        "Exactly two images, *A* and *B*, each from the daemon or an archive: their platform, "
+        "size, creation time, user, working directory, entrypoint and cmd, environment, "
+        "labels, ports, volumes and healthcheck, added, removed or changed, and the layers "
+        "they share or not, by diff ID. A view by default; with `--json`, the machine-readable "
+        "difference the README documents. The exit status is diff(1)'s: 0 the same, 1 "
+        "different, 2 or more for trouble (an image not found is 2 here).",
+    ),
+    "--platform": (
+        "For an image of the daemon, sent as docker sends it (the `platform` query parameter, "
+        "API 1.49 or newer; an older API is a usage error). For an archive that holds several "
+        "platforms, the one to read.",
+    ),
+    "--context": (
+        "A context made by `docker context create`, read from `$DOCKER_CONFIG/contexts` "
+        "(its endpoint and TLS material); `default` is the default socket. Not with `--host`.",
+    ),
     "--timeout": (
         "The limit applies to each request and to the reading of each answer, so a daemon "
         "that stops answering half way is a daemon problem (exit 3), not a hang.",
@@ -188,13 +205,20 @@ DESCRIPTION_MORE = (
     "image that is not found does not stop the others: what was found is printed, and the "
     "errors follow on standard error, one line each, as `Error:` and the daemon's own "
     "message (control characters shown escaped).",
+    "An *IMAGE* that names a file or directory (a `docker save` or `podman save` archive, an "
+    "OCI layout or `oci-archive`, possibly compressed, or anything prefixed `docker-archive:`, "
+    "`oci-archive:` or `oci:`) is read from there instead, with no daemon: streamed, never "
+    "extracted, every digest checked. An archive that cannot be read exits 2.",
     "Each *IMAGE* is checked locally with the grammar of docker's `distribution/reference` "
     "(plus full and short hexadecimal IDs) before a request is built: anything else (`../x`, "
     "empty parts, spaces, control characters, `?`, `#`, upper-case repository names) exits "
     "2, so nothing typed can reach another API path.",
-    "The daemon is the one `--host` names, else `DOCKER_HOST`, else "
-    "`unix:///var/run/docker.sock`. Podman's Docker-compatible service "
-    "(`podman system service`) answers as well. The API version is the lower of the "
+    "The daemon is chosen as the docker CLI chooses it: `--context`, else `--host`, else "
+    "`DOCKER_HOST`, else `DOCKER_CONTEXT`, else the current context of "
+    "`$DOCKER_CONFIG/config.json`, else `unix:///var/run/docker.sock`, and when that does not "
+    "exist, a Podman socket that answers. Addresses are `unix://`, `tcp://` (with TLS when "
+    "asked), `ssh://` (through `ssh ... docker system dial-stdio`) and `host:port`; `--debug` "
+    "says which daemon was chosen and why. The API version is the lower of the "
     "daemon's (from one `GET /_ping`) and 1.50, the version docker CLI 28.2 speaks; a "
     "daemon that sends none is spoken to as 1.24, as docker does. Redirects are never "
     "followed, proxy variables are not used, and answers larger than 64 MiB are refused.",
@@ -360,11 +384,22 @@ EXAMPLES: Sequence[tuple[str, Sequence[str]]] = (
             "esac",
         ),
     ),
+    ("Read an image from an archive or an OCI layout, with no daemon:", ()),
+    (
+        "",
+        (
+            "imginspect ./app.tar",
+            "imginspect oci:./layout:1.0 --platform linux/arm64",
+        ),
+    ),
+    ("What changed between two images (exit 1 if anything did):", ()),
+    ("", ("imginspect --diff app:1.0 ./app-1.1.tar",)),
     ("Ask another daemon, or Podman's socket:", ()),
     (
         "",
         (
             "imginspect -H tcp://build-host:2375 app:1.0",
+            "imginspect --context build-host app:1.0",
             "DOCKER_HOST=unix:///run/podman/podman.sock imginspect app:1.0",
         ),
     ),

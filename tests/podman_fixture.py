@@ -68,10 +68,20 @@ class PodmanService:
     socket: Path
     runtime_dir: Path  # XDG_RUNTIME_DIR under which `podman/podman.sock` is the socket
     images: PodmanImages
+    # The podman command line pointed at the private root, and its environment.
+    command: tuple[str, ...]
+    command_env: dict[str, str]
 
     @property
     def host(self) -> str:
         return f"unix://{self.socket}"
+
+    def save(self, layout: str, path: Path, image: str | None = None) -> None:
+        """`podman save --format LAYOUT -o PATH` of an image (the full one by default)."""
+        _run(
+            [*self.command, "save", "--format", layout, "-o", str(path), image or self.images.full],
+            self.command_env,
+        )
 
 
 def _podman_base(podman: str, root: Path) -> list[str]:
@@ -175,5 +185,9 @@ def podman_service_session() -> Iterator[PodmanService]:
             time.sleep(0.1)
 
         yield PodmanService(
-            socket_path, root / "xdg", PodmanImages(POD_FULL, full_id, POD_TINY, tiny_id)
+            socket_path,
+            root / "xdg",
+            PodmanImages(POD_FULL, full_id, POD_TINY, tiny_id),
+            tuple(base),
+            env,
         )

@@ -24,12 +24,12 @@ from typing import Any
 import pytest
 from rich.cells import cell_len
 
+from inspector.layers import join_layers
 from inspector.render.table import (
     ImageAnswer,
     command_line,
     go_duration,
     human_duration,
-    join_layers,
     output_width,
     render_view,
     si_size,

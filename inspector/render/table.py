@@ -22,6 +22,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from inspector.layers import Layer, join_layers
+
 DEFAULT_WIDTH = 80
 # Narrower than this, nothing lines up.
 MIN_WIDTH = 40
@@ -45,27 +47,6 @@ _TRAILING_SPACE = re.compile(r"(?: |\x1b\[[0-9;]*m)+$")
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # An image or layer ID; Podman leaves the algorithm off some (`Parent`).
 _SHA256 = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
-_NOP = re.compile(r"#\(nop\)\s+([A-Za-z]+)")
-# Dockerfile instructions that change only the image config: docker records them as history
-# steps without a layer (`empty_layer`), which the history API does not say. WORKDIR is
-# missing on purpose: BuildKit gives it a layer when it creates the directory.
-_CONFIG_ONLY = frozenset(
-    [
-        "ARG",
-        "CMD",
-        "ENTRYPOINT",
-        "ENV",
-        "EXPOSE",
-        "HEALTHCHECK",
-        "LABEL",
-        "MAINTAINER",
-        "ONBUILD",
-        "SHELL",
-        "STOPSIGNAL",
-        "USER",
-        "VOLUME",
-    ]
-)
 _SI_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 _OCI_PREFIX = "org.opencontainers.image."
 
@@ -90,6 +71,10 @@ class ImageAnswer:
     inspect: bytes
     history: bytes | None = None
     history_problem: str | None = None
+    # An image read from an archive: what and where (`docker-archive x.tar`), and the size of
+    # its layer blobs as stored there; its Size is the daemon's: the layers' files, unpacked.
+    origin: str | None = None
+    stored_size: int | None = None
 
 
 def want_color(choice: str, environ: Mapping[str, str], is_terminal: bool) -> bool:
@@ -121,7 +106,17 @@ def render_view(
     tz: tzinfo | None = None,
 ) -> str:
     """The view of every image, one block each; tz None means the local time zone."""
-    console = Console(
+    console = new_console(width, color)
+    for number, image in enumerate(images):
+        if number:
+            console.print()
+        console.print(_ImageView(image, now, tz, console.width).render())
+    return console_text(console)
+
+
+def new_console(width: int, color: bool) -> Console:
+    """A console that writes to memory, takes no markup, and only colours if told to."""
+    return Console(
         file=io.StringIO(),
         width=min(MAX_WIDTH, max(MIN_WIDTH, width)),
         color_system="standard" if color else None,
@@ -134,10 +129,10 @@ def render_view(
         soft_wrap=False,
         _environ={},  # the caller has decided colour and width: rich must not read them again
     )
-    for number, image in enumerate(images):
-        if number:
-            console.print()
-        console.print(_ImageView(image, now, tz, console.width).render())
+
+
+def console_text(console: Console) -> str:
+    """What was printed on a new_console, each line without the spaces rich pads it with."""
     output = console.file.getvalue()  # type: ignore[attr-defined]
     # rich pads cells to their column's width; no line needs to end in spaces, coloured or not.
     return "".join(_TRAILING_SPACE.sub(_keep_styles, line) + "\n" for line in output.splitlines())
@@ -184,12 +179,7 @@ class _ImageView:
         return Group(*parts)
 
     def header(self) -> RenderableType:
-        """The reference as asked, then a rule to the right edge (under it, if it is long)."""
-        title = _safe(self.image.asked, _TITLE)
-        room = self.width - title.cell_len - 1
-        if room >= 3:
-            return Text.assemble(title, " ", ("─" * room, _DIM))
-        return Group(title, Text("─" * self.width, style=_DIM))
+        return heading(_safe(self.image.asked, _TITLE), self.width)
 
     # -- Image -------------------------------------------------------------------------------
 
@@ -198,9 +188,11 @@ class _ImageView:
         rows: list[tuple[str, Text | None]] = [
             ("ID", _short_id(doc.get("Id"), _ID)),
             ("Tags", _joined(_list(doc.get("RepoTags"))) or Text("none", style=_DIM)),
+            ("Source", _safe(self.image.origin) if self.image.origin else None),
             ("Digests", _lines(_list(doc.get("RepoDigests")))),
             ("Created", self.created(doc.get("Created"))),
-            ("Size", _size(doc.get("Size"))),
+            ("Size", self.size()),
+            ("In archive", self.stored_size()),
             ("Platform", self.platform()),
             ("Author", _nonempty(doc.get("Author"))),
             ("Comment", _nonempty(doc.get("Comment"))),
@@ -208,6 +200,20 @@ class _ImageView:
             ("Docker version", _nonempty(doc.get("DockerVersion"))),
         ]
         return _key_values([(key, value) for key, value in rows if value is not None])
+
+    def size(self) -> Text | None:
+        size = _size(self.doc.get("Size"))
+        if self.image.origin is None:
+            return size
+        if size is None:
+            return Text("unknown (a layer could not be unpacked)", style=_DIM)
+        return Text.assemble(size, (" unpacked, as docker counts", _DIM))
+
+    def stored_size(self) -> Text | None:
+        if self.image.stored_size is None:
+            return None
+        size = _size(self.image.stored_size) or Text("")
+        return Text.assemble(size, (" of layers, as stored", _DIM))
 
     def created(self, value: object) -> Text | None:
         if value is None or value == "":
@@ -396,44 +402,12 @@ class _ImageView:
         return self.width - 2
 
 
-@dataclass(frozen=True, slots=True)
-class Layer:
-    """A diff-ID of RootFS.Layers and the history step that made it, if known."""
-
-    diff_id: str | None
-    step: Mapping[str, Any] | None
-
-
-def join_layers(diff_ids: Sequence[str], steps: Sequence[Mapping[str, Any]]) -> list[Layer] | None:
-    """Pair each layer with the step that made it, or None if the two cannot be matched.
-
-    The history API does not say which steps made a layer (docker drops `empty_layer`), so a
-    step makes one if its size says so; failing that, if it is not a config-only instruction.
-    """
-    for makes_layer in (_has_files, _may_make_layer):
-        chosen = [step for step in steps if makes_layer(step)]
-        if len(chosen) == len(diff_ids):
-            return [Layer(d, step) for d, step in zip(diff_ids, chosen, strict=True)]
-    return None
-
-
-def _has_files(step: Mapping[str, Any]) -> bool:
-    size = step.get("Size")
-    return isinstance(size, int | float) and not isinstance(size, bool) and size > 0
-
-
-def _may_make_layer(step: Mapping[str, Any]) -> bool:
-    return _has_files(step) or not _config_only(_str(step.get("CreatedBy")) or "")
-
-
-def _config_only(created_by: str) -> bool:
-    # The classic builder and buildah: `/bin/sh -c #(nop)  ENV ...`, where COPY and ADD are
-    # the only `#(nop)` steps with files; BuildKit: the instruction itself, `ENV ...`.
-    nop = _NOP.search(created_by)
-    if nop:
-        return nop[1].upper() not in ("COPY", "ADD")
-    words = created_by.split(None, 1)
-    return bool(words) and words[0].upper() in _CONFIG_ONLY
+def heading(title: Text, width: int) -> RenderableType:
+    """A title, then a rule to the right edge (under it, if the title is long)."""
+    room = width - title.cell_len - 1
+    if room >= 3:
+        return Text.assemble(title, " ", ("─" * room, _DIM))
+    return Group(title, Text("─" * width, style=_DIM))
 
 
 # -- values from the daemon -----------------------------------------------------------------
@@ -756,3 +730,13 @@ def _pairs(pairs: Sequence[tuple[Text, Text]], width: int, indent: int = 4) -> R
         if value.plain:
             parts.append(Padding(value, (0, 0, 0, indent)))
     return Group(*parts)
+
+
+# -- for the other views (render/diff_view.py): the same escaping, sizes and layout ----------
+
+TITLE, KEY, DIM = _TITLE, _KEY, _DIM
+safe = _safe
+size_text = _size
+short_id = _short_id
+healthcheck_text = _healthcheck
+key_values = _key_values

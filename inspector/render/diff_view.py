@@ -1,0 +1,220 @@
+"""`--diff`: two images compared, readably; made of the view's parts, as safe as the view.
+
+Every string from either image goes through the view's escaping (`table.safe`) and reaches
+rich as a Text, never as markup. Changes are marked `-` (only in A), `+` (only in B) and
+`~` (changed), so the output says everything without colour too.
+"""
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from inspector.compare import Change, Difference, LayerSize, Summary, total
+from inspector.render import table
+from inspector.render.table import DIM, KEY, TITLE, safe
+
+_MARKS = {"removed": ("-", "red"), "added": ("+", "green"), "changed": ("~", "yellow")}
+# How the scalar fields are titled, in the order compare.FIELDS reports them.
+_TITLES = {
+    "id": "ID",
+    "platform": "Platform",
+    "size": "Size",
+    "created": "Created",
+    "user": "User",
+    "workdir": "Working dir",
+    "entrypoint": "Entrypoint",
+    "cmd": "Cmd",
+    "healthcheck": "Healthcheck",
+}
+_SECTIONS = (
+    ("env", "Environment"),
+    ("labels", "Labels"),
+    ("ports", "Ports"),
+    ("volumes", "Volumes"),
+)
+_ARROW = " → "
+
+
+def render_diff(difference: Difference, *, width: int, color: bool) -> str:
+    """The comparison of A and B: who they are, what differs, and their layers."""
+    console = table.new_console(width, color)
+    console.print(_DiffView(difference, console.width).render())
+    return table.console_text(console)
+
+
+class _DiffView:
+    def __init__(self, difference: Difference, width: int) -> None:
+        self.diff = difference
+        self.width = width
+
+    def render(self) -> RenderableType:
+        diff = self.diff
+        title = Text.assemble(safe(diff.a.asked, TITLE), (_ARROW, TITLE), safe(diff.b.asked, TITLE))
+        parts: list[RenderableType] = [table.heading(title, self.width), self.sides()]
+        if diff.same:
+            parts += [Text(""), Text("No differences: the same image.", style=KEY)]
+        else:
+            parts.append(
+                Text.assemble(
+                    ("-", "red"),
+                    " only in A   ",
+                    ("+", "green"),
+                    " only in B   ",
+                    ("~", "yellow"),
+                    " changed",
+                    style=DIM,
+                )
+            )
+        if not diff.same and not diff.changes:
+            parts += [Text(""), Text("No differences in the image settings.", style=KEY)]
+        sections: list[tuple[str, RenderableType | None]] = [("Changed", self.scalars())]
+        sections += [(title, self.keyed(name)) for name, title in _SECTIONS]
+        sections.append(("Layers", self.layers()))
+        for heading, body in sections:
+            if body is not None:
+                parts += [Text(""), Text(heading, style=TITLE), Padding(body, (0, 0, 0, 2))]
+        return Group(*parts)
+
+    def sides(self) -> RenderableType:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
+        for mark, summary in (("A", self.diff.a), ("B", self.diff.b)):
+            grid.add_row(Text(mark, style=KEY), _describe(summary))
+        return grid
+
+    def scalars(self) -> RenderableType | None:
+        rows = [
+            (_TITLES[change.field], self.scalar(change))
+            for change in self.diff.changes
+            if change.field in _TITLES
+        ]
+        return table.key_values(rows)
+
+    def scalar(self, change: Change) -> Text:
+        if change.field == "size":
+            return _size_change(change.a, change.b)
+        before, after = _shown(change.field, change.a), _shown(change.field, change.b)
+        if change.change == "removed":
+            return _marked(change, before)
+        if change.change == "added":
+            return _marked(change, after)
+        one_line = before.cell_len + after.cell_len + len(_ARROW) + 2 <= self.width - 20
+        if one_line and "\n" not in before.plain + after.plain:
+            return _marked(change, Text.assemble(before, (_ARROW, DIM), after))
+        return Text.assemble(("- ", "red"), before, "\n", ("+ ", "green"), after)
+
+    def keyed(self, name: str) -> RenderableType | None:
+        changes = [change for change in self.diff.changes if change.field == name]
+        if not changes:
+            return None
+        if name in ("ports", "volumes"):
+            return Text("\n").join(_marked(change, safe(change.key or "")) for change in changes)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
+        for change in changes:
+            key = _marked(change, safe(change.key or "", KEY))
+            if change.change == "changed":
+                value = Text.assemble(safe(change.a or ""), (_ARROW, DIM), safe(change.b or ""))
+            else:
+                value = safe((change.a if change.change == "removed" else change.b) or "")
+            grid.add_row(key, value)
+        return grid
+
+    def layers(self) -> RenderableType | None:
+        diff = self.diff
+        rows = [("shared", layer) for layer in diff.shared]
+        rows += [("only A", layer) for layer in diff.only_a]
+        rows += [("only B", layer) for layer in diff.only_b]
+        if not rows:
+            return None
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(justify="right", no_wrap=True)
+        styles = {"shared": DIM, "only A": "red", "only B": "green"}
+        for where, layer in rows:
+            grid.add_row(
+                Text(where, style=styles[where]),
+                table.short_id(layer.diff_id) or Text("-", style=DIM),
+                _layer_size(layer),
+            )
+        summary = "; ".join(
+            f"{label} ({_total(layers)})"
+            for label, layers in (
+                (f"{len(diff.shared)} shared", diff.shared),
+                (f"{len(diff.only_a)} only in A", diff.only_a),
+                (f"{len(diff.only_b)} only in B", diff.only_b),
+            )
+        )
+        return Group(grid, Text(summary, style=DIM))
+
+
+def _describe(summary: Summary) -> Text:
+    parts: list[Text] = []
+    if summary.id:
+        parts.append(table.short_id(summary.id, "bold yellow") or Text(""))
+    if summary.tags:
+        parts.append(safe(", ".join(summary.tags)))
+    if summary.platform:
+        parts.append(safe(summary.platform))
+    if summary.size is not None:
+        parts.append(Text(table.si_size(summary.size)))
+    if summary.created:
+        parts.append(safe(summary.created, DIM))
+    return Text("  ").join(parts) if parts else Text("(nothing known)", style=DIM)
+
+
+def _shown(field: str, value: Any) -> Text:
+    if value is None:
+        return Text("(not set)", style=DIM)
+    if field == "id" and isinstance(value, str):
+        return table.short_id(value) or safe(value)
+    if (
+        field in ("entrypoint", "cmd")
+        and isinstance(value, list)
+        and all(isinstance(arg, str) for arg in value)
+    ):
+        return table.command_line(value)
+    if field == "healthcheck":
+        return table.healthcheck_text(value) or Text("(not set)", style=DIM)
+    if isinstance(value, str):
+        return safe(value)
+    return safe(json.dumps(value, ensure_ascii=False))
+
+
+def _size_change(a: Any, b: Any) -> Text:
+    if not isinstance(a, int) or not isinstance(b, int):
+        return Text.assemble(_shown("size", a), (_ARROW, DIM), _shown("size", b))
+    delta = b - a
+    sign = "+" if delta > 0 else "-"
+    exact = f", {sign}{abs(delta):,} bytes" if abs(delta) >= 1000 else ""
+    return Text.assemble(
+        ("~ ", "yellow"),
+        table.si_size(a),
+        (_ARROW, DIM),
+        table.si_size(b),
+        (f" ({sign}{table.si_size(abs(delta))}{exact})", DIM),
+    )
+
+
+def _marked(change: Change, text: Text) -> Text:
+    mark, style = _MARKS[change.change]
+    return Text.assemble((f"{mark} ", style), text)
+
+
+def _layer_size(layer: LayerSize) -> Text:
+    if layer.size is None:
+        return Text("?", style=DIM)
+    return Text(table.si_size(layer.size))
+
+
+def _total(layers: Sequence[LayerSize]) -> str:
+    size = total(layers)
+    return "size unknown" if size is None else table.si_size(size)
