@@ -238,6 +238,8 @@ VIEW_SECTIONS = (
     "*Layers*: one row per layer, joined with the image's history "
     "(`GET /images/{name}/history`, asked only for the view): number, short diff ID, size, "
     "when it was made and the whole command that made it, wrapped, never cut.",
+    "*Manifests* (with `--manifests`): one row per manifest, its platform or kind, whether "
+    "it is available here, and its sizes.",
     "*Storage*: the graph driver and its data.",
 )
 

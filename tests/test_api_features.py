@@ -3,6 +3,7 @@ against fake daemons speaking newer versions, with docker CLI 28 as the oracle f
 """
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -164,6 +165,16 @@ def test_manifests_asks_for_them_and_prints_what_the_daemon_sends(fake: FakeDaem
     assert inspect_requests(fake) == ["/v1.50/images/a/json?manifests=1"]
     (image,) = json.loads(run.stdout)
     assert image["Manifests"] == MANIFESTS
+
+
+def test_the_view_lists_each_manifests_platform_and_whether_it_is_here(fake: FakeDaemon) -> None:
+    run = run_cli("--manifests", "a", host=fake.docker_host, env={"COLUMNS": "100"})
+
+    assert (run.code, run.stderr) == (0, "")
+    text = run.stdout.decode()
+    section = text.split("\nManifests\n", 1)[1]
+    assert re.search(r"linux/amd64 +available here, 2\.05 kB content, 4\.1 kB total", section)
+    assert re.search(r"linux/arm64/v8 +not here", section)
 
 
 def test_manifests_and_platform_together_in_dockers_query_order(fake: FakeDaemon) -> None:

@@ -779,3 +779,66 @@ def test_the_json_of_a_podman_image(podman_service: PodmanService) -> None:
     assert result.code == 0
     [document] = json.loads(result.stdout)
     assert document["Id"] == images.full_id
+
+
+MANIFESTS = [
+    {
+        "ID": "sha256:" + "a1" * 32,
+        "Descriptor": {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": "sha256:" + "a1" * 32,
+            "size": 1234,
+            "platform": {"architecture": "amd64", "os": "linux"},
+        },
+        "Available": True,
+        "Size": {"Total": 2_345_678, "Content": 1_234_567},
+        "Kind": "image",
+        "ImageData": {
+            "Platform": {"architecture": "amd64", "os": "linux"},
+            "Containers": [],
+            "Size": {"Unpacked": 5_678_901},
+        },
+    },
+    {
+        "ID": "sha256:" + "b2" * 32,
+        "Descriptor": {"digest": "sha256:" + "b2" * 32, "size": 99},
+        "Available": False,
+        "Size": {"Total": 0, "Content": 0},
+        "Kind": "image",
+        "ImageData": {"Platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
+    },
+    {"ID": "sha256:" + "c3" * 32, "Available": True, "Kind": "attestation", "Size": "odd"},
+    "not an object",
+]
+
+
+def test_manifests_list_each_platform_whether_it_is_here_and_its_sizes() -> None:
+    inspect, history = real("lab-full")
+    document = json.loads(inspect)
+    document["Manifests"] = MANIFESTS
+    text = view(ImageAnswer("lab-full:2.4.1", json.dumps(document).encode(), history), width=120)
+    section = text.split("\nManifests\n", 1)[1].split("\n\n", 1)[0]
+    lines = section.splitlines()
+    assert lines[0].split() == [
+        "linux/amd64",
+        "available",
+        "here,",
+        "1.23",
+        "MB",
+        "content,",
+        "2.35",
+        "MB",
+        "total,",
+        "5.68",
+        "MB",
+        "unpacked,",
+        "a1a1a1a1a1a1",
+    ]
+    assert lines[1].split()[:4] == ["linux/arm64/v8", "not", "here,", "0"]
+    assert lines[2].split()[:4] == ["attestation", "attestation,", "available", "here,"]
+    assert lines[3].split()[0] == "?"
+
+
+def test_no_manifests_no_section() -> None:
+    inspect, history = real("lab-full")
+    assert "\nManifests\n" not in view(ImageAnswer("lab-full:2.4.1", inspect, history))

@@ -171,6 +171,7 @@ class _ImageView:
             ("Volumes", self.volumes()),
             ("Labels", self.labels()),
             ("Layers", self.layers()),
+            ("Manifests", self.manifests()),
             ("Storage", self.storage()),
         )
         for title, body in sections:
@@ -377,6 +378,66 @@ class _ImageView:
         if local is None:
             return Text("-", style=_DIM) if value in (None, 0, "") else _safe(_str(value) or "")
         return Text(local.strftime("%Y-%m-%d %H:%M"))
+
+    # -- Manifests (API 1.48+, --manifests) -------------------------------------------------
+
+    def manifests(self) -> RenderableType | None:
+        """One row per manifest: its platform (or kind), whether it is here, its sizes."""
+        listed = self.doc.get("Manifests")
+        if not isinstance(listed, list) or not listed:
+            return None
+        rows: list[tuple[Text, Text]] = []
+        for entry in listed:
+            if not isinstance(entry, dict):
+                rows.append((Text("?", style=_KEY), _safe(_json(entry))))
+                continue
+            rows.append((self.manifest_name(entry), self.manifest_facts(entry)))
+        return _pairs(rows, self.body_width)
+
+    @staticmethod
+    def manifest_name(entry: Mapping[str, Any]) -> Text:
+        image_data = entry.get("ImageData")
+        descriptor = entry.get("Descriptor")
+        platform = (image_data.get("Platform") if isinstance(image_data, dict) else None) or (
+            descriptor.get("platform") if isinstance(descriptor, dict) else None
+        )
+        if isinstance(platform, dict):
+            parts = [
+                _str(platform.get(key) or platform.get(key.capitalize()))
+                for key in ("os", "architecture", "variant")
+            ]
+            shown = "/".join(part for part in parts if part)
+            if shown:
+                return _safe(shown, _KEY)
+        kind = _str(entry.get("Kind"))
+        return _safe(kind or "unknown", _KEY)
+
+    @staticmethod
+    def manifest_facts(entry: Mapping[str, Any]) -> Text:
+        facts: list[Text] = []
+        kind = _str(entry.get("Kind"))
+        if kind and kind != "image":
+            facts.append(_safe(kind))
+        available = entry.get("Available")
+        if isinstance(available, bool):
+            facts.append(
+                Text("available here" if available else "not here", style="" if available else _DIM)
+            )
+        size = entry.get("Size")
+        if isinstance(size, dict):
+            for key, label in (("Content", "content"), ("Total", "total")):
+                shown = _size(size.get(key), exact=False)
+                if shown is not None:
+                    facts.append(shown + Text(f" {label}"))
+        image_data = entry.get("ImageData")
+        if isinstance(image_data, dict) and isinstance(image_data.get("Size"), dict):
+            unpacked = _size(image_data["Size"].get("Unpacked"), exact=False)
+            if unpacked is not None:
+                facts.append(unpacked + Text(" unpacked"))
+        short = _short_id(entry.get("ID"), _DIM)
+        if short is not None:
+            facts.append(short)
+        return Text(", ").join(facts) if facts else Text("-", style=_DIM)
 
     # -- Storage -----------------------------------------------------------------------------
 
