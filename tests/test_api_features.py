@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from inspector.reference import Platform, parse_platform
-from tests.daemon_fixture import DockerDaemon, find_docker_cli, skip_or_fail
+from tests.daemon_fixture import DockerDaemon
 from tests.fake_daemon import FakeDaemon, Request, Response, json_response, ping
 from tests.test_faults import IMAGE_A, Run, cli_env, run_cli, the_error_line
 
@@ -41,15 +41,6 @@ def answer_any_version(request: Request) -> Response:
     if request.path.split("?")[0].endswith("/images/a/json"):
         return json_response({**IMAGE_A, "Manifests": MANIFESTS})
     return json_response({"message": "page not found"}, status=404)
-
-
-@pytest.fixture(scope="module")
-def docker_cli() -> str:
-    with tempfile.TemporaryDirectory(prefix="imgi-cli-") as config_dir:
-        found = find_docker_cli(config_dir)
-    if found is None:
-        skip_or_fail("no docker CLI >= 28 to compare with")
-    return found
 
 
 @pytest.fixture

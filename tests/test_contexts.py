@@ -10,7 +10,6 @@ import dataclasses
 import json
 import re
 import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from inspector.connection import DaemonFlags, resolve_connection
-from tests.daemon_fixture import find_docker_cli, skip_or_fail
 from tests.docker_config import use_context, write_context
 from tests.fake_daemon import FakeDaemon, json_response, ping
 from tests.test_faults import RUN_TIMEOUT, Run, cli_env, run_cli, the_error_line
@@ -58,15 +56,6 @@ class Setup:
                 places.append(place)
             fake.requests.clear()
         return places
-
-
-@pytest.fixture(scope="module")
-def docker_cli() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="imgi-cli-") as config_dir:
-        found = find_docker_cli(config_dir)
-    if found is None:
-        skip_or_fail("no docker CLI >= 28 to create contexts with")
-    yield found
 
 
 @pytest.fixture

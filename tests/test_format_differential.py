@@ -4,13 +4,12 @@ The expected bytes come from running docker in the test; nothing is written down
 """
 
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.daemon_fixture import DockerDaemon, FixtureImages
+from tests.test_differential import imginspect
 
 # Format strings people use (docker's docs, scripts in the wild), then every function, verb,
 # control structure and error path. Each runs over several images in one call.
@@ -223,16 +222,6 @@ FORMATS = [
 
 def _images(images: FixtureImages) -> list[str]:
     return [images.full_tags[0], images.tiny, images.hostile, images.pushed_ref, images.untagged_id]
-
-
-def imginspect(daemon: DockerDaemon, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "inspector", *args],
-        env=daemon.env(),
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_there_are_at_least_150_distinct_formats() -> None:

@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from inspector.connection import Connection, Endpoint, parse_host
 from inspector.daemon import Daemon
 from inspector.errors import DaemonUnreachable
 from inspector.reference import parse_reference
-from tests.daemon_fixture import find_docker_cli, skip_or_fail
+from tests.daemon_fixture import skip_or_fail
 from tests.fake_daemon import FakeDaemon, json_response, ping, refusing_socket
 from tests.podman_fixture import PodmanService
 from tests.test_faults import IMAGE_A, Run, cli_env, inspect_path, the_error_line
@@ -27,15 +26,6 @@ RUN_TIMEOUT = 60.0
 @pytest.fixture(scope="module")
 def podman(podman_service: PodmanService) -> PodmanService:
     return podman_service
-
-
-@pytest.fixture(scope="module")
-def docker_cli() -> str:
-    with tempfile.TemporaryDirectory(prefix="imgi-cli-") as config_dir:
-        found = find_docker_cli(config_dir)
-    if found is None:
-        skip_or_fail("no docker CLI >= 28 to compare with")
-    return found
 
 
 def run(argv: Sequence[str], env: dict[str, str], wrapper: Sequence[str] = ()) -> Run:
