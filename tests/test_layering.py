@@ -15,7 +15,7 @@ ALLOWED = {
     "transport": {"connection", "errors", "requests", "requests_unixsocket"},
     "daemon": {"__init__", "connection", "errors", "reference", "transport", "requests"},
     "render.json": set(),
-    "render.table": {"errors", "rich"},
+    "render.table": {"errors", "rich", "template.schema"},
     "render.format": {"errors", "template", "template.schema", "template.values"},
     "template.values": set(),
     "template.schema": {"template.values"},

@@ -22,6 +22,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from inspector.template.schema import format_duration
+
 DEFAULT_WIDTH = 80
 # Narrower than this, nothing lines up.
 MIN_WIDTH = 40
@@ -121,8 +123,9 @@ def render_view(
     tz: tzinfo | None = None,
 ) -> str:
     """The view of every image, one block each; tz None means the local time zone."""
+    buffer = io.StringIO()
     console = Console(
-        file=io.StringIO(),
+        file=buffer,
         width=min(MAX_WIDTH, max(MIN_WIDTH, width)),
         color_system="standard" if color else None,
         force_terminal=color,
@@ -138,7 +141,7 @@ def render_view(
         if number:
             console.print()
         console.print(_ImageView(image, now, tz, console.width).render())
-    output = console.file.getvalue()  # type: ignore[attr-defined]
+    output = buffer.getvalue()
     # rich pads cells to their column's width; no line needs to end in spaces, coloured or not.
     return "".join(_TRAILING_SPACE.sub(_keep_styles, line) + "\n" for line in output.splitlines())
 
@@ -608,27 +611,7 @@ def go_duration(value: object) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         return _str(value)
-    sign, ns = ("-" if value < 0 else ""), abs(value)
-    if ns < 1_000:
-        return f"{sign}{ns}ns"
-    if ns < 1_000_000:
-        return f"{sign}{_decimal(ns, 1_000)}µs"
-    if ns < 1_000_000_000:
-        return f"{sign}{_decimal(ns, 1_000_000)}ms"
-    seconds, fraction = divmod(ns, 1_000_000_000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    shown = _decimal(seconds * 1_000_000_000 + fraction, 1_000_000_000) + "s"
-    if hours:
-        return f"{sign}{hours}h{minutes}m{shown}"
-    return f"{sign}{minutes}m{shown}" if minutes else f"{sign}{shown}"
-
-
-def _decimal(value: int, unit: int) -> str:
-    whole, rest = divmod(value, unit)
-    if not rest:
-        return str(whole)
-    return f"{whole}.{rest:0{len(str(unit)) - 1}d}".rstrip("0")
+    return format_duration(value)
 
 
 # -- sizes and times ------------------------------------------------------------------------
