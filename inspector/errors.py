@@ -49,6 +49,14 @@ class TemplateExecError(ImginspectError):
     exit_code = ExitCode.TEMPLATE
 
 
+class TemplateLimitError(TemplateExecError):
+    """A template passed one of imginspect's own bounds (steps, depth, output size).
+
+    docker has no such bounds: the failure says nothing about the value, so `-f` reports it
+    as it is instead of running the template again on the raw JSON.
+    """
+
+
 class ImageNotFound(ImginspectError):
     exit_code = ExitCode.NOT_FOUND
 

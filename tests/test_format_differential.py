@@ -251,6 +251,21 @@ def test_one_image_and_missing_images_match_docker(
         assert (got.returncode == 0) == (expected.returncode == 0)
 
 
+def test_a_range_over_the_image_size_prints_what_docker_prints(docker_daemon: DockerDaemon) -> None:
+    template, image = "{{range .Size}}x{{end}}", docker_daemon.images.tiny  # about 2 MB
+    expected = docker_daemon.docker("image", "inspect", "-f", template, image)
+    got = imginspect(docker_daemon, "-f", template, image)
+    assert (got.returncode, got.stdout) == (0, expected.stdout)
+    assert len(got.stdout) > 1_900_000
+
+
+def test_a_template_past_a_limit_says_so_and_exits_4(docker_daemon: DockerDaemon) -> None:
+    got = imginspect(docker_daemon, "-f", "{{range .Size}}{{range 9}}x{{end}}{{end}}", "lab-tiny:1")
+    assert got.returncode == 4
+    assert got.stdout == b"\n"
+    assert b"template too expensive: more than 8000000 steps" in got.stderr
+
+
 def _readme_templates() -> list[str]:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme.split("## Format", 1)[1].split("\n## ", 1)[0]

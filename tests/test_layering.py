@@ -21,7 +21,7 @@ ALLOWED = {
     "layers": set(),
     "compare": {"layers"},
     "render.json": set(),
-    "render.table": {"errors", "layers", "rich"},
+    "render.table": {"errors", "layers", "rich", "template.schema"},
     "render.diff_json": {"compare"},
     "render.diff_view": {"compare", "render", "render.table", "rich"},
     "render.format": {"errors", "template", "template.schema", "template.values"},

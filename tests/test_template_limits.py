@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from inspector.errors import TemplateExecError, TemplateSyntaxError
-from inspector.template import compile_template
+from inspector.errors import TemplateExecError, TemplateLimitError, TemplateSyntaxError
+from inspector.render.format import format_image
+from inspector.template import compile_template, evaluate
 from inspector.template.evaluate import MAX_OUTPUT
 from inspector.template.parser import MAX_NESTING, MAX_TEMPLATE_SIZE
 from inspector.template.values import JsonNumber, Value, from_json
@@ -52,9 +53,38 @@ def test_template_text_larger_than_the_limit_is_a_syntax_error() -> None:
         ("{{json .}}", "nested too deeply"),
     ],
 )
-def test_runaway_execution_stops_with_an_error(template: str, message: str) -> None:
-    with pytest.raises(TemplateExecError, match=message):
+def test_runaway_execution_stops_with_a_limit_error(template: str, message: str) -> None:
+    with pytest.raises(TemplateLimitError, match=message):
         compile_template(template).execute(_nested_list(150))
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{{.Size.Nope}}", "{{index .RepoTags 5}}", "{{range .Size}}{{end}}", '{{template "x"}}'],
+)
+def test_errors_about_the_value_are_not_limit_errors(template: str) -> None:
+    with pytest.raises(TemplateExecError) as caught:
+        compile_template(template).execute(from_json({"RepoTags": [], "Size": "x"}))
+    assert not isinstance(caught.value, TemplateLimitError)
+
+
+def test_a_limit_hit_by_the_typed_run_is_reported_without_the_raw_run() -> None:
+    # The raw run would say `range can't iterate over 100000000` (a json.Number): not the
+    # reason, and not what docker (which has no limit) does.
+    with pytest.raises(TemplateLimitError, match="template too expensive"):
+        format_image(compile_template("{{range .Size}}x{{end}}"), b'{"Size": 100000000}')
+
+
+def test_a_range_over_the_size_of_a_2_mb_image_fits_in_the_step_limit() -> None:
+    line = format_image(compile_template("{{range .Size}}x{{end}}"), b'{"Size": 1982256}')
+    assert line == "x" * 1982256
+
+
+def test_calls_cost_more_steps_than_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evaluate, "MAX_STEPS", 1000)
+    assert compile_template("{{range 300}}x{{end}}").execute(from_json(None)) == "x" * 300
+    with pytest.raises(TemplateLimitError, match="more than 1000 steps"):
+        compile_template('{{range 40}}{{printf "%d" 1}}{{end}}').execute(from_json(None))
 
 
 # The deepest templates the limits allow, run from a deep call stack: no RecursionError.

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from inspector.layers import join_layers
@@ -35,6 +37,8 @@ from inspector.render.table import (
     si_size,
     want_color,
 )
+from inspector.template.schema import DURATION, duration_string
+from inspector.template.values import Value
 from tests.daemon_fixture import HOSTILE_ENV_VALUE, HOSTILE_LABELS, DockerDaemon
 from tests.fake_daemon import HANG, FakeDaemon, Response, json_response, ping
 from tests.podman_fixture import PodmanService
@@ -195,6 +199,11 @@ def test_the_image_size_shows_the_exact_bytes_or_what_the_daemon_sent(
 )
 def test_durations_read_as_go_prints_them(nanoseconds: object, shown: str | None) -> None:
     assert go_duration(nanoseconds) == shown
+
+
+@given(st.integers(-(2**63), 2**63 - 1).filter(bool))
+def test_the_view_prints_a_duration_as_the_templates_do(nanoseconds: int) -> None:
+    assert go_duration(nanoseconds) == duration_string(Value(DURATION, nanoseconds))
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import json
 from collections.abc import Sequence
 
-from inspector.errors import DaemonBadResponse, TemplateExecError
+from inspector.errors import DaemonBadResponse, TemplateExecError, TemplateLimitError
 from inspector.template import Template
 from inspector.template.schema import DecodeError, decode_inspect
 from inspector.template.values import from_json, json_number_hooks
@@ -15,6 +15,7 @@ def format_image(template: Template, document: bytes) -> str:
     docker runs the template on its Go struct for the image; when that fails for any reason
     it drops the partial output and runs the whole template again on the raw JSON, with
     numbers as json.Number and missing map keys an error (cli/command/inspect/inspector.go).
+    A TemplateLimitError of the typed run is raised as it is.
     """
     try:
         value = json.loads(document, **json_number_hooks())
@@ -27,6 +28,8 @@ def format_image(template: Template, document: bytes) -> str:
     if typed is not None:
         try:
             return template.execute(typed)
+        except TemplateLimitError:
+            raise  # a bound of imginspect's, not a value docker's struct lacks: no second run
         except TemplateExecError:
             pass
     return template.execute(raw, missingkey_error=True)

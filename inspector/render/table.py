@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from inspector.layers import Layer, join_layers
+from inspector.template.schema import format_duration
 
 DEFAULT_WIDTH = 80
 # Narrower than this, nothing lines up.
@@ -133,7 +134,9 @@ def new_console(width: int, color: bool) -> Console:
 
 def console_text(console: Console) -> str:
     """What was printed on a new_console, each line without the spaces rich pads it with."""
-    output = console.file.getvalue()  # type: ignore[attr-defined]
+    buffer = console.file
+    assert isinstance(buffer, io.StringIO)  # new_console writes to memory
+    output = buffer.getvalue()
     # rich pads cells to their column's width; no line needs to end in spaces, coloured or not.
     return "".join(_TRAILING_SPACE.sub(_keep_styles, line) + "\n" for line in output.splitlines())
 
@@ -643,27 +646,7 @@ def go_duration(value: object) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         return _str(value)
-    sign, ns = ("-" if value < 0 else ""), abs(value)
-    if ns < 1_000:
-        return f"{sign}{ns}ns"
-    if ns < 1_000_000:
-        return f"{sign}{_decimal(ns, 1_000)}µs"
-    if ns < 1_000_000_000:
-        return f"{sign}{_decimal(ns, 1_000_000)}ms"
-    seconds, fraction = divmod(ns, 1_000_000_000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    shown = _decimal(seconds * 1_000_000_000 + fraction, 1_000_000_000) + "s"
-    if hours:
-        return f"{sign}{hours}h{minutes}m{shown}"
-    return f"{sign}{minutes}m{shown}" if minutes else f"{sign}{shown}"
-
-
-def _decimal(value: int, unit: int) -> str:
-    whole, rest = divmod(value, unit)
-    if not rest:
-        return str(whole)
-    return f"{whole}.{rest:0{len(str(unit)) - 1}d}".rstrip("0")
+    return format_duration(value)
 
 
 # -- sizes and times ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ argument of a pipeline stage.
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from inspector.errors import TemplateExecError
+from inspector.errors import TemplateExecError, TemplateLimitError
 from inspector.template import gofmt
 from inspector.template.parser import (
     ActionNode,
@@ -58,7 +58,15 @@ from inspector.template.values import zero as values_zero
 # A template invoking templates, and blocks inside blocks: Go stops at 100000 levels; Python's
 # stack needs a smaller bound (the parser bounds nesting inside one template).
 MAX_EXEC_DEPTH = 100
-MAX_STEPS = 2_000_000  # nodes walked and commands run in one execution
+# The work of one execution, in steps: a node walked or a range iteration is one step; the
+# costlier operations count more, so that the limit bounds the time (~1 µs a step, at most
+# ~10 s) whatever the template does. `{{range .Size}}x{{end}}` over a 2 MB image, 3 steps an
+# iteration, fits.
+MAX_STEPS = 8_000_000
+COMMAND_STEPS = 8  # a command of a pipeline
+FIELD_STEPS = 4  # a field, key or method looked up
+CALL_STEPS = 16  # a function or method called
+PRINT_STEPS = 2  # an action's value printed
 MAX_OUTPUT = 16 << 20  # characters of output, and of any one string built on the way
 
 
@@ -84,7 +92,12 @@ class ExecLimitExceeded(Exception):
 
 
 class _Stop(Exception):
-    """An execution error, already worded; becomes TemplateExecError at the top."""
+    """An execution error, already worded; becomes TemplateExecError at the top
+    (TemplateLimitError when `limit`: one of the bounds above was passed)."""
+
+    def __init__(self, message: str, *, limit: bool = False) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 def indirect(value: Value) -> tuple[Value, bool]:
@@ -211,25 +224,29 @@ class State:
     def at(self, node: Node) -> None:
         self.node = node
 
-    def error(self, message: str) -> _Stop:
+    def error(self, message: str, *, limit: bool = False) -> _Stop:
         if self.node is None:
-            return _Stop(f"template: {self.name}: {message}")
+            return _Stop(f"template: {self.name}: {message}", limit=limit)
         line, column = location(self.text, self.node.pos)
         context = str(self.node)
         return _Stop(
             f"template: :{line}:{column}: executing {gofmt.quote(self.name)} "
-            f"at <{context}>: {message}"
+            f"at <{context}>: {message}",
+            limit=limit,
         )
 
-    def step(self) -> None:
-        self.steps += 1
+    def limit_error(self, message: str) -> _Stop:
+        return self.error(message, limit=True)
+
+    def step(self, cost: int = 1) -> None:
+        self.steps += cost
         if self.steps > MAX_STEPS:
-            raise self.error(f"template too expensive: more than {MAX_STEPS} steps")
+            raise self.limit_error(f"template too expensive: more than {MAX_STEPS} steps")
 
     def write(self, text: str) -> None:
         self.size += len(text)
         if self.size > MAX_OUTPUT:
-            raise self.error(f"output too large: more than {MAX_OUTPUT} characters")
+            raise self.limit_error(f"output too large: more than {MAX_OUTPUT} characters")
         self.out.append(text)
 
     # -- variables --------------------------------------------------------------------------
@@ -290,7 +307,7 @@ class State:
     def enter(self) -> None:
         self.depth += 1
         if self.depth > MAX_EXEC_DEPTH:
-            raise self.error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
+            raise self.limit_error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
 
     def walk_if_or_with(self, is_with: bool, dot: Operand, node: BranchNode) -> None:
         mark = self.mark()
@@ -382,7 +399,7 @@ class State:
         if tree is None:
             raise self.error(f"template {gofmt.quote(node.name)} not defined")
         if self.depth >= MAX_EXEC_DEPTH:
-            raise self.error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
+            raise self.limit_error(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
         dot = self.eval_pipeline(dot, node.pipe)
         saved_vars, saved_name = self.vars, self.name
         self.vars = [("$", dot)]
@@ -418,7 +435,7 @@ class State:
             raise self.error(f"can't give argument to non-function {args[0]}")
 
     def eval_command(self, dot: Operand, cmd: CommandNode, final: Operand | _Missing) -> Operand:
-        self.step()
+        self.step(COMMAND_STEPS)
         first = cmd.args[0]
         if isinstance(first, FieldNode):
             return self.eval_field_node(dot, first, cmd.args, final)
@@ -545,6 +562,7 @@ class State:
         final: Operand | _Missing,
         receiver: Operand,
     ) -> Operand:
+        self.step(FIELD_STEPS)
         if receiver is None:
             if self.missingkey_error:
                 raise self.error(f"nil data; no entry for key {gofmt.quote(name)}")
@@ -611,6 +629,7 @@ class State:
         args: list[Node] | None,
         final: Operand | _Missing,
     ) -> Operand:
+        self.step(CALL_STEPS)
         call_args = args[1:] if args is not None else []
         params = function.params
         num_in = len(call_args) + (not isinstance(final, _Missing))
@@ -662,15 +681,15 @@ class State:
             raise self.error(f"error calling {name}: {exc}") from None
         except (gofmt.OutputTooLarge, ExecLimitExceeded):
             self.at(node)
-            raise self.error(
+            raise self.limit_error(
                 f"error calling {name}: result too large (more than {MAX_OUTPUT} characters)"
             ) from None
         except gofmt.ValueTooDeep:
             self.at(node)
-            raise self.error(f"error calling {name}: value nested too deeply") from None
+            raise self.limit_error(f"error calling {name}: value nested too deeply") from None
         if result is not None and result.type.kind is Kind.STRING and len(result.data) > MAX_OUTPUT:
             self.at(node)
-            raise self.error(
+            raise self.limit_error(
                 f"error calling {name}: result too large (more than {MAX_OUTPUT} characters)"
             )
         return result
@@ -763,6 +782,7 @@ class State:
 
     def print_value(self, node: Node, value: Operand) -> None:
         self.at(node)
+        self.step(PRINT_STEPS)
         if value is not None and value.type.kind is Kind.POINTER:
             value = indirect(value)[0]
         if value is None:
@@ -771,9 +791,9 @@ class State:
         try:
             self.write(gofmt.sprint([value], MAX_OUTPUT - self.size))
         except gofmt.OutputTooLarge:
-            raise self.error(f"output too large: more than {MAX_OUTPUT} characters") from None
+            raise self.limit_error(f"output too large: more than {MAX_OUTPUT} characters") from None
         except gofmt.ValueTooDeep:
-            raise self.error("value nested too deeply to print") from None
+            raise self.limit_error("value nested too deeply to print") from None
 
 
 def _bind(method: Func, receiver: Value) -> Callable[..., Operand]:
@@ -839,7 +859,7 @@ def execute(
             raise state.error('"" is an incomplete or empty template')
         state.walk(dot_value, tree.root)
     except _Stop as exc:
-        raise TemplateExecError(str(exc)) from None
+        raise (TemplateLimitError if exc.limit else TemplateExecError)(str(exc)) from None
     return "".join(state.out)
 
 

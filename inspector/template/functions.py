@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 
 from inspector.template import gofmt
-from inspector.template.evaluate import indirect, zero
+from inspector.template.evaluate import ExecLimitExceeded, indirect, zero
 from inspector.template.values import (
     ANY,
     BOOL,
@@ -409,7 +409,7 @@ def split(text: Value, sep: Value) -> Operand:
     separator: str = sep.data
     parts = list(source) if separator == "" else source.split(separator)
     if sum(len(part) for part in parts) > MAX_RESULT:
-        raise GoCallError(f"result too large (more than {MAX_RESULT} characters)")
+        raise ExecLimitExceeded
     return Value(STRING_SLICE, [Value(STRING, part) for part in parts])
 
 
@@ -418,7 +418,7 @@ def join(elems: Value, sep: Value) -> Operand:
     separator: str = sep.data
     total = sum(len(item.data) for item in items) + len(separator) * max(len(items) - 1, 0)
     if total > MAX_RESULT:
-        raise GoCallError(f"result too large (more than {MAX_RESULT} characters)")
+        raise ExecLimitExceeded
     return Value(STRING, separator.join(item.data for item in items))
 
 
@@ -486,7 +486,7 @@ def pad(source: Value, prefix: Value, suffix: Value) -> Operand:
     if prefix.data < 0 or suffix.data < 0:
         raise GoCallError("strings: negative Repeat count")
     if prefix.data + suffix.data + len(text) > MAX_RESULT:
-        raise GoCallError(f"result too large (more than {MAX_RESULT} characters)")
+        raise ExecLimitExceeded
     return Value(STRING, " " * prefix.data + text + " " * suffix.data)
 
 

@@ -118,7 +118,11 @@ def time_json(value: Value) -> str:
 
 def duration_string(value: Value) -> str:
     """time.Duration.String(): `1h2m3.5s`, `1.5ms`, `0s`."""
-    nanos: int = value.data
+    return format_duration(value.data)
+
+
+def format_duration(nanos: int) -> str:
+    """Nanoseconds as Go's time.Duration.String() prints them: `1h2m3.5s`, `1.5ms`, `0s`."""
     if nanos == 0:
         return "0s"
     sign = "-" if nanos < 0 else ""
