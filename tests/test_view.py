@@ -37,7 +37,7 @@ from inspector.render.table import (
     si_size,
     want_color,
 )
-from inspector.template.schema import DURATION, duration_string
+from inspector.template.gotime import DURATION, duration_string
 from inspector.template.values import Value
 from tests.daemon_fixture import HOSTILE_ENV_VALUE, HOSTILE_LABELS, DockerDaemon
 from tests.fake_daemon import HANG, FakeDaemon, Response, json_response, ping

@@ -22,7 +22,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from inspector.template.schema import format_duration
+from inspector.template.gotime import format_duration
 
 DEFAULT_WIDTH = 80
 # Narrower than this, nothing lines up.
