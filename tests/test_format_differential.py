@@ -41,6 +41,26 @@ FORMATS = [
     "{{.Metadata}}",
     "{{.Metadata.LastTagTime}}",
     "{{.Metadata.LastTagTime.Unix}}",
+    # time.Time and time.Duration methods (tagged images have a LastTagTime, others Go's zero)
+    '{{.Metadata.LastTagTime.Format "2006-01-02T15:04:05.000Z07:00 Mon Jan _2 3:04PM MST"}}',
+    "{{.Metadata.LastTagTime.Year}}-{{.Metadata.LastTagTime.Month}}-{{.Metadata.LastTagTime.Day}}",
+    "{{.Metadata.LastTagTime.Weekday}} {{.Metadata.LastTagTime.YearDay}} "
+    "{{.Metadata.LastTagTime.Hour}}:{{.Metadata.LastTagTime.Minute}}",
+    "{{.Metadata.LastTagTime.UTC}} {{.Metadata.LastTagTime.Local}} "
+    "{{.Metadata.LastTagTime.IsZero}}",
+    "{{.Metadata.LastTagTime.UnixNano}} {{.Metadata.LastTagTime.UnixMilli}}",
+    "{{.Metadata.LastTagTime.Truncate 3600000000000}} {{.Metadata.LastTagTime.Round 60000000000}}",
+    "{{.Metadata.LastTagTime.AddDate 0 1 -3}} {{.Metadata.LastTagTime.Add -1500}}",
+    "{{.Metadata.LastTagTime.Sub (.Metadata.LastTagTime.AddDate 0 0 -2)}}",
+    "{{.Metadata.LastTagTime.Before (.Metadata.LastTagTime.Add 1)}} "
+    "{{.Metadata.LastTagTime.Equal .Metadata.LastTagTime.UTC}}",
+    '{{printf "%#v %T %d" .Metadata.LastTagTime .Metadata.LastTagTime.Month '
+    ".Metadata.LastTagTime.Weekday}}",
+    "{{.Metadata.LastTagTime.Location}} {{.Metadata.LastTagTime.MarshalText}}",
+    "{{with .Config.Healthcheck}}{{.Interval.Seconds}} {{.Interval.Minutes}} {{.Interval.Hours}}"
+    " {{.Timeout.Milliseconds}} {{.StartPeriod.Round 60000000000}} {{.Interval.Abs}}{{end}}",
+    '{{printf "%v %T" .Config.Healthcheck.Interval.Seconds .Config.Healthcheck.Interval.Seconds}}',
+    "{{.Metadata.LastTagTime.Zone}}",
     "{{.Descriptor}}",
     "{{.Manifests}}",
     "{{.Config.Cmd}}",

@@ -4,17 +4,8 @@ import json
 
 import pytest
 
-from inspector.template.schema import (
-    DURATION,
-    INSPECT_RESPONSE,
-    TIME,
-    DecodeError,
-    decode_inspect,
-    duration_string,
-    parse_time,
-    time_json,
-    time_string,
-)
+from inspector.template.gotime import DURATION, TIME, duration_string, time_json, time_string
+from inspector.template.schema import INSPECT_RESPONSE, DecodeError, decode_inspect, parse_time
 from inspector.template.values import Kind, Value, json_number_hooks
 
 

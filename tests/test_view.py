@@ -37,7 +37,7 @@ from inspector.render.table import (
     si_size,
     want_color,
 )
-from inspector.template.schema import DURATION, duration_string
+from inspector.template.gotime import DURATION, duration_string
 from inspector.template.values import Value
 from tests.daemon_fixture import HOSTILE_ENV_VALUE, HOSTILE_LABELS, DockerDaemon
 from tests.fake_daemon import HANG, FakeDaemon, Response, json_response, ping
@@ -317,6 +317,49 @@ def test_layer_commands_are_wrapped_never_cut() -> None:
 
 
 # -- safe on a terminal ---------------------------------------------------------------------
+
+
+def shown_label(value: str, *, color: bool = False) -> str:
+    """How the view shows one label value, on one line (colours taken off)."""
+    inspect = json.dumps({"Id": "x", "Config": {"Labels": {"k": value}}}).encode()
+    text = SGR.sub("", view(ImageAnswer("x", inspect, b"[]"), width=1000, color=color))
+    [line] = [line for line in text.splitlines() if line.startswith("  k  ")]
+    return line.removeprefix("  k  ")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("a\\tb", "a\\\\tb"),  # a backslash and a t: not a tab
+        ("a\tb", "a\\tb"),
+        ("a\\nb \\x1b \\u202e \\U0001f600", "a\\\\nb \\\\x1b \\\\u202e \\\\U0001f600"),
+        ("a\nb \x1b \u202e", "a\\nb \\x1b \\u202e"),
+        ("\\\\", "\\\\\\"),  # the first backslash could start `\\`, the last cannot
+        ("\\\x07", "\\\\\\x07"),  # a backslash, then BEL
+        ("C:\\Program Files\\app", "C:\\Program Files\\app"),  # nothing to misread
+        ("sed 's/\\s\\+$//'", "sed 's/\\s\\+$//'"),
+        ("end\\\\", "end\\\\\\"),
+    ],
+)
+def test_escapes_cannot_be_mistaken_for_the_daemons_backslashes(value: str, shown: str) -> None:
+    assert shown_label(value) == shown_label(value, color=True) == shown
+
+
+_ESCAPE = re.compile(r"\\(\\|n|r|t|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+_UNESCAPED = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def unescape(shown: str) -> str:
+    """What the view's escapes stand for; a backslash that starts none is itself."""
+    return _ESCAPE.sub(
+        lambda m: _UNESCAPED.get(m[1]) or chr(int(m[1][1:], 16)),
+        shown,
+    )
+
+
+@given(st.text(alphabet=st.sampled_from("ab \\ntxuU0123456789f\t\n\x1b\u202e\x85é")))
+def test_what_the_view_shows_stands_for_exactly_one_value(value: str) -> None:
+    assert unescape(shown_label(value + ".")) == value + "."
 
 
 @pytest.mark.parametrize("color", [False, True])

@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from inspector.layers import Layer, join_layers
-from inspector.template.schema import format_duration
+from inspector.template.gotime import format_duration
 
 DEFAULT_WIDTH = 80
 # Narrower than this, nothing lines up.
@@ -39,13 +39,17 @@ MIN_VALUE_WIDTH = 30
 # directional marks; line and paragraph separators; bidi embeddings, overrides and isolates;
 # word joiner and invisible operators; BOM; interlinear annotations; lone surrogates (which
 # cannot even be encoded); tag characters.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
+_UNSAFE_CHARS = (
+    "\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f"
 )
+# What `_safe` escapes: those characters, and a backslash of the daemon's that would read as
+# the start of an escape (`\t`, `\x1b`, `\u202e`, `\\`): one before n, r, t, x, u, U,
+# another backslash or an escaped character is shown as `\\`, so no output has two readings.
+_TO_ESCAPE = re.compile(f"[{_UNSAFE_CHARS}]|\\\\(?=[\\\\nrtxuU{_UNSAFE_CHARS}])")
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 _TRAILING_SPACE = re.compile(r"(?: |\x1b\[[0-9;]*m)+$")
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 # An image or layer ID; Podman leaves the algorithm off some (`Parent`).
 _SHA256 = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
 _SI_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
@@ -515,10 +519,11 @@ def _keys(value: object) -> list[str]:
 
 
 def _safe(value: str, style: str = "") -> Text:
-    """Daemon text as a rich Text, with every character that could act on a terminal escaped."""
+    """Daemon text as a rich Text, with every character that could act on a terminal escaped
+    (and the backslashes that could be taken for escapes doubled)."""
     text = Text(style=style, overflow="fold")
     start = 0
-    for match in _UNSAFE.finditer(value):
+    for match in _TO_ESCAPE.finditer(value):
         text.append(value[start : match.start()])
         text.append(_escape(match[0]), style=_ESCAPED)
         start = match.end()

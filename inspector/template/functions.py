@@ -595,7 +595,10 @@ def marshal(value: Operand, depth: int = 0) -> str:
     type_ = value.type
     kind = type_.kind
     if type_.json_marshaler is not None:
-        return type_.json_marshaler(value)
+        try:
+            return type_.json_marshaler(value)
+        except GoCallError as exc:
+            raise _Unsupported(f"error calling MarshalJSON for type {type_.name}: {exc}") from None
     if kind in (Kind.POINTER, Kind.INTERFACE):
         return "null" if value.data is None else marshal(value.data, depth + 1)
     if kind is Kind.BOOL:

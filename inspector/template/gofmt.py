@@ -567,8 +567,21 @@ class _Printer:
         self.erroring = False
 
     def handle_methods(self, value: Value, verb: str) -> bool:
-        """fmt's Stringer case: %v %s %q %x %X of a value with a String method."""
-        if self.erroring or self.sharp_v or verb not in "vsxXq":
+        """fmt's GoStringer case (%#v) and Stringer case (%v %s %q %x %X)."""
+        if self.erroring:
+            return False
+        if self.sharp_v:
+            go_stringer = value.type.go_stringer
+            elem = value.type.elem
+            if go_stringer is None and value.type.kind is Kind.POINTER and elem is not None:
+                if value.data is None or elem.go_stringer is None:
+                    return False
+                go_stringer, value = elem.go_stringer, value.data
+            if go_stringer is None:
+                return False
+            self.fmt_s(go_stringer(value))
+            return True
+        if verb not in "vsxXq":
             return False
         stringer = value.type.stringer
         if stringer is not None:

@@ -6,12 +6,10 @@ the field list, JSON keys, `omitempty` and type names below were read off docker
 `{{json .}}` and `printf "%T"` agree with it.
 """
 
-import calendar
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from inspector.template.gotime import DURATION, TIME, GoTime, parse_rfc3339
 from inspector.template.values import (
     BOOL,
     EMPTY_STRUCT,
@@ -34,142 +32,13 @@ class DecodeError(Exception):
     """The daemon's JSON does not fit docker's struct (docker itself would refuse the image)."""
 
 
-# -- time.Time and time.Duration ------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class GoTime:
-    """A time.Time as parsed from RFC 3339: wall clock fields, nanoseconds and UTC offset."""
-
-    year: int
-    month: int
-    day: int
-    hour: int
-    minute: int
-    second: int
-    nanosecond: int
-    offset: int | None  # seconds east of UTC; None for UTC (`Z`)
-
-    def unix(self) -> int:
-        wall = calendar.timegm(
-            (self.year, self.month, self.day, self.hour, self.minute, self.second, 0, 0, 0)
-        )
-        return wall - (self.offset or 0)
-
-
-ZERO_TIME = GoTime(1, 1, 1, 0, 0, 0, 0, None)
-
-_RFC3339 = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]{1,9}))?(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
-)
-
-
 def parse_time(text: str) -> GoTime:
-    match = _RFC3339.fullmatch(text)
-    if match is None:
-        raise DecodeError(f"parsing time {text!r} as RFC 3339")
-    year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
-    nanosecond = int((match[7] or "").ljust(9, "0"))
-    offset = None
-    if not match[8]:
-        offset = (int(match[10]) * 3600 + int(match[11]) * 60) * (1 if match[9] == "+" else -1)
-        offset = offset or None
-    return GoTime(year, month, day, hour, minute, second, nanosecond, offset)
+    """A time.Time from the RFC 3339 text encoding/json gives it; DecodeError if Go refuses."""
+    try:
+        return parse_rfc3339(text)
+    except ValueError as exc:
+        raise DecodeError(str(exc)) from None
 
-
-def _zone(offset: int | None) -> tuple[str, str]:
-    """The numeric zone and the zone name Go prints for a parsed time."""
-    if offset is None:
-        return "+0000", "UTC"
-    sign = "-" if offset < 0 else "+"
-    hours, minutes = divmod(abs(offset) // 60, 60)
-    numeric = f"{sign}{hours:02d}{minutes:02d}"
-    return numeric, numeric  # Go names a zone it cannot identify by its offset
-
-
-def _fraction(nanosecond: int) -> str:
-    return f".{nanosecond:09d}".rstrip("0") if nanosecond else ""
-
-
-def time_string(value: Value) -> str:
-    """time.Time.String(): `2006-01-02 15:04:05.999999999 -0700 MST`."""
-    t: GoTime = value.data
-    numeric, name = _zone(t.offset)
-    return (
-        f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-        f"{_fraction(t.nanosecond)} {numeric} {name}"
-    )
-
-
-def time_json(value: Value) -> str:
-    """time.Time.MarshalJSON(): RFC 3339 with nanoseconds, trailing zeros trimmed."""
-    t: GoTime = value.data
-    if t.offset is None:
-        zone = "Z"
-    else:
-        numeric, _ = _zone(t.offset)
-        zone = f"{numeric[:3]}:{numeric[3:]}"
-    return (
-        f'"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}'
-        f'{_fraction(t.nanosecond)}{zone}"'
-    )
-
-
-def duration_string(value: Value) -> str:
-    """time.Duration.String(): `1h2m3.5s`, `1.5ms`, `0s`."""
-    return format_duration(value.data)
-
-
-def format_duration(nanos: int) -> str:
-    """Nanoseconds as Go's time.Duration.String() prints them: `1h2m3.5s`, `1.5ms`, `0s`."""
-    if nanos == 0:
-        return "0s"
-    sign = "-" if nanos < 0 else ""
-    magnitude = abs(nanos)
-    if magnitude < 1_000_000_000:
-        for unit, size in (("ns", 1), ("µs", 1_000), ("ms", 1_000_000)):
-            if magnitude < size * 1000:
-                return sign + _decimal(magnitude, size) + unit
-    hours, rest = divmod(magnitude, 3_600_000_000_000)
-    minutes, rest = divmod(rest, 60_000_000_000)
-    text = _decimal(rest, 1_000_000_000) + "s"
-    if hours or minutes:
-        text = f"{minutes}m" + text
-    if hours:
-        text = f"{hours}h" + text
-    return sign + text
-
-
-def _decimal(amount: int, unit: int) -> str:
-    whole, fraction = divmod(amount, unit)
-    if not fraction:
-        return str(whole)
-    digits = len(str(unit)) - 1
-    return f"{whole}.{fraction:0{digits}d}".rstrip("0")
-
-
-TIME = GoType(
-    "time.Time",
-    Kind.STRUCT,
-    stringer=time_string,
-    methods={
-        "Unix": lambda receiver: Value(INT64, receiver.data.unix()),
-        "UnixNano": lambda receiver: Value(
-            INT64, receiver.data.unix() * 1_000_000_000 + receiver.data.nanosecond
-        ),
-        "IsZero": lambda receiver: Value(BOOL, receiver.data == ZERO_TIME),
-        "String": lambda receiver: Value(STRING, time_string(receiver)),
-    },
-    json_marshaler=time_json,
-    zero_data=ZERO_TIME,
-)
-DURATION = GoType(
-    "time.Duration",
-    Kind.INT,
-    stringer=duration_string,
-    methods={"String": lambda receiver: Value(STRING, duration_string(receiver))},
-)
 
 # -- the struct table -----------------------------------------------------------------------
 

@@ -39,6 +39,8 @@ class GoType:
     fields: tuple["Field", ...] = ()  # STRUCT fields, in declaration order
     # A String() method (time.Time, time.Duration, json.Number): fmt's %v and %s use it.
     stringer: "Callable[[Value], str] | None" = None
+    # A GoString() method (time.Time): what fmt's %#v prints.
+    go_stringer: "Callable[[Value], str] | None" = None
     # Other methods a template may call (`.Unix`): name -> function(receiver, *args).
     methods: "Mapping[str, Callable[..., Value]]" = field(default_factory=dict)
     # How encoding/json writes this type when it is not derivable from kind and fields
