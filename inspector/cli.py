@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,11 +21,10 @@ from inspector.errors import (
     UsageError,
 )
 from inspector.reference import ImageReference, Platform, parse_platform, parse_reference
+from inspector.terminal import escape_unsafe
 
 if TYPE_CHECKING:
     from inspector.template import Template
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 EPILOG = """\b
 Examples:
@@ -443,16 +441,11 @@ def say(kind: str, message: BaseException | str) -> None:
 
 def say_line(text: str) -> None:
     with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still tells
-        click.echo(_CONTROL.sub(_escape_control, text), err=True)
+        click.echo(escape_unsafe(text), err=True)
 
 
 def _debug_line(line: str) -> None:
     say("debug", line)
-
-
-def _escape_control(match: re.Match[str]) -> str:
-    code = ord(match[0])
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def run(argv: Sequence[str] | None = None) -> int:
