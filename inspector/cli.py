@@ -286,12 +286,19 @@ def imginspect(
         output = render_format(compiled, outcome)
     else:
         output = render_json(outcome.documents, compact=template == "json")
+    unwritten: OutputError | None = None
     if output is not None:
-        write_output(output)
+        try:
+            write_output(output)
+        except OutputError as exc:  # said last: every failure of the run gets its line
+            unwritten = exc
     for error in outcome.errors:
         if quiet and isinstance(error, ImageNotFound):
             continue
         say_error(error)
+    if unwritten is not None:
+        say_error(unwritten)
+        return max(outcome.exit_code, unwritten.exit_code)
     return outcome.exit_code
 
 
@@ -362,10 +369,10 @@ def render_view(outcome: Outcome, color: str) -> bytes:
             outcome.asked, outcome.documents, outcome.histories, strict=True
         )
     ]
-    is_terminal = sys.stdout.isatty()
+    is_terminal = stdout_is_terminal()
     try:
         columns: int | None = os.get_terminal_size(sys.stdout.fileno()).columns
-    except (OSError, ValueError):
+    except (AttributeError, OSError, ValueError):  # AttributeError: stdout is closed (None)
         columns = None
     text = table.render_view(
         answers,
@@ -407,6 +414,8 @@ def render_json(documents: Sequence[bytes], *, compact: bool) -> bytes:
 
 def write_output(data: bytes) -> None:
     """Write all of stdout at once; a closed pipe ends quietly, other failures exit 74."""
+    if sys.stdout is None:  # started with fd 1 closed (`>&-`): Python has no stdout at all
+        raise OutputError("cannot write the output: stdout is closed")
     out = sys.stdout.buffer
     pending = memoryview(data)
     try:
@@ -420,6 +429,11 @@ def write_output(data: bytes) -> None:
     except OSError as exc:
         _discard_stdout()
         raise OutputError(f"cannot write the output: {exc.strerror or exc}") from exc
+
+
+def stdout_is_terminal() -> bool:
+    """True when stdout is a terminal; False when it is anything else, or closed."""
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
 def _discard_stdout() -> None:

@@ -624,6 +624,63 @@ def test_output_to_a_full_device_exits_74_with_one_error_line(
     assert fake.paths == ["/_ping", inspect_path("a")]
 
 
+# Every output form: the view, --json, -f json and a template.
+OUTPUT_FORMS = [
+    pytest.param([], id="view"),
+    pytest.param(["--json"], id="json"),
+    pytest.param(["-f", "json"], id="format-json"),
+    pytest.param(["-f", "{{.Id}}"], id="format"),
+]
+CLOSED_STDOUT = ("sh", "-c", 'exec "$@" >&-', "sh")
+
+
+@pytest.mark.parametrize("form", OUTPUT_FORMS)
+def test_a_closed_stdout_exits_74_with_one_error_line(fake: FakeDaemon, form: list[str]) -> None:
+    """`imginspect ... >&-`: Python starts with no sys.stdout at all."""
+    fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+
+    run = run_cli(*form, "a", host=fake.docker_host, wrapper=CLOSED_STDOUT)
+
+    assert run.code == 74
+    assert the_error_line(run) == "Error: cannot write the output: stdout is closed"
+
+
+@pytest.mark.parametrize(
+    ("target", "write_error"),
+    [
+        pytest.param("full", "No space left on device", id="dev-full"),
+        pytest.param("closed", "stdout is closed", id="closed"),
+    ],
+)
+@pytest.mark.parametrize("form", OUTPUT_FORMS)
+def test_when_the_output_cannot_be_written_the_images_errors_are_still_said(
+    fake: FakeDaemon, form: list[str], target: str, write_error: str
+) -> None:
+    """Each failure gets its line, the write error last; the highest status wins."""
+    fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+    fake.routes[inspect_path("nope")] = not_found("nope:latest")
+    fake.routes[inspect_path("broken")] = Response(200, b"{")
+
+    with Path("/dev/full").open("wb") as full:
+        run = run_cli(
+            *form,
+            "a",
+            "nope",
+            "broken",
+            host=fake.docker_host,
+            stdout=full if target == "full" else subprocess.PIPE,
+            wrapper=CLOSED_STDOUT if target == "closed" else (),
+        )
+
+    assert_no_traceback(run)
+    assert run.code == 74
+    lines = run.stderr.splitlines()
+    assert len(lines) == 3, run.stderr
+    assert lines[0] == "Error: No such image: nope:latest"
+    assert lines[1].startswith("Error: the inspect answer for 'broken' is not valid JSON")
+    assert lines[2] == f"Error: cannot write the output: {write_error}"
+
+
 @pytest.mark.parametrize("stdout_mode", STDOUT_MODES)
 def test_output_cut_short_by_the_file_size_limit_exits_74(
     fake: FakeDaemon, scratch: Path, stdout_mode: Mapping[str, str]
