@@ -1,6 +1,7 @@
 """The command line: parse, fetch, render; the only module that writes or exits."""
 
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -10,7 +11,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from inspector import __version__
-from inspector.connection import DEFAULT_TIMEOUT, Connection, DaemonFlags, resolve_connection
+from inspector.connection import (
+    DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
+    Connection,
+    DaemonFlags,
+    resolve_connection,
+)
 from inspector.errors import (
     DaemonError,
     ExitCode,
@@ -76,9 +83,11 @@ if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks can
 
     _ReferenceBase = click.ParamType[ImageReference, Any]
     _PlatformBase = click.ParamType[Platform | None, Any]
+    _TimeoutBase = click.ParamType[float, Any]
 else:
     _ReferenceBase = click.ParamType
     _PlatformBase = click.ParamType
+    _TimeoutBase = click.ParamType
 
 
 class ReferenceType(_ReferenceBase):
@@ -113,6 +122,25 @@ class PlatformType(_PlatformBase):
             return parse_platform(str(value))
         except UsageError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class TimeoutType(_TimeoutBase):
+    """Seconds, more than 0 and at most MAX_TIMEOUT: nan, inf and typos fail before any I/O."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
+            self.fail(
+                f"{value!r} is not more than 0 and at most {MAX_TIMEOUT:g} seconds", param, ctx
+            )
+        return seconds
 
 
 @dataclass
@@ -206,11 +234,11 @@ class Outcome:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=TimeoutType(),
     default=DEFAULT_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
-    help="Give up on a daemon that has not answered after this long.",
+    help=f"Give up on a request to the daemon that takes longer (at most {MAX_TIMEOUT:g}).",
 )
 @click.option(
     "--debug",

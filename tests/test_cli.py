@@ -66,6 +66,12 @@ def test_readme_documents_every_option_and_exit_status() -> None:
         (["--nope", "x"], "No such option"),
         (["--timeout", "0", "x"], "--timeout"),
         (["--timeout", "soon", "x"], "--timeout"),
+        (["--timeout", "-1", "x"], "--timeout"),
+        (["--timeout", "nan", "x"], "'nan' is not more than 0 and at most 3600 seconds"),
+        (["--timeout", "inf", "x"], "'inf' is not more than 0 and at most 3600 seconds"),
+        (["--timeout", "-inf", "x"], "--timeout"),
+        (["--timeout", "1e400", "x"], "--timeout"),  # inf, spelled otherwise
+        (["--timeout", "3600.5", "x"], "at most 3600 seconds"),
         (["--json", "-f", "json", "x"], "either --json or --format"),
         (["ok", "../etc"], "'../etc'"),
         (["-H", "ssh://me:secret@host", "x"], "plain-text password is not supported"),
