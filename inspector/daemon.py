@@ -23,7 +23,7 @@ from inspector.errors import (
     UsageError,
 )
 from inspector.reference import ImageReference, Platform
-from inspector.transport import Log, causes, no_log, open_transport
+from inspector.transport import Log, causes, no_log, open_transport, request_deadline
 
 # The newest API this tool speaks: the version docker CLI 28.2 speaks, so both ask for the same.
 MAX_API_VERSION = "1.50"
@@ -120,8 +120,7 @@ class Daemon:
 
     def _image_answer(self, api_path: str, shape: type, what: str) -> bytes:
         path = f"/v{self.api_version}{api_path}"
-        response = self._get(path)
-        body = self._read(response, path)
+        response, body = self._exchange(path)
         if response.status_code == 200:
             _check_shape(body, shape, what)
             return body
@@ -153,8 +152,13 @@ class Daemon:
         return chosen
 
     def _ping(self) -> tuple[requests.Response, bytes]:
-        response = self._get("/_ping")
-        return response, self._read(response, "/_ping")
+        return self._exchange("/_ping")
+
+    def _exchange(self, path: str) -> tuple[requests.Response, bytes]:
+        """One request and its whole answer within --timeout: connection, headers and body."""
+        with request_deadline(self._timeout):
+            response = self._get(path)
+            return response, self._read(response, path)
 
     def _fall_back_to_podman(self) -> None:
         """Podman's socket, if the default docker socket is not there and one answers."""
@@ -205,15 +209,12 @@ class Daemon:
         return DaemonError(f"cannot talk to the daemon at {self._where}: {exc}")
 
     def _read(self, response: requests.Response, path: str) -> bytes:
-        # The socket timeout bounds each read; this bounds the whole body, so a daemon that
-        # dribbles a byte at a time cannot hold the call open for ever.
-        deadline = time.monotonic() + self._timeout
+        # The request's deadline (see _exchange) bounds the reads: a daemon that dribbles a
+        # byte at a time cannot hold the call open for ever.
         try:
             chunks: list[bytes] = []
             size = 0
             while chunk := response.raw.read1(65536, decode_content=True):
-                if time.monotonic() > deadline:
-                    raise self._timeout_error()
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
                     raise DaemonBadResponse(
@@ -222,7 +223,7 @@ class Daemon:
                     )
                 chunks.append(chunk)
             return b"".join(chunks)
-        except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
+        except (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError) as exc:
             raise self._timeout_error() from exc
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise DaemonError(

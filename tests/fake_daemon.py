@@ -69,6 +69,8 @@ class Response:
     framing: Framing = "length"
     # Seconds between bytes of the body: a daemon that dribbles its answer.
     pace: float = 0.0
+    # Seconds between bytes of the status line and headers: a daemon slow to even begin.
+    header_pace: float = 0.0
 
 
 Answer = Response | Behaviour
@@ -311,7 +313,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         elif "content-length" not in names:
             self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
+        if response.header_pace:
+            if not self._dribble_head(response.header_pace):
+                return
+        else:
+            self.end_headers()
         if self.command == "HEAD":
             return
         body = response.body
@@ -325,6 +331,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
         if response.framing == "chunked":
             self.wfile.write(b"0\r\n\r\n")
+
+    def _dribble_head(self, pace: float) -> bool:
+        """Send the head buffered so far a byte at a time; False if the daemon stopped."""
+        buffered: list[bytes] = getattr(self, "_headers_buffer", [])
+        head = b"".join(buffered) + b"\r\n"
+        buffered.clear()
+        for index in range(len(head)):
+            if index and self.fake._stopping.wait(pace):
+                return False
+            self.wfile.write(head[index : index + 1])
+            self.wfile.flush()
+        return True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # tests read the recorded requests, not a log

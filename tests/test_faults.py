@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ from tests.fake_daemon import (
 REPO = Path(__file__).resolve().parent.parent
 # Generous: a run takes a fraction of a second; this only stops a hung CLI from hanging pytest.
 RUN_TIMEOUT = 10.0
+# What a run may take beyond its --timeout: starting Python, importing requests, exiting.
+STARTUP_ALLOWANCE = 2.5
 
 A_ID = "sha256:" + "a" * 64
 B_ID = "sha256:" + "b" * 64
@@ -354,6 +357,62 @@ def test_a_body_dribbled_a_byte_at_a_time_is_cut_off_by_the_timeout(framing: Fra
     assert run.code == 3
     assert "did not answer within 1s" in the_error_line(run)
     assert run.stdout == EMPTY_ARRAY
+
+
+# Head of an answer as the fake daemon sends it without extra headers: 39 bytes.
+_BARE_HEAD = len(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n")
+
+
+def timed_run(*args: str, host: str) -> tuple[Run, float]:
+    started = time.monotonic()
+    run = run_cli(*args, host=host)
+    return run, time.monotonic() - started
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_a_status_line_and_headers_dribbled_a_byte_at_a_time_are_cut_off_by_the_timeout(
+    transport: str,
+) -> None:
+    """Each byte comes well within the timeout; the request as a whole does not."""
+    answer = Response(200, json_response(IMAGE_A).body, header_pace=0.1)
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run, elapsed = timed_run("--json", "--timeout", "1", "a", host=host)
+
+    assert run.code == 3
+    assert "did not answer within 1s" in the_error_line(run)
+    assert run.stdout == EMPTY_ARRAY
+    assert elapsed < 1 + STARTUP_ALLOWANCE
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+def test_slow_headers_then_a_slow_body_share_one_deadline(transport: str, framing: Framing) -> None:
+    """~0.75 s of head and ~0.75 s of body: each under --timeout 1, together over it."""
+    body = json_response(IMAGE_A).body
+    answer = Response(
+        200, body, framing=framing, header_pace=0.75 / _BARE_HEAD, pace=0.75 / len(body)
+    )
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run, elapsed = timed_run("--json", "--timeout", "1", "a", host=host)
+
+    assert run.code == 3
+    assert "did not answer within 1s" in the_error_line(run)
+    assert run.stdout == EMPTY_ARRAY
+    assert elapsed < 1 + STARTUP_ALLOWANCE
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_a_slow_answer_within_the_timeout_is_taken_whole(transport: str) -> None:
+    """The control for the two tests above: the same dribble, with time to spare."""
+    body = json_response(IMAGE_A).body
+    answer = Response(200, body, header_pace=0.3 / _BARE_HEAD, pace=0.3 / len(body))
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run, _ = timed_run("--json", "--timeout", "5", "a", host=host)
+
+    assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A, "")
 
 
 # -- reaching the daemon --------------------------------------------------------------------
