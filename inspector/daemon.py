@@ -158,7 +158,18 @@ class Daemon:
         """One request and its whole answer within --timeout: connection, headers and body."""
         with request_deadline(self._timeout):
             response = self._get(path)
-            return response, self._read(response, path)
+            body = self._read(response, path)
+        if response.status_code < 200:
+            # http.client skips only 100 Continue: after any other 1xx the real answer is still
+            # on the connection, and the next request would take it for its own.
+            status = f"{response.status_code} {response.reason or ''}".strip()
+            error = DaemonBadResponse(
+                f"the daemon at {self._where} answered {path} with {status}, an informational "
+                "status, instead of an answer"
+            )
+            error.fatal = True
+            raise error
+        return response, body
 
     def _fall_back_to_podman(self) -> None:
         """Podman's socket, if the default docker socket is not there and one answers."""
@@ -227,7 +238,7 @@ class Daemon:
             raise self._timeout_error() from exc
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise DaemonError(
-                f"the daemon at {self._where} broke off its answer to {path}: {exc}"
+                f"the daemon at {self._where} broke off its answer to {path}: {_breakage(exc)}"
             ) from exc
         finally:
             response.close()
@@ -314,6 +325,21 @@ def _error_message(body: bytes) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("message"), str) and value["message"]:
         return str(value["message"])
     return None
+
+
+def _breakage(exc: BaseException) -> str:
+    """How an answer was broken off, in words: how much came, or the system's reason."""
+    for inner in causes(exc):
+        if isinstance(inner, http.client.IncompleteRead):
+            partial = inner.partial
+            got = partial if isinstance(partial, int) else len(partial)
+            if inner.expected is None:
+                return "the connection ended in the middle of a chunk of the body"
+            return f"the connection ended after {got} of {got + inner.expected} bytes of the body"
+    for inner in causes(exc):
+        if isinstance(inner, OSError) and inner.strerror:
+            return inner.strerror
+    return _short(exc)
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

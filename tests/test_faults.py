@@ -415,6 +415,148 @@ def test_a_slow_answer_within_the_timeout_is_taken_whole(transport: str) -> None
     assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A, "")
 
 
+_BODY_A = json_response(IMAGE_A).body
+# (answer for `a`, what the error line says, whether `b` is still asked afterwards)
+HOSTILE_ANSWERS = [
+    pytest.param(
+        Response(200, _BODY_A, cut_after=10),
+        "broke off its answer to /v1.50/images/a/json: the connection ended after 10 of "
+        f"{len(_BODY_A)} bytes of the body",
+        True,
+        id="truncated-body",
+    ),
+    pytest.param(
+        Response(200, _BODY_A, framing="chunked", cut_after=10),
+        "broke off its answer to /v1.50/images/a/json: the connection ended in the middle of a "
+        "chunk of the body",
+        True,
+        id="truncated-chunk",
+    ),
+    pytest.param(
+        Response(200, _BODY_A, cut_after=10, reset=True),
+        "broke off its answer to /v1.50/images/a/json: ",
+        True,
+        id="reset-mid-answer",
+    ),
+    pytest.param(
+        Response(200, _BODY_A, framing="chunked", cut_after=10, reset=True),
+        "broke off its answer to /v1.50/images/a/json: ",
+        True,
+        id="reset-mid-chunk",
+    ),
+    # After a 1xx other than 100, the real answer is still on the connection: asking `b` over
+    # it would take a's answer for b's. The run stops there.
+    pytest.param(
+        Response(200, _BODY_A, interim=(102,)),
+        "answered /v1.50/images/a/json with 102 Interim, an informational status, instead of "
+        "an answer",
+        False,
+        id="102-then-200",
+    ),
+    pytest.param(
+        Response(101),
+        "answered /v1.50/images/a/json with 101 Switching Protocols, an informational status",
+        False,
+        id="101",
+    ),
+    pytest.param(
+        json_response({"message": "invalid reference format"}, 400),
+        "Error: invalid reference format",
+        True,
+        id="400-with-message",
+    ),
+    pytest.param(Response(403), "answered 403 Forbidden with no message", True, id="403-bare"),
+    pytest.param(Response(404), "answered 404 Not Found with no message", True, id="404-bare"),
+    pytest.param(
+        json_response({"message": "boom"}, 503), "Error: boom", True, id="503-with-message"
+    ),
+    pytest.param(Response(502), "answered 502 Bad Gateway with no message", True, id="502-bare"),
+    pytest.param(
+        Response(200, b"<html>hello</html>", (("Content-Type", "text/html"),)),
+        "the inspect answer for 'a' is not valid JSON",
+        True,
+        id="html-content-type-and-body",
+    ),
+]
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+@pytest.mark.parametrize(("answer", "said", "b_asked"), HOSTILE_ANSWERS)
+def test_a_hostile_answer_is_one_line_exit_3_and_never_a_broken_or_wrong_array(
+    transport: str, answer: Response, said: str, b_asked: bool
+) -> None:
+    routes = {
+        "/_ping": ping(),
+        inspect_path("a"): answer,
+        inspect_path("b"): json_response(IMAGE_B),
+    }
+    with FakeDaemon(routes, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run = run_cli("--json", "--timeout", "5", "a", "b", host=host)
+        paths = fake.paths
+
+    assert run.code == 3
+    assert said in the_error_line(run)
+    if b_asked:
+        assert paths[1:] == [inspect_path("a"), inspect_path("b")]
+        assert [document["Id"] for document in _json_array(run.stdout)] == [B_ID]
+    else:
+        assert paths[1:] == [inspect_path("a")]
+        assert run.stdout == EMPTY_ARRAY
+
+
+def test_an_informational_answer_to_the_ping_stops_the_run_before_any_image() -> None:
+    ping_102 = Response(200, b"OK", (("Api-Version", "1.50"),), interim=(102,))
+    routes = {"/_ping": ping_102, inspect_path("a"): json_response(IMAGE_A)}
+    with FakeDaemon(routes, tcp=True) as fake:
+        run = run_cli("--json", "a", host=fake.tcp_host)
+        paths = fake.paths
+
+    assert run.code == 3
+    assert "answered /_ping with 102 Interim, an informational status" in the_error_line(run)
+    assert run.stdout == EMPTY_ARRAY
+    assert paths == ["/_ping"]
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(Response(200, _BODY_A, interim=(100,)), id="100-continue-first"),
+        pytest.param(Response(200, _BODY_A, (("Content-Type", "text/html"),)), id="text/html"),
+        pytest.param(Response(200, _BODY_A), id="no-content-type"),
+    ],
+)
+def test_answers_docker_takes_are_taken(transport: str, answer: Response) -> None:
+    """docker's client skips 100 Continue and does not check a 200's content type."""
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run = run_cli("--json", "a", host=host)
+
+    assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A, "")
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+def test_an_answer_larger_than_64_mib_is_refused(framing: Framing) -> None:
+    padding = b"x" * (64 * 1024 * 1024)
+    body = b'{"Id":"' + padding + b'"}'
+    answer = Response(200, body, framing=framing)
+    routes = {
+        "/_ping": ping(),
+        inspect_path("a"): answer,
+        inspect_path("b"): json_response(IMAGE_B),
+    }
+    with FakeDaemon(routes) as fake:
+        run = run_cli("--json", "a", "b", host=fake.docker_host)
+
+    assert run.code == 3
+    assert (
+        "the daemon's answer to /v1.50/images/a/json is larger than 64 MiB: refusing it"
+        in the_error_line(run)
+    )
+    assert [document["Id"] for document in _json_array(run.stdout)] == [B_ID]
+
+
 # -- reaching the daemon --------------------------------------------------------------------
 
 
