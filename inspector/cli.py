@@ -311,7 +311,7 @@ def imginspect(
     elif view:
         output = render_view(outcome, color)
     elif compiled is not None:
-        output = render_format(compiled, outcome)
+        output = render_format(compiled, outcome, on_terminal=stdout_is_terminal())
     else:
         output = render_json(outcome.documents, compact=template == "json")
     unwritten: OutputError | None = None
@@ -418,17 +418,23 @@ def compile_format(template: str) -> "Template":
     return compile_template(template)
 
 
-def render_format(template: "Template", outcome: Outcome) -> bytes:
-    """One line per image; an image the template fails on prints nothing and is an error."""
+def render_format(template: "Template", outcome: Outcome, *, on_terminal: bool = False) -> bytes:
+    """One line per image; an image the template fails on prints nothing and is an error.
+
+    Raw, as docker prints it, for scripts; on a terminal, what could act on it (escape
+    sequences, bidi overrides, ...) is shown escaped, newlines and tabs aside.
+    """
     from inspector.render.format import format_image, format_lines
 
     lines: list[str] = []
     for index, result in enumerate(outcome.results):
         if isinstance(result, bytes):
             try:
-                lines.append(format_image(template, result))
+                line = format_image(template, result)
             except ImginspectError as exc:
                 outcome.results[index] = exc
+            else:
+                lines.append(escape_unsafe(line, keep="\n\t") if on_terminal else line)
     return format_lines(lines)
 
 
