@@ -3,8 +3,10 @@
 import contextlib
 import math
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -453,16 +455,37 @@ def write_output(data: bytes) -> None:
     out = sys.stdout.buffer
     pending = memoryview(data)
     try:
-        # Unbuffered (PYTHONUNBUFFERED=1), stdout is a raw file whose write() may stop short.
-        while pending:
-            written = out.write(pending)
-            pending = pending[written or 0 :]
-        out.flush()
+        with _interrupt_after_writing():
+            # Unbuffered (PYTHONUNBUFFERED=1), stdout is a raw file whose write() may stop short.
+            while pending:
+                written = out.write(pending)
+                pending = pending[written or 0 :]
+            out.flush()
     except BrokenPipeError:
         _discard_stdout()
     except OSError as exc:
         _discard_stdout()
         raise OutputError(f"cannot write the output: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
+def _interrupt_after_writing() -> Iterator[None]:
+    """A Ctrl-C during the write takes effect once the output is whole: never half an answer.
+
+    The reader gets the same Ctrl-C (a pipeline is one process group): if it goes away
+    instead of reading, the write ends with a closed pipe, and the interruption follows.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; the CLI writes from it
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def stdout_is_terminal() -> bool:
@@ -531,4 +554,11 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> NoReturn:
-    sys.exit(run())
+    try:
+        code = run()
+    except KeyboardInterrupt:  # after run's own guard, before here
+        code = ExitCode.INTERRUPTED
+    # The work is done and said: a Ctrl-C now could only add a traceback, or kill the
+    # interpreter as it flushes and exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)

@@ -125,3 +125,26 @@ def test_a_template_syntax_error_exits_2_with_the_spot_marked_before_the_daemon_
     assert result.stderr == (
         "Error: template: :1:22: unclosed action\n{{.Id}} {{.Config.User\n                      ^\n"
     )
+
+
+def test_ctrl_c_while_the_command_is_still_loading_exits_130(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading click and the rest takes a moment: a Ctrl-C then is exit 130, no traceback."""
+    from inspector import __main__ as entry
+
+    class Interrupted:
+        def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+            if name == "inspector.cli":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "inspector.cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    with pytest.raises(SystemExit) as exited:
+        entry.main()
+    assert exited.value.code == ExitCode.INTERRUPTED
+
+
+def test_the_installed_command_enters_where_python_m_does() -> None:
+    script = (Path(sys.executable).parent / "imginspect").read_text()
+    assert "from inspector.__main__ import main" in script

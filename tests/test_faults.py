@@ -965,6 +965,93 @@ def test_ctrl_c_while_waiting_for_the_daemon_exits_130_quietly() -> None:
     assert "internal error" not in stderr
 
 
+FIVE_HUNDRED = [f"img{number}" for number in range(500)]
+
+
+def _slowly(request: Request) -> Answer:
+    """Every image exists, and each answer takes a moment: 500 of them take seconds."""
+    time.sleep(0.01)
+    if request.path.endswith("/history"):
+        return json_response([])
+    name = request.path.split("/")[3]
+    return json_response({"Id": "sha256:" + name.encode().hex().ljust(64, "0"), "Name": name})
+
+
+@pytest.mark.parametrize("form", OUTPUT_FORMS)
+def test_ctrl_c_in_the_middle_of_a_500_image_run_exits_130_and_prints_no_half_answer(
+    form: list[str],
+) -> None:
+    with FakeDaemon({"/_ping": ping()}, default=_slowly) as fake:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inspector", *form, *FIVE_HUNDRED],
+            env=cli_env(fake.docker_host),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+        )
+        try:
+            assert fake.wait_for_requests(100, timeout=RUN_TIMEOUT), fake.paths
+            process.send_signal(signal.SIGINT)
+            stdout, stderr_bytes = process.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            _reap(process)
+        asked = len(fake.paths)
+
+    stderr = stderr_bytes.decode("utf-8", "backslashreplace")
+    assert process.returncode == 130
+    assert 100 <= asked < 1 + 2 * len(FIVE_HUNDRED)  # interrupted mid-run, not at the end
+    assert stdout == b""  # the answer is printed whole at the end, or not at all
+    assert stderr.strip() == ""  # click's newline after the ^C, and nothing else
+    assert "Traceback" not in stderr
+
+
+def _padded(request: Request) -> Answer:
+    if request.path.endswith("/history"):
+        return json_response([])
+    name = request.path.split("/")[3]
+    return json_response({"Id": "sha256:" + name.encode().hex().ljust(64, "0"), "Pad": "x" * 1000})
+
+
+@pytest.mark.parametrize(
+    "form",
+    [[], ["--json"], ["-f", "json"], ["-f", "{{.Id}} {{.Pad}}"]],
+    ids=["view", "json", "format-json", "format"],
+)
+def test_ctrl_c_while_the_output_is_written_lets_it_finish_whole_then_exits_130(
+    form: list[str],
+) -> None:
+    """~500 KB to a pipe nobody reads yet: the write blocks, Ctrl-C comes, then the reader."""
+    with FakeDaemon({"/_ping": ping()}, default=_padded) as fake:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inspector", *form, *FIVE_HUNDRED],
+            env=cli_env(fake.docker_host),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+            bufsize=0,  # read(1) reads one byte, and communicate() all the others
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.read(1)  # the write has begun, and fills the pipe again
+            time.sleep(0.2)
+            process.send_signal(signal.SIGINT)
+            rest, stderr_bytes = process.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            _reap(process)
+    stdout = first + rest
+
+    assert process.returncode == 130
+    assert stderr_bytes.decode("utf-8", "backslashreplace").strip() == ""
+    assert len(stdout) > 150_000  # well beyond what a pipe holds (64 KiB)
+    if form in (["--json"], ["-f", "json"]):
+        assert len(_json_array(stdout)) == len(FIVE_HUNDRED)
+    else:
+        assert stdout.endswith(b"\n")
+        assert stdout.count(b"sha256:" if form else " ─".encode()) == len(FIVE_HUNDRED)
+
+
 # -- helpers --------------------------------------------------------------------------------
 
 
