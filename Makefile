@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: check lint test install bench
+.PHONY: check lint test install bench fuzz
 check: lint test
 
 install: $(VENV)/.installed
@@ -24,3 +24,7 @@ test: install
 # The view's cost against --json on a real daemon (DOCKER_HOST, or the test dockerd as root).
 bench: install
 	$(BIN)/python bench/view
+
+# The property tests with many more examples, from a new random seed: about ten minutes.
+fuzz: install
+	IMGINSPECT_FUZZ=1 $(BIN)/python -m pytest tests/test_fuzz.py tests/test_template_properties.py
