@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: check lint test install bench
+.PHONY: check lint test install bench fuzz
 check: lint test
 
 # The editable install copies the man page and the completion scripts into the venv's share/:
@@ -31,3 +31,7 @@ test: install
 bench: install
 	$(BIN)/python bench/view
 	$(BIN)/python bench/completion
+
+# The property tests with many more examples, from a new random seed: about ten minutes.
+fuzz: install
+	IMGINSPECT_FUZZ=1 $(BIN)/python -m pytest tests/test_fuzz.py tests/test_template_properties.py

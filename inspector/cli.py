@@ -1,10 +1,12 @@
 """The command line: parse, fetch, render; the only module that writes or exits."""
 
 import contextlib
+import math
 import os
-import re
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -12,7 +14,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from inspector import __version__, source
-from inspector.connection import DEFAULT_TIMEOUT, Connection, DaemonFlags, resolve_connection
+from inspector.connection import (
+    DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
+    Connection,
+    DaemonFlags,
+    resolve_connection,
+)
 from inspector.environment import help_section
 from inspector.errors import (
     ArchiveChoiceNeeded,
@@ -26,6 +34,7 @@ from inspector.errors import (
 )
 from inspector.reference import ImageReference, Platform, parse_platform, parse_reference
 from inspector.source import ArchiveSource
+from inspector.terminal import escape_unsafe
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -33,8 +42,6 @@ if TYPE_CHECKING:
     from inspector.archive import ArchiveImage
     from inspector.compare import Difference
     from inspector.template import Template
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 EPILOG = """\b
 Examples:
@@ -79,9 +86,11 @@ if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks can
 
     _ReferenceBase = click.ParamType[ImageReference, Any]
     _PlatformBase = click.ParamType[Platform | None, Any]
+    _TimeoutBase = click.ParamType[float, Any]
 else:
     _ReferenceBase = click.ParamType
     _PlatformBase = click.ParamType
+    _TimeoutBase = click.ParamType
 
 
 class ReferenceType(_ReferenceBase):
@@ -182,12 +191,16 @@ def names_a_file(text: str) -> bool:
     (`./app.tar`, `/tmp/app.tar`); anything else goes to the daemon."""
     if source.has_prefix(text):
         return True
-    if not text:
+    if not text or "\x00" in text:  # no path holds a NUL; the reference check says why
         return False
     path = Path(text)
-    if path.is_dir():  # a directory named like an image (`nginx/`) is the image, unless a layout
-        return source.is_layout_directory(text) or not _is_reference(text)
-    return path.exists() or ("/" in text and not _is_reference(text))
+    try:
+        if path.is_dir():  # a directory named like an image (`nginx/`): the image, unless a layout
+            return source.is_layout_directory(text) or not _is_reference(text)
+        exists = path.exists()
+    except OSError:  # a name too long, a directory we may not search: no file we can read
+        exists = False
+    return exists or ("/" in text and not _is_reference(text))
 
 
 def _is_reference(text: str) -> bool:
@@ -196,6 +209,25 @@ def _is_reference(text: str) -> bool:
     except UsageError:
         return False
     return True
+
+
+class TimeoutType(_TimeoutBase):
+    """Seconds, more than 0 and at most MAX_TIMEOUT: nan, inf and typos fail before any I/O."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
+            self.fail(
+                f"{value!r} is not more than 0 and at most {MAX_TIMEOUT:g} seconds", param, ctx
+            )
+        return seconds
 
 
 @dataclass
@@ -299,11 +331,11 @@ class Outcome:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=TimeoutType(),
     default=DEFAULT_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
-    help="Give up on a daemon that has not answered after this long.",
+    help=f"Give up on a request to the daemon that takes longer (at most {MAX_TIMEOUT:g}).",
 )
 @click.option(
     "--debug",
@@ -390,15 +422,22 @@ def imginspect(
     elif view:
         output = render_view(outcome, color)
     elif compiled is not None:
-        output = render_format(compiled, outcome)
+        output = render_format(compiled, outcome, on_terminal=stdout_is_terminal())
     else:
         output = render_json(outcome.documents, compact=template == "json")
+    unwritten: OutputError | None = None
     if output is not None:
-        write_output(output)
+        try:
+            write_output(output)
+        except OutputError as exc:  # said last: every failure of the run gets its line
+            unwritten = exc
     for error in outcome.errors:
         if quiet and isinstance(error, ImageNotFound):
             continue
         report(error)
+    if unwritten is not None:
+        say_error(unwritten)
+        return max(outcome.exit_code, unwritten.exit_code)
     return outcome.exit_code
 
 
@@ -518,10 +557,10 @@ def view_settings(color: str) -> tuple[int, bool]:
     """The width and colour of the view (and of --diff's), from the terminal and environment."""
     from inspector.render import table
 
-    is_terminal = sys.stdout.isatty()
+    is_terminal = stdout_is_terminal()
     try:
         columns: int | None = os.get_terminal_size(sys.stdout.fileno()).columns
-    except (OSError, ValueError):
+    except (AttributeError, OSError, ValueError):  # AttributeError: stdout is closed (None)
         columns = None
     return (
         table.output_width(os.environ, columns),
@@ -580,17 +619,23 @@ def compile_format(template: str) -> "Template":
     return compile_template(template)
 
 
-def render_format(template: "Template", outcome: Outcome) -> bytes:
-    """One line per image; an image the template fails on prints nothing and is an error."""
+def render_format(template: "Template", outcome: Outcome, *, on_terminal: bool = False) -> bytes:
+    """One line per image; an image the template fails on prints nothing and is an error.
+
+    Raw, as docker prints it, for scripts; on a terminal, what could act on it (escape
+    sequences, bidi overrides, ...) is shown escaped, newlines and tabs aside.
+    """
     from inspector.render.format import format_image, format_lines
 
     lines: list[str] = []
     for index, result in enumerate(outcome.results):
         if isinstance(result, bytes):
             try:
-                lines.append(format_image(template, result))
+                line = format_image(template, result)
             except ImginspectError as exc:
                 outcome.results[index] = exc
+            else:
+                lines.append(escape_unsafe(line, keep="\n\t") if on_terminal else line)
     return format_lines(lines)
 
 
@@ -604,19 +649,47 @@ def render_json(documents: Sequence[bytes], *, compact: bool) -> bytes:
 
 def write_output(data: bytes) -> None:
     """Write all of stdout at once; a closed pipe ends quietly, other failures exit 74."""
+    if sys.stdout is None:  # started with fd 1 closed (`>&-`): Python has no stdout at all
+        raise OutputError("cannot write the output: stdout is closed")
     out = sys.stdout.buffer
     pending = memoryview(data)
     try:
-        # Unbuffered (PYTHONUNBUFFERED=1), stdout is a raw file whose write() may stop short.
-        while pending:
-            written = out.write(pending)
-            pending = pending[written or 0 :]
-        out.flush()
+        with _interrupt_after_writing():
+            # Unbuffered (PYTHONUNBUFFERED=1), stdout is a raw file whose write() may stop short.
+            while pending:
+                written = out.write(pending)
+                pending = pending[written or 0 :]
+            out.flush()
     except BrokenPipeError:
         _discard_stdout()
     except OSError as exc:
         _discard_stdout()
         raise OutputError(f"cannot write the output: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
+def _interrupt_after_writing() -> Iterator[None]:
+    """A Ctrl-C during the write takes effect once the output is whole: never half an answer.
+
+    The reader gets the same Ctrl-C (a pipeline is one process group): if it goes away
+    instead of reading, the write ends with a closed pipe, and the interruption follows.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; the CLI writes from it
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def stdout_is_terminal() -> bool:
+    """True when stdout is a terminal; False when it is anything else, or closed."""
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
 def _discard_stdout() -> None:
@@ -646,16 +719,11 @@ def say(kind: str, message: BaseException | str) -> None:
 
 def say_line(text: str) -> None:
     with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still tells
-        click.echo(_CONTROL.sub(_escape_control, text), err=True)
+        click.echo(escape_unsafe(text), err=True)
 
 
 def _debug_line(line: str) -> None:
     say("debug", line)
-
-
-def _escape_control(match: re.Match[str]) -> str:
-    code = ord(match[0])
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -693,4 +761,11 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> NoReturn:
-    sys.exit(run())
+    try:
+        code = run()
+    except KeyboardInterrupt:  # after run's own guard, before here
+        code = ExitCode.INTERRUPTED
+    # The work is done and said: a Ctrl-C now could only add a traceback, or kill the
+    # interpreter as it flushes and exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)

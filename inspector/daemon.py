@@ -23,7 +23,7 @@ from inspector.errors import (
     UsageError,
 )
 from inspector.reference import ImageReference, Platform
-from inspector.transport import Log, causes, no_log, open_transport
+from inspector.transport import Log, causes, no_log, open_transport, request_deadline
 
 # The newest API this tool speaks: the version docker CLI 28.2 speaks, so both ask for the same.
 MAX_API_VERSION = "1.50"
@@ -120,8 +120,7 @@ class Daemon:
 
     def _image_answer(self, api_path: str, shape: type, what: str) -> bytes:
         path = f"/v{self.api_version}{api_path}"
-        response = self._get(path)
-        body = self._read(response, path)
+        response, body = self._exchange(path)
         if response.status_code == 200:
             _check_shape(body, shape, what)
             return body
@@ -153,8 +152,24 @@ class Daemon:
         return chosen
 
     def _ping(self) -> tuple[requests.Response, bytes]:
-        response = self._get("/_ping")
-        return response, self._read(response, "/_ping")
+        return self._exchange("/_ping")
+
+    def _exchange(self, path: str) -> tuple[requests.Response, bytes]:
+        """One request and its whole answer within --timeout: connection, headers and body."""
+        with request_deadline(self._timeout):
+            response = self._get(path)
+            body = self._read(response, path)
+        if response.status_code < 200:
+            # http.client skips only 100 Continue: after any other 1xx the real answer is still
+            # on the connection, and the next request would take it for its own.
+            status = f"{response.status_code} {response.reason or ''}".strip()
+            error = DaemonBadResponse(
+                f"the daemon at {self._where} answered {path} with {status}, an informational "
+                "status, instead of an answer"
+            )
+            error.fatal = True
+            raise error
+        return response, body
 
     def _fall_back_to_podman(self) -> None:
         """Podman's socket, if the default docker socket is not there and one answers."""
@@ -205,15 +220,12 @@ class Daemon:
         return DaemonError(f"cannot talk to the daemon at {self._where}: {exc}")
 
     def _read(self, response: requests.Response, path: str) -> bytes:
-        # The socket timeout bounds each read; this bounds the whole body, so a daemon that
-        # dribbles a byte at a time cannot hold the call open for ever.
-        deadline = time.monotonic() + self._timeout
+        # The request's deadline (see _exchange) bounds the reads: a daemon that dribbles a
+        # byte at a time cannot hold the call open for ever.
         try:
             chunks: list[bytes] = []
             size = 0
             while chunk := response.raw.read1(65536, decode_content=True):
-                if time.monotonic() > deadline:
-                    raise self._timeout_error()
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
                     raise DaemonBadResponse(
@@ -222,11 +234,11 @@ class Daemon:
                     )
                 chunks.append(chunk)
             return b"".join(chunks)
-        except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
+        except (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError) as exc:
             raise self._timeout_error() from exc
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise DaemonError(
-                f"the daemon at {self._where} broke off its answer to {path}: {exc}"
+                f"the daemon at {self._where} broke off its answer to {path}: {_breakage(exc)}"
             ) from exc
         finally:
             response.close()
@@ -313,6 +325,21 @@ def _error_message(body: bytes) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("message"), str) and value["message"]:
         return str(value["message"])
     return None
+
+
+def _breakage(exc: BaseException) -> str:
+    """How an answer was broken off, in words: how much came, or the system's reason."""
+    for inner in causes(exc):
+        if isinstance(inner, http.client.IncompleteRead):
+            partial = inner.partial
+            got = partial if isinstance(partial, int) else len(partial)
+            if inner.expected is None:
+                return "the connection ended in the middle of a chunk of the body"
+            return f"the connection ended after {got} of {got + inner.expected} bytes of the body"
+    for inner in causes(exc):
+        if isinstance(inner, OSError) and inner.strerror:
+            return inner.strerror
+    return _short(exc)
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

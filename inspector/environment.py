@@ -96,9 +96,9 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "TZ",
-        "the time zone of the times in the view",
-        "The time zone of the times in the view. The default is the system's.",
-        read_by="the C library, for local time",
+        "the time zone of the times in the view and of -f's .Local",
+        "The time zone of the times in the view, and of `.Local` in templates (read as Go "
+        "reads it). The default is the system's.",
     ),
     Variable(
         "_IMGINSPECT_COMPLETE",

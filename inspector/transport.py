@@ -1,14 +1,18 @@
 """How requests reach the daemon: a unix socket, TCP (plain or TLS), or ssh; and their failures."""
 
 import base64
+import contextlib
 import errno
 import re
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import requests
 import requests.adapters
@@ -20,6 +24,8 @@ from inspector.errors import DaemonError, DaemonTLSError, DaemonUnreachable
 
 if TYPE_CHECKING:
     import subprocess
+
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 # Where --debug lines go: one line each, written by the caller.
 Log = Callable[[str], None]
@@ -40,7 +46,8 @@ class Transport:
         return self.endpoint.base_url
 
     def mount(self, session: requests.Session) -> None:
-        """Give the session what it needs to reach this daemon (plain TCP needs nothing)."""
+        """Give the session what it needs to reach this daemon (here: plain TCP)."""
+        session.mount("http://", _TCPAdapter())
 
     def explain(self, exc: BaseException) -> DaemonError | None:
         """A precise error for a failed request, when this transport knows the cause."""
@@ -77,15 +84,154 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
                 todo.append(linked)
 
 
+# -- one deadline per request -----------------------------------------------------------------
+# A socket timeout bounds each read, so a daemon that sends a byte now and then could hold a
+# request for ever. Every socket made here gives each of its operations only the time left
+# before the deadline of the request its thread is making: --timeout covers the connection,
+# the status line and headers and the body together, on every transport.
+
+
+class _Deadline(threading.local):
+    at: float | None = None
+
+
+_DEADLINE = _Deadline()
+
+
+@contextlib.contextmanager
+def request_deadline(seconds: float) -> Iterator[None]:
+    """Within this block, this thread's requests time out `seconds` from now, all told."""
+    previous, _DEADLINE.at = _DEADLINE.at, time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _DEADLINE.at = previous
+
+
+def _wait_at_most_until_the_deadline(sock: socket.socket) -> None:
+    at = _DEADLINE.at
+    if at is None:  # not within a request: the socket keeps the timeout it has
+        return
+    left = at - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("timed out")  # what the socket itself raises (socket.timeout)
+    sock.settimeout(left)
+
+
+class _DeadlineSocket(socket.socket):
+    """A socket whose every wait ends at the deadline of the request being made."""
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        _wait_at_most_until_the_deadline(self)
+        return super().recv(bufsize, flags)
+
+    def recv_into(self, buffer: "WriteableBuffer", nbytes: int = 0, flags: int = 0) -> int:
+        _wait_at_most_until_the_deadline(self)
+        return super().recv_into(buffer, nbytes, flags)
+
+    def send(self, data: "ReadableBuffer", flags: int = 0) -> int:
+        _wait_at_most_until_the_deadline(self)
+        return super().send(data, flags)
+
+    def sendall(self, data: "ReadableBuffer", flags: int = 0) -> None:
+        _wait_at_most_until_the_deadline(self)
+        super().sendall(data, flags)
+
+
+class _DeadlineSSLSocket(ssl.SSLSocket):
+    """The same for TLS (the SSLContext makes these: see tls_context), handshake included."""
+
+    def do_handshake(self, block: bool = False) -> None:
+        _wait_at_most_until_the_deadline(self)
+        super().do_handshake(block)
+
+    def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+        _wait_at_most_until_the_deadline(self)
+        return super().recv(buflen, flags)
+
+    def recv_into(
+        self, buffer: "WriteableBuffer", nbytes: int | None = None, flags: int = 0
+    ) -> int:
+        _wait_at_most_until_the_deadline(self)
+        return super().recv_into(buffer, nbytes, flags)
+
+    def send(self, data: "ReadableBuffer", flags: int = 0) -> int:
+        _wait_at_most_until_the_deadline(self)
+        return super().send(data, flags)
+
+
+def _under_deadline(sock: socket.socket) -> socket.socket:
+    """The same connected socket (its descriptor, its timeout) as a _DeadlineSocket."""
+    timeout = sock.gettimeout()
+    bound = _DeadlineSocket(sock.family, sock.type, sock.proto, sock.detach())
+    bound.settimeout(timeout)
+    return bound
+
+
+# -- plain TCP --------------------------------------------------------------------------------
+
+
+class _TCPConnection(urllib3.connection.HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _under_deadline(super()._new_conn())
+
+
+class _TCPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _TCPConnection
+
+
+class _TCPAdapter(requests.adapters.HTTPAdapter):
+    """requests' own adapter, with sockets under the request's deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            **self.poolmanager.pool_classes_by_scheme,
+            "http": _TCPPool,
+        }
+
+
 # -- unix sockets -----------------------------------------------------------------------------
 
 
+class _UnixConnection(urllib3.connection.HTTPConnection):
+    """HTTP over a unix socket, as requests-unixsocket's, with the socket under the deadline."""
+
+    def __init__(self, socket_path: str, timeout: float | None) -> None:
+        super().__init__("localhost", timeout=timeout)  # urllib3 sets it again for each request
+        self._socket_path = socket_path
+
+    def connect(self) -> None:
+        sock = _DeadlineSocket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self._socket_path)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class _UnixPool(urllib3.HTTPConnectionPool):
+    def __init__(self, socket_path: str) -> None:
+        super().__init__("localhost")
+        self._socket_path = socket_path
+
+    def _new_conn(self) -> urllib3.connection.HTTPConnection:
+        timeout = urllib3.util.Timeout.resolve_default_timeout(self.timeout.connect_timeout)
+        return _UnixConnection(self._socket_path, timeout)
+
+
 class _SocketAdapter(requests_unixsocket.UnixAdapter):  # type: ignore[misc]
-    """Pools keyed by socket: requests-unixsocket keys them by full URL, one per image name."""
+    """One pool per socket: requests-unixsocket keys them by full URL, one per image name."""
 
     def get_connection(self, url: str, proxies: Any = None) -> Any:
-        socket_url = "http+unix://" + url.split("://", 1)[1].split("/", 1)[0]
-        return super().get_connection(socket_url, proxies)
+        socket_path = unquote(url.split("://", 1)[1].split("/", 1)[0])
+        with self.pools.lock:
+            pool = self.pools.get(socket_path)
+            if pool is None:
+                pool = self.pools[socket_path] = _UnixPool(socket_path)
+        return pool
 
 
 class UnixTransport(Transport):
@@ -217,6 +363,7 @@ class TLSTransport(Transport):
 def tls_context(tls: TLSFiles) -> ssl.SSLContext:
     """An SSLContext from TLS files, each failure naming the file and what is wrong with it."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.sslsocket_class = _DeadlineSSLSocket
     context.minimum_version = ssl.TLSVersion.TLSv1_2  # as docker's tlsconfig.ClientDefault
     if not tls.verify:
         context.check_hostname = False
@@ -388,7 +535,7 @@ class SSHTransport(Transport):
             theirs.close()
         self._running.append((process, errors))
         self._log(f"started {' '.join(self._argv)} (pid {process.pid})")
-        return ours
+        return _under_deadline(ours)
 
     def explain(self, exc: BaseException) -> DaemonError | None:
         where = self.endpoint.host

@@ -17,6 +17,7 @@ import shutil
 import socket
 import socketserver
 import ssl
+import struct
 import sys
 import tempfile
 import threading
@@ -69,6 +70,14 @@ class Response:
     framing: Framing = "length"
     # Seconds between bytes of the body: a daemon that dribbles its answer.
     pace: float = 0.0
+    # Seconds between bytes of the status line and headers: a daemon slow to even begin.
+    header_pace: float = 0.0
+    # Informational answers (1xx status codes) sent, each with no headers, before this one.
+    interim: tuple[int, ...] = ()
+    # Send only this many bytes of the body, then close the connection (an answer broken off).
+    cut_after: int | None = None
+    # With cut_after: close with a reset (RST on TCP; on a unix socket, a close), not a FIN.
+    reset: bool = False
 
 
 Answer = Response | Behaviour
@@ -300,6 +309,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(answer)
 
     def _send(self, response: Response) -> None:
+        for status in response.interim:
+            self.wfile.write(b"HTTP/1.1 %d Interim\r\n\r\n" % status)
         self.send_response_only(response.status, response.reason)
         names = {name.lower() for name, _ in response.headers}
         for name, value in response.headers:
@@ -311,10 +322,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         elif "content-length" not in names:
             self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
+        if response.header_pace:
+            if not self._dribble_head(response.header_pace):
+                return
+        else:
+            self.end_headers()
         if self.command == "HEAD":
             return
         body = response.body
+        if response.cut_after is not None:
+            if response.framing == "chunked":  # one chunk for the whole body, cut short
+                self.wfile.write(b"%x\r\n" % len(body))
+            self.wfile.write(body[: response.cut_after])
+            self._break_off(reset=response.reset)
+            return
         pieces = [body[i : i + 1] for i in range(len(body))] if response.pace else [body]
         for index, piece in enumerate(pieces):
             if index and self.fake._stopping.wait(response.pace):
@@ -325,6 +346,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
         if response.framing == "chunked":
             self.wfile.write(b"0\r\n\r\n")
+
+    def _break_off(self, *, reset: bool) -> None:
+        """Close the connection mid-answer; with reset, linger 0 makes TCP send a RST."""
+        self.close_connection = True
+        if reset:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()  # now, before socketserver's shutdown sends a FIN
+        else:
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _dribble_head(self, pace: float) -> bool:
+        """Send the head buffered so far a byte at a time; False if the daemon stopped."""
+        buffered: list[bytes] = getattr(self, "_headers_buffer", [])
+        head = b"".join(buffered) + b"\r\n"
+        buffered.clear()
+        for index in range(len(head)):
+            if index and self.fake._stopping.wait(pace):
+                return False
+            self.wfile.write(head[index : index + 1])
+            self.wfile.flush()
+        return True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # tests read the recorded requests, not a log

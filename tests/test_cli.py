@@ -66,8 +66,16 @@ def test_readme_documents_every_option_and_exit_status() -> None:
         (["--nope", "x"], "No such option"),
         (["--timeout", "0", "x"], "--timeout"),
         (["--timeout", "soon", "x"], "--timeout"),
+        (["--timeout", "-1", "x"], "--timeout"),
+        (["--timeout", "nan", "x"], "'nan' is not more than 0 and at most 3600 seconds"),
+        (["--timeout", "inf", "x"], "'inf' is not more than 0 and at most 3600 seconds"),
+        (["--timeout", "-inf", "x"], "--timeout"),
+        (["--timeout", "1e400", "x"], "--timeout"),  # inf, spelled otherwise
+        (["--timeout", "3600.5", "x"], "at most 3600 seconds"),
         (["--json", "-f", "json", "x"], "either --json or --format"),
         (["ok", "../etc"], "'../etc'"),
+        (["a" * 300], "255 characters"),  # longer than a file name may be: not a path either
+        (["." + "a" * 300], "invalid reference format"),
         (["-H", "ssh://me:secret@host", "x"], "plain-text password is not supported"),
     ],
 )
@@ -119,3 +127,26 @@ def test_a_template_syntax_error_exits_2_with_the_spot_marked_before_the_daemon_
     assert result.stderr == (
         "Error: template: :1:22: unclosed action\n{{.Id}} {{.Config.User\n                      ^\n"
     )
+
+
+def test_ctrl_c_while_the_command_is_still_loading_exits_130(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading click and the rest takes a moment: a Ctrl-C then is exit 130, no traceback."""
+    from inspector import __main__ as entry
+
+    class Interrupted:
+        def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+            if name == "inspector.cli":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "inspector.cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    with pytest.raises(SystemExit) as exited:
+        entry.main()
+    assert exited.value.code == ExitCode.INTERRUPTED
+
+
+def test_the_installed_command_enters_where_python_m_does() -> None:
+    script = (Path(sys.executable).parent / "imginspect").read_text()
+    assert "from inspector.__main__ import main" in script

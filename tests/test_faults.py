@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ from tests.fake_daemon import (
 REPO = Path(__file__).resolve().parent.parent
 # Generous: a run takes a fraction of a second; this only stops a hung CLI from hanging pytest.
 RUN_TIMEOUT = 10.0
+# What a run may take beyond its --timeout: starting Python, importing requests, exiting.
+STARTUP_ALLOWANCE = 2.5
 
 A_ID = "sha256:" + "a" * 64
 B_ID = "sha256:" + "b" * 64
@@ -356,6 +359,204 @@ def test_a_body_dribbled_a_byte_at_a_time_is_cut_off_by_the_timeout(framing: Fra
     assert run.stdout == EMPTY_ARRAY
 
 
+# Head of an answer as the fake daemon sends it without extra headers: 39 bytes.
+_BARE_HEAD = len(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n")
+
+
+def timed_run(*args: str, host: str) -> tuple[Run, float]:
+    started = time.monotonic()
+    run = run_cli(*args, host=host)
+    return run, time.monotonic() - started
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_a_status_line_and_headers_dribbled_a_byte_at_a_time_are_cut_off_by_the_timeout(
+    transport: str,
+) -> None:
+    """Each byte comes well within the timeout; the request as a whole does not."""
+    answer = Response(200, json_response(IMAGE_A).body, header_pace=0.1)
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run, elapsed = timed_run("--json", "--timeout", "1", "a", host=host)
+
+    assert run.code == 3
+    assert "did not answer within 1s" in the_error_line(run)
+    assert run.stdout == EMPTY_ARRAY
+    assert elapsed < 1 + STARTUP_ALLOWANCE
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+def test_slow_headers_then_a_slow_body_share_one_deadline(transport: str, framing: Framing) -> None:
+    """~0.75 s of head and ~0.75 s of body: each under --timeout 1, together over it."""
+    body = json_response(IMAGE_A).body
+    answer = Response(
+        200, body, framing=framing, header_pace=0.75 / _BARE_HEAD, pace=0.75 / len(body)
+    )
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run, elapsed = timed_run("--json", "--timeout", "1", "a", host=host)
+
+    assert run.code == 3
+    assert "did not answer within 1s" in the_error_line(run)
+    assert run.stdout == EMPTY_ARRAY
+    assert elapsed < 1 + STARTUP_ALLOWANCE
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_a_slow_answer_within_the_timeout_is_taken_whole(transport: str) -> None:
+    """The control for the two tests above: the same dribble, with time to spare."""
+    body = json_response(IMAGE_A).body
+    answer = Response(200, body, header_pace=0.3 / _BARE_HEAD, pace=0.3 / len(body))
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run, _ = timed_run("--json", "--timeout", "5", "a", host=host)
+
+    assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A, "")
+
+
+_BODY_A = json_response(IMAGE_A).body
+# (answer for `a`, what the error line says, whether `b` is still asked afterwards)
+HOSTILE_ANSWERS = [
+    pytest.param(
+        Response(200, _BODY_A, cut_after=10),
+        "broke off its answer to /v1.50/images/a/json: the connection ended after 10 of "
+        f"{len(_BODY_A)} bytes of the body",
+        True,
+        id="truncated-body",
+    ),
+    pytest.param(
+        Response(200, _BODY_A, framing="chunked", cut_after=10),
+        "broke off its answer to /v1.50/images/a/json: the connection ended in the middle of a "
+        "chunk of the body",
+        True,
+        id="truncated-chunk",
+    ),
+    pytest.param(
+        Response(200, _BODY_A, cut_after=10, reset=True),
+        "broke off its answer to /v1.50/images/a/json: ",
+        True,
+        id="reset-mid-answer",
+    ),
+    pytest.param(
+        Response(200, _BODY_A, framing="chunked", cut_after=10, reset=True),
+        "broke off its answer to /v1.50/images/a/json: ",
+        True,
+        id="reset-mid-chunk",
+    ),
+    # After a 1xx other than 100, the real answer is still on the connection: asking `b` over
+    # it would take a's answer for b's. The run stops there.
+    pytest.param(
+        Response(200, _BODY_A, interim=(102,)),
+        "answered /v1.50/images/a/json with 102 Interim, an informational status, instead of "
+        "an answer",
+        False,
+        id="102-then-200",
+    ),
+    pytest.param(
+        Response(101),
+        "answered /v1.50/images/a/json with 101 Switching Protocols, an informational status",
+        False,
+        id="101",
+    ),
+    pytest.param(
+        json_response({"message": "invalid reference format"}, 400),
+        "Error: invalid reference format",
+        True,
+        id="400-with-message",
+    ),
+    pytest.param(Response(403), "answered 403 Forbidden with no message", True, id="403-bare"),
+    pytest.param(Response(404), "answered 404 Not Found with no message", True, id="404-bare"),
+    pytest.param(
+        json_response({"message": "boom"}, 503), "Error: boom", True, id="503-with-message"
+    ),
+    pytest.param(Response(502), "answered 502 Bad Gateway with no message", True, id="502-bare"),
+    pytest.param(
+        Response(200, b"<html>hello</html>", (("Content-Type", "text/html"),)),
+        "the inspect answer for 'a' is not valid JSON",
+        True,
+        id="html-content-type-and-body",
+    ),
+]
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+@pytest.mark.parametrize(("answer", "said", "b_asked"), HOSTILE_ANSWERS)
+def test_a_hostile_answer_is_one_line_exit_3_and_never_a_broken_or_wrong_array(
+    transport: str, answer: Response, said: str, b_asked: bool
+) -> None:
+    routes = {
+        "/_ping": ping(),
+        inspect_path("a"): answer,
+        inspect_path("b"): json_response(IMAGE_B),
+    }
+    with FakeDaemon(routes, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run = run_cli("--json", "--timeout", "5", "a", "b", host=host)
+        paths = fake.paths
+
+    assert run.code == 3
+    assert said in the_error_line(run)
+    if b_asked:
+        assert paths[1:] == [inspect_path("a"), inspect_path("b")]
+        assert [document["Id"] for document in _json_array(run.stdout)] == [B_ID]
+    else:
+        assert paths[1:] == [inspect_path("a")]
+        assert run.stdout == EMPTY_ARRAY
+
+
+def test_an_informational_answer_to_the_ping_stops_the_run_before_any_image() -> None:
+    ping_102 = Response(200, b"OK", (("Api-Version", "1.50"),), interim=(102,))
+    routes = {"/_ping": ping_102, inspect_path("a"): json_response(IMAGE_A)}
+    with FakeDaemon(routes, tcp=True) as fake:
+        run = run_cli("--json", "a", host=fake.tcp_host)
+        paths = fake.paths
+
+    assert run.code == 3
+    assert "answered /_ping with 102 Interim, an informational status" in the_error_line(run)
+    assert run.stdout == EMPTY_ARRAY
+    assert paths == ["/_ping"]
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(Response(200, _BODY_A, interim=(100,)), id="100-continue-first"),
+        pytest.param(Response(200, _BODY_A, (("Content-Type", "text/html"),)), id="text/html"),
+        pytest.param(Response(200, _BODY_A), id="no-content-type"),
+    ],
+)
+def test_answers_docker_takes_are_taken(transport: str, answer: Response) -> None:
+    """docker's client skips 100 Continue and does not check a 200's content type."""
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run = run_cli("--json", "a", host=host)
+
+    assert (run.code, run.stdout, run.stderr) == (0, DOCKER_OUTPUT_A, "")
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+def test_an_answer_larger_than_64_mib_is_refused(framing: Framing) -> None:
+    padding = b"x" * (64 * 1024 * 1024)
+    body = b'{"Id":"' + padding + b'"}'
+    answer = Response(200, body, framing=framing)
+    routes = {
+        "/_ping": ping(),
+        inspect_path("a"): answer,
+        inspect_path("b"): json_response(IMAGE_B),
+    }
+    with FakeDaemon(routes) as fake:
+        run = run_cli("--json", "a", "b", host=fake.docker_host)
+
+    assert run.code == 3
+    assert (
+        "the daemon's answer to /v1.50/images/a/json is larger than 64 MiB: refusing it"
+        in the_error_line(run)
+    )
+    assert [document["Id"] for document in _json_array(run.stdout)] == [B_ID]
+
+
 # -- reaching the daemon --------------------------------------------------------------------
 
 
@@ -624,6 +825,63 @@ def test_output_to_a_full_device_exits_74_with_one_error_line(
     assert fake.paths == ["/_ping", inspect_path("a")]
 
 
+# Every output form: the view, --json, -f json and a template.
+OUTPUT_FORMS = [
+    pytest.param([], id="view"),
+    pytest.param(["--json"], id="json"),
+    pytest.param(["-f", "json"], id="format-json"),
+    pytest.param(["-f", "{{.Id}}"], id="format"),
+]
+CLOSED_STDOUT = ("sh", "-c", 'exec "$@" >&-', "sh")
+
+
+@pytest.mark.parametrize("form", OUTPUT_FORMS)
+def test_a_closed_stdout_exits_74_with_one_error_line(fake: FakeDaemon, form: list[str]) -> None:
+    """`imginspect ... >&-`: Python starts with no sys.stdout at all."""
+    fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+
+    run = run_cli(*form, "a", host=fake.docker_host, wrapper=CLOSED_STDOUT)
+
+    assert run.code == 74
+    assert the_error_line(run) == "Error: cannot write the output: stdout is closed"
+
+
+@pytest.mark.parametrize(
+    ("target", "write_error"),
+    [
+        pytest.param("full", "No space left on device", id="dev-full"),
+        pytest.param("closed", "stdout is closed", id="closed"),
+    ],
+)
+@pytest.mark.parametrize("form", OUTPUT_FORMS)
+def test_when_the_output_cannot_be_written_the_images_errors_are_still_said(
+    fake: FakeDaemon, form: list[str], target: str, write_error: str
+) -> None:
+    """Each failure gets its line, the write error last; the highest status wins."""
+    fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+    fake.routes[inspect_path("nope")] = not_found("nope:latest")
+    fake.routes[inspect_path("broken")] = Response(200, b"{")
+
+    with Path("/dev/full").open("wb") as full:
+        run = run_cli(
+            *form,
+            "a",
+            "nope",
+            "broken",
+            host=fake.docker_host,
+            stdout=full if target == "full" else subprocess.PIPE,
+            wrapper=CLOSED_STDOUT if target == "closed" else (),
+        )
+
+    assert_no_traceback(run)
+    assert run.code == 74
+    lines = run.stderr.splitlines()
+    assert len(lines) == 3, run.stderr
+    assert lines[0] == "Error: No such image: nope:latest"
+    assert lines[1].startswith("Error: the inspect answer for 'broken' is not valid JSON")
+    assert lines[2] == f"Error: cannot write the output: {write_error}"
+
+
 @pytest.mark.parametrize("stdout_mode", STDOUT_MODES)
 def test_output_cut_short_by_the_file_size_limit_exits_74(
     fake: FakeDaemon, scratch: Path, stdout_mode: Mapping[str, str]
@@ -705,6 +963,93 @@ def test_ctrl_c_while_waiting_for_the_daemon_exits_130_quietly() -> None:
     assert "Traceback" not in stderr
     assert "KeyboardInterrupt" not in stderr
     assert "internal error" not in stderr
+
+
+FIVE_HUNDRED = [f"img{number}" for number in range(500)]
+
+
+def _slowly(request: Request) -> Answer:
+    """Every image exists, and each answer takes a moment: 500 of them take seconds."""
+    time.sleep(0.01)
+    if request.path.endswith("/history"):
+        return json_response([])
+    name = request.path.split("/")[3]
+    return json_response({"Id": "sha256:" + name.encode().hex().ljust(64, "0"), "Name": name})
+
+
+@pytest.mark.parametrize("form", OUTPUT_FORMS)
+def test_ctrl_c_in_the_middle_of_a_500_image_run_exits_130_and_prints_no_half_answer(
+    form: list[str],
+) -> None:
+    with FakeDaemon({"/_ping": ping()}, default=_slowly) as fake:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inspector", *form, *FIVE_HUNDRED],
+            env=cli_env(fake.docker_host),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+        )
+        try:
+            assert fake.wait_for_requests(100, timeout=RUN_TIMEOUT), fake.paths
+            process.send_signal(signal.SIGINT)
+            stdout, stderr_bytes = process.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            _reap(process)
+        asked = len(fake.paths)
+
+    stderr = stderr_bytes.decode("utf-8", "backslashreplace")
+    assert process.returncode == 130
+    assert 100 <= asked < 1 + 2 * len(FIVE_HUNDRED)  # interrupted mid-run, not at the end
+    assert stdout == b""  # the answer is printed whole at the end, or not at all
+    assert stderr.strip() == ""  # click's newline after the ^C, and nothing else
+    assert "Traceback" not in stderr
+
+
+def _padded(request: Request) -> Answer:
+    if request.path.endswith("/history"):
+        return json_response([])
+    name = request.path.split("/")[3]
+    return json_response({"Id": "sha256:" + name.encode().hex().ljust(64, "0"), "Pad": "x" * 1000})
+
+
+@pytest.mark.parametrize(
+    "form",
+    [[], ["--json"], ["-f", "json"], ["-f", "{{.Id}} {{.Pad}}"]],
+    ids=["view", "json", "format-json", "format"],
+)
+def test_ctrl_c_while_the_output_is_written_lets_it_finish_whole_then_exits_130(
+    form: list[str],
+) -> None:
+    """~500 KB to a pipe nobody reads yet: the write blocks, Ctrl-C comes, then the reader."""
+    with FakeDaemon({"/_ping": ping()}, default=_padded) as fake:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inspector", *form, *FIVE_HUNDRED],
+            env=cli_env(fake.docker_host),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+            bufsize=0,  # read(1) reads one byte, and communicate() all the others
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.read(1)  # the write has begun, and fills the pipe again
+            time.sleep(0.2)
+            process.send_signal(signal.SIGINT)
+            rest, stderr_bytes = process.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            _reap(process)
+    stdout = first + rest
+
+    assert process.returncode == 130
+    assert stderr_bytes.decode("utf-8", "backslashreplace").strip() == ""
+    assert len(stdout) > 150_000  # well beyond what a pipe holds (64 KiB)
+    if form in (["--json"], ["-f", "json"]):
+        assert len(_json_array(stdout)) == len(FIVE_HUNDRED)
+    else:
+        assert stdout.endswith(b"\n")
+        assert stdout.count(b"sha256:" if form else " ─".encode()) == len(FIVE_HUNDRED)
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -5,14 +5,24 @@ going the same way as the oracle.
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
+from inspector.transport import SSH_EXIT_GRACE
 from tests.daemon_fixture import DockerDaemon
+from tests.fake_daemon import FakeDaemon, Response, json_response, ping
 from tests.ssh_fixture import SSHServer, sshd_session
-from tests.test_faults import Run, cli_env, the_error_line
+from tests.test_faults import (
+    IMAGE_A,
+    STARTUP_ALLOWANCE,
+    Run,
+    cli_env,
+    inspect_path,
+    the_error_line,
+)
 
 RUN_TIMEOUT = 60.0
 
@@ -209,6 +219,27 @@ def test_a_remote_daemon_that_does_not_answer_exits_3_with_the_remote_dockers_me
     line = the_error_line(ours)
     assert line.startswith(f"Error: ssh to {url} ended (exit status 1): ")
     assert "/nonexistent/docker.sock" in line
+
+
+def test_headers_dribbled_through_ssh_are_cut_off_by_the_timeout(
+    sshd: SSHServer, tmp_path: Path
+) -> None:
+    """The remote dial-stdio reaches a fake daemon whose answer's head comes a byte at a time."""
+    answer = Response(200, json_response(IMAGE_A).body, header_pace=0.2)
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): answer}) as fake:
+        url = f"{sshd.host}{fake.socket_path}"
+        env = env_for(sshd.bin_dir, tmp_path, {"DOCKER_HOST": url})
+        started = time.monotonic()
+        ours = run(imginspect("--timeout", "3", "a"), env)
+        elapsed = time.monotonic() - started
+        paths = fake.paths
+
+    assert ours.code == 3
+    assert "did not answer within 3s" in the_error_line(ours)
+    assert ours.stdout == b"[]\n"
+    assert paths[-1] == inspect_path("a")  # (the remote docker CLI pings first, too)
+    # ssh's own start, and its exit once its socket is closed (SSH_EXIT_GRACE), come on top.
+    assert elapsed < 3 + STARTUP_ALLOWANCE + SSH_EXIT_GRACE
 
 
 def test_no_ssh_command_exits_3_and_says_so(sshd: SSHServer, tmp_path: Path) -> None:

@@ -1,26 +1,26 @@
-"""Properties of the template engine over generated input: it answers or refuses, never crashes.
+"""Properties of the template engine over generated input: it answers or refuses, never crashes,
+never overflows Python's stack and never takes more than linear time.
 
-The normal run tries a fixed number of examples; IMGINSPECT_FUZZ=1 tries many more.
+The normal run tries a fixed number of examples from a fixed seed; IMGINSPECT_FUZZ=1 tries
+many more (tests/fuzzing.py).
 """
 
 import contextlib
 import json
-import os
+import sys
+import time
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
 from inspector.errors import TemplateExecError, TemplateSyntaxError
 from inspector.template import compile_template
-from inspector.template.values import JsonNumber, from_json
+from inspector.template.parser import MAX_NESTING
+from inspector.template.values import JsonNumber, Value, from_json
+from tests.fuzzing import budget
 
-FUZZ = os.environ.get("IMGINSPECT_FUZZ") == "1"
-EXAMPLES = 20_000 if FUZZ else 200
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SETTINGS = budget(200, 20_000)
 
 # -- generated JSON documents, as the raw run sees them ------------------------------------
 
@@ -129,3 +129,105 @@ def test_generated_templates_render_or_fail_as_go_does(
         assert str(exc).startswith("template: ")
     else:
         assert isinstance(output, str)
+
+
+# -- pathological nesting and repetition ----------------------------------------------------
+
+_BLOCKS = st.sampled_from(
+    [
+        ("{{if .}}", "{{end}}"),
+        ("{{if 1}}{{else if .}}", "{{end}}"),
+        ("{{range .}}", "{{else}}{{end}}"),
+        ("{{range $i, $e := .}}", "{{break}}{{end}}"),
+        ("{{with .}}", "{{end}}"),
+        ('{{block "b" .}}', "{{end}}"),
+        ("{{(", ")}}"),
+        ("{{print (", ")}}"),
+        ("{{index (", ") 0}}"),
+        ("{{len (", ")}}"),
+        ("{{json (", ")}}"),
+    ]
+)
+_INNERMOST = st.sampled_from(["{{.}}", ".", "1", "{{json .}}", "{{printf `%v` .}}", "", "{{"])
+
+
+def _nested_document(depth: int) -> Value:
+    document: object = "leaf"
+    for _ in range(depth):
+        document = [document]
+    return from_json(document)
+
+
+@budget(100, 5_000)
+@given(
+    st.lists(_BLOCKS, min_size=1, max_size=4),
+    st.integers(1, 3 * MAX_NESTING),
+    _INNERMOST,
+    st.booleans(),
+    st.integers(0, 160),
+)
+def test_nesting_beyond_every_limit_is_refused_or_run_never_a_recursion_error(
+    pattern: list[tuple[str, str]], levels: int, innermost: str, closed: bool, depth: int
+) -> None:
+    """Blocks and parentheses nested up to three times the limit, closed or not, on a
+    document nested up to beyond the value limit, run from deep in the stack."""
+    blocks = (pattern * levels)[:levels]
+    text = "".join(o for o, _ in blocks) + innermost
+    if closed:
+        text += "".join(c for _, c in reversed(blocks))
+    dot = _nested_document(depth)
+
+    def run() -> None:
+        try:
+            template = compile_template(text)
+        except TemplateSyntaxError:
+            return
+        with contextlib.suppress(TemplateExecError):
+            template.execute(dot)
+
+    _at_depth(sys.getrecursionlimit() - 650, run)  # what the engine may use, at most: 600
+
+
+def _at_depth(frames: int, call: object) -> None:
+    assert callable(call)
+    if frames > 0:
+        _at_depth(frames - 1, call)
+    else:
+        call()
+
+
+# Pieces whose work grows with their count: each, repeated 4 times as often, must cost about
+# 4 times as much (quadratic would be 16).
+REPEATED = [
+    "{{.}}",
+    "{{/* c */}}",
+    "{{if .}}a{{else}}b{{end}}",
+    "{{$x := .}}{{$x}}",
+    "{{$x := 1}}{{$x = 2}}",
+    '{{define "a"}}x{{end}}{{template "a"}}',
+    "{{range .}}{{.}}{{end}}",
+    "{{with .}}{{.}}{{end}}",
+    "{{- . -}}",
+    '{{printf "%v" .}}',
+    '{{"\\u00e9"}}',
+    "{{.a.b.c}}",
+    "{{(.)}}",
+    '{{block "b" .}}y{{end}}',
+]
+
+
+@pytest.mark.parametrize("piece", REPEATED)
+def test_repetition_costs_linear_time(piece: str) -> None:
+    dot = from_json({"a": {"b": {"c": "d"}}})
+
+    def cost(count: int) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            with contextlib.suppress(TemplateExecError, TemplateSyntaxError):
+                compile_template(piece * count).execute(dot)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    count = 4000 // len(piece) + 1
+    assert cost(4 * count) < 10 * cost(count) + 0.005

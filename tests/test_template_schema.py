@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from inspector.render.format import format_image, format_lines
+from inspector.template import compile_template
 from inspector.template.gotime import DURATION, TIME, duration_string, time_json, time_string
 from inspector.template.schema import INSPECT_RESPONSE, DecodeError, decode_inspect, parse_time
 from inspector.template.values import Kind, Value, json_number_hooks
@@ -120,3 +122,22 @@ def test_null_leaves_zero_values() -> None:
     assert _field(value, "ID").data == ""
     assert value.data[[f.name for f in INSPECT_RESPONSE.fields].index("Config")].data is None
     assert _field(value, "Size").data == 0
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'{"Architecture": "a\\ud800b", "Config": {"Labels": {"k\\udfff": "v"}}}',
+        # Invalid UTF-8 that spells a surrogate: json.loads lets it through (surrogatepass).
+        b'{"Architecture": "a\xed\xa0\x80b", "Config": {"Labels": {"k\xed\xbf\xbf": "v"}}}',
+    ],
+    ids=["escaped", "invalid-utf8"],
+)
+def test_a_lone_surrogate_decodes_as_the_replacement_character_as_in_go(document: bytes) -> None:
+    """Found by fuzzing: `-f '{{.}}'` then failed to encode its output (exit 70)."""
+    value = decode_inspect(json.loads(document, **json_number_hooks()))
+    assert _field(value, "Architecture").data == "a\ufffdb"
+    labels = _field(value, "Config", "ImageConfig", "Labels").data
+    assert list(labels) == ["k\ufffd"]
+    line = format_image(compile_template("{{.}}"), document)
+    assert format_lines([line]).count("\ufffd".encode()) == 2

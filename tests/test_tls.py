@@ -7,6 +7,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,8 +17,15 @@ import pytest
 
 from inspector.transport import certificate_validity
 from tests.daemon_fixture import DockerDaemon, TLSListener, skip_or_fail
-from tests.fake_daemon import FakeDaemon, json_response, ping
-from tests.test_faults import IMAGE_A, Run, cli_env, inspect_path, the_error_line
+from tests.fake_daemon import FakeDaemon, Response, json_response, ping
+from tests.test_faults import (
+    IMAGE_A,
+    STARTUP_ALLOWANCE,
+    Run,
+    cli_env,
+    inspect_path,
+    the_error_line,
+)
 from tests.tls_certs import CertSet, KeyPair, make_ca, make_cert_set, openssl_path
 
 RUN_TIMEOUT = 60.0
@@ -373,6 +381,24 @@ def test_one_tls_connection_serves_every_image(tls_fake: FakeDaemon, fake_certs:
     assert (run.code, run.stderr) == (0, "")
     assert tls_fake.connections == 1
     assert {request.transport for request in tls_fake.requests} == {"tcp"}
+
+
+def test_headers_dribbled_over_tls_are_cut_off_by_the_timeout(fake_certs: CertSet) -> None:
+    """One deadline for the handshake, the headers and the body, as on the other transports."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(fake_certs.server.cert, fake_certs.server.key)
+    answer = Response(200, json_response(IMAGE_A).body, header_pace=0.1)
+    with FakeDaemon({"/_ping": ping("1.50"), inspect_path("a"): answer}, tls=context) as fake:
+        started = time.monotonic()
+        run = run_cli_tls(
+            ["--tlsverify", "--tlscacert", str(fake_certs.ca.cert), "--timeout", "1"], fake
+        )
+        elapsed = time.monotonic() - started
+
+    assert run.code == 3
+    assert "did not answer within 1s" in the_error_line(run)
+    assert run.stdout == b"[]\n"
+    assert elapsed < 1 + STARTUP_ALLOWANCE
 
 
 def test_tls_to_a_daemon_that_speaks_plain_http_says_so(fake_certs: CertSet) -> None:

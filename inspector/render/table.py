@@ -25,6 +25,10 @@ from rich.text import Text
 from inspector.layers import Layer, join_layers
 from inspector.template.gotime import format_duration
 
+# The one set of characters that must not reach a terminal, shared with stderr and --format.
+from inspector.terminal import UNSAFE_CHARS
+from inspector.terminal import escape_char as _escape
+
 DEFAULT_WIDTH = 80
 # Narrower than this, nothing lines up.
 MIN_WIDTH = 40
@@ -35,21 +39,13 @@ WIDE_LAYERS = 100
 # A value column narrower than this is hard to read: put values under their keys instead.
 MIN_VALUE_WIDTH = 30
 
-# C0, DEL, C1; soft hyphen, Arabic letter mark, Mongolian vowel separator; zero-width and
-# directional marks; line and paragraph separators; bidi embeddings, overrides and isolates;
-# word joiner and invisible operators; BOM; interlinear annotations; lone surrogates (which
-# cannot even be encoded); tag characters.
-_UNSAFE_CHARS = (
-    "\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f"
-)
-# What `_safe` escapes: those characters, and a backslash of the daemon's that would read as
-# the start of an escape (`\t`, `\x1b`, `\u202e`, `\\`): one before n, r, t, x, u, U,
-# another backslash or an escaped character is shown as `\\`, so no output has two readings.
-_TO_ESCAPE = re.compile(f"[{_UNSAFE_CHARS}]|\\\\(?=[\\\\nrtxuU{_UNSAFE_CHARS}])")
+# What `_safe` escapes: the terminal-unsafe characters, and a backslash of the daemon's that
+# would read as the start of an escape (`\t`, `\x1b`, `\u202e`, `\\`): one before n, r, t, x,
+# u, U, another backslash or an escaped character is shown as `\\`, so no output has two
+# readings.
+_TO_ESCAPE = re.compile(f"[{UNSAFE_CHARS}]|\\\\(?=[\\\\nrtxuU{UNSAFE_CHARS}])")
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 _TRAILING_SPACE = re.compile(r"(?: |\x1b\[[0-9;]*m)+$")
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 # An image or layer ID; Podman leaves the algorithm off some (`Parent`).
 _SHA256 = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
 _SI_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
@@ -529,15 +525,6 @@ def _safe(value: str, style: str = "") -> Text:
         start = match.end()
     text.append(value[start:])
     return text
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    if char in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[char]
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _nonempty(value: object) -> Text | None:

@@ -21,6 +21,7 @@ from inspector.template.values import (
     JsonNumber,
     Kind,
     Value,
+    json_text,
     map_of,
     pointer_to,
     slice_of,
@@ -239,10 +240,10 @@ def decode(raw: Any, type_: GoType) -> Value:
         if not isinstance(raw, dict):
             raise DecodeError(f"cannot decode {_json_kind(raw)} into {type_.name}")
         assert type_.elem is not None
-        return Value(type_, {key: decode(item, type_.elem) for key, item in raw.items()})
+        return Value(type_, {json_text(key): decode(item, type_.elem) for key, item in raw.items()})
     if kind is Kind.STRING:
         if isinstance(raw, str) and not isinstance(raw, JsonNumber):
-            return Value(type_, raw)
+            return Value(type_, json_text(raw))
     elif kind is Kind.BOOL:
         if isinstance(raw, bool):
             return Value(type_, raw)

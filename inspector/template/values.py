@@ -140,8 +140,12 @@ def from_go_bytes(data: bytes) -> str:
 _SURROGATES = "[\ud800-\udc7f\udd00-\udfff]"  # compiled on first use
 
 
-def _json_text(text: str) -> str:
-    # encoding/json decodes a lone surrogate escape (\ud800) as U+FFFD; json.loads keeps it.
+def json_text(text: str) -> str:
+    """A JSON string as encoding/json decodes it: a lone surrogate is U+FFFD.
+
+    json.loads keeps a lone surrogate escape (\\ud800) and, in bytes, decodes invalid
+    UTF-8 that spells one (ED A0 80) with surrogatepass; no Go string can hold either.
+    """
     if any("\ud800" <= char <= "\udfff" for char in text):
         return re.sub("[\ud800-\udfff]", "\ufffd", text)
     return text
@@ -159,12 +163,12 @@ def from_json(value: Any) -> Value:
     if isinstance(value, JsonNumber):
         return interface(Value(JSON_NUMBER, str(value)))
     if isinstance(value, str):
-        return interface(Value(STRING, _json_text(value)))
+        return interface(Value(STRING, json_text(value)))
     if isinstance(value, list):
         return interface(Value(ANY_SLICE, [from_json(item) for item in value]))
     if isinstance(value, dict):
         return interface(
-            Value(ANY_MAP, {_json_text(key): from_json(item) for key, item in value.items()})
+            Value(ANY_MAP, {json_text(key): from_json(item) for key, item in value.items()})
         )
     raise TypeError(f"not a decoded JSON value: {type(value).__name__}")
 
