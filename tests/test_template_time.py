@@ -17,7 +17,6 @@ import pytest
 from inspector.render.format import format_image
 from inspector.template import compile_template
 from inspector.template.gotime import parse_rfc3339
-from tests.daemon_fixture import find_docker_cli, skip_or_fail
 from tests.fake_daemon import FakeDaemon, Request, Response, json_response, ping
 
 REPO = Path(__file__).resolve().parent.parent
@@ -217,15 +216,6 @@ TEMPLATE = (
     f"{{{{{T}.Sub {T}.UTC}}}}|{{{{{T}.Local.MarshalJSON}}}}"
 )
 TZS = ["", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]
-
-
-@pytest.fixture(scope="module")
-def docker_cli() -> str:
-    with tempfile.TemporaryDirectory(prefix="imgi-cli-") as config_dir:
-        found = find_docker_cli(config_dir)
-    if found is None:
-        skip_or_fail("no docker CLI >= 28 to compare with")
-    return found
 
 
 def _image_with_the_time_in_its_name(request: Request) -> Response:
