@@ -395,18 +395,7 @@ class Lexer:
         return is_space(char) or char in (EOF, ".", ",", "|", ":", ")", "(", RIGHT_DELIM[0])
 
     def _lex_char(self) -> Token | None:
-        while True:
-            char = self._next()
-            if char == "\\":
-                char = self._next()
-                if char not in (EOF, "\n"):
-                    continue
-            if char in (EOF, "\n"):
-                return self._error("unterminated character constant")
-            if char == "'":
-                break
-        self._state = self._lex_inside_action
-        return self._emit(T.CHAR_CONSTANT)
+        return self._lex_escaped_until("'", "unterminated character constant", T.CHAR_CONSTANT)
 
     def _lex_number(self) -> Token | None:
         if not self._scan_number():
@@ -448,6 +437,10 @@ class Lexer:
         return True
 
     def _lex_quote(self) -> Token | None:
+        return self._lex_escaped_until('"', "unterminated quoted string", T.STRING)
+
+    def _lex_escaped_until(self, close: str, unterminated: str, kind: T) -> Token | None:
+        """A quoted constant with backslash escapes, on one line, up to its closing quote."""
         while True:
             char = self._next()
             if char == "\\":
@@ -455,11 +448,11 @@ class Lexer:
                 if char not in (EOF, "\n"):
                     continue
             if char in (EOF, "\n"):
-                return self._error("unterminated quoted string")
-            if char == '"':
+                return self._error(unterminated)
+            if char == close:
                 break
         self._state = self._lex_inside_action
-        return self._emit(T.STRING)
+        return self._emit(kind)
 
     def _lex_raw_quote(self) -> Token | None:
         while True:
