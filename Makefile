@@ -21,14 +21,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict inspector tests bench/view examples/make_hello.py scripts/manpage.py scripts/shell_completion.py
 	$(BIN)/mypy --strict bench/completion
+	$(BIN)/mypy --strict bench/run
 	$(BIN)/mypy --strict scripts/generate
 
 test: install
 	$(BIN)/python -m pytest
 
-# The view's cost against --json, and a TAB's against `import click`, on a real daemon
+# Every case of issue 8 against docker image inspect and the interpreter's floor; the view's
+# cost against --json, and a TAB's against `import click`; on a real daemon
 # (DOCKER_HOST, or the test dockerd as root).
 bench: install
+	$(BIN)/python bench/run
 	$(BIN)/python bench/view
 	$(BIN)/python bench/completion
 
