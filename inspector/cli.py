@@ -6,7 +6,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -51,6 +52,7 @@ Examples:
   imginspect -f json app:1.0 db:2           one compact JSON array
   imginspect -f '{{.Config.User}} {{json .Config.Cmd}}' app:1.0
   imginspect -q app:1.0 || docker pull app:1.0
+  imginspect --all --filter dangling=true -f '{{.Id}} {{.Size}}'
   imginspect ./app.tar                      an image saved by docker or podman save
   imginspect oci:./layout:1.0 --platform linux/arm64
   imginspect --diff app:1.0 ./app-1.1.tar   what changed; exit 1 if anything did
@@ -82,15 +84,17 @@ EPILOG += help_section() + "\n"
 
 
 if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks cannot subscript it
-    from inspector.daemon import Daemon
+    from inspector.daemon import Daemon, Inspection
 
     _ReferenceBase = click.ParamType[ImageReference, Any]
     _PlatformBase = click.ParamType[Platform | None, Any]
     _TimeoutBase = click.ParamType[float, Any]
+    _FilterBase = click.ParamType[tuple[str, str] | None, Any]
 else:
     _ReferenceBase = click.ParamType
     _PlatformBase = click.ParamType
     _TimeoutBase = click.ParamType
+    _FilterBase = click.ParamType
 
 
 class ReferenceType(_ReferenceBase):
@@ -230,6 +234,42 @@ class TimeoutType(_TimeoutBase):
         return seconds
 
 
+class FilterType(_FilterBase):
+    """--filter NAME=VALUE, read as docker reads it (filters.ParseFlag); empty means none."""
+
+    name = "filter"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, str] | None:
+        if value is None or isinstance(value, tuple):
+            return value
+        if not str(value):
+            return None
+        name, equals, wanted = str(value).partition("=")
+        if not equals:
+            self.fail(f"bad format of filter {str(value)!r} (expected name=value)", param, ctx)
+        return name.strip().lower(), wanted.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One image of the run, in the order asked: its answer or why there is none; for the
+    view, its name as asked, its history (or why none) and the archive it was read from."""
+
+    result: bytes | ImginspectError
+    asked: str = ""
+    history: bytes | ImginspectError | None = None
+    origin: "ArchiveImage | None" = None
+
+    @property
+    def lost_daemon(self) -> DaemonError | None:
+        """The daemon stopped answering when asked for the history: the image is still shown,
+        with a note, and the run fails with this error."""
+        history = self.history
+        return history if isinstance(history, DaemonError) and history.fatal else None
+
+
 @dataclass
 class Outcome:
     """What a run produced, image by image in the order asked: an answer or an error."""
@@ -253,12 +293,41 @@ class Outcome:
     def exit_code(self) -> int:
         return max((error.exit_code for error in self.errors), default=ExitCode.OK)
 
+    @classmethod
+    def collect(cls, fetched: Iterable[Fetched]) -> "Outcome":
+        """Every image of a run, kept (--diff needs both before it can say anything)."""
+        outcome = cls()
+        for image in fetched:
+            outcome.results.append(image.result)
+            if image.history is not None:
+                outcome.asked.append(image.asked)
+                outcome.histories.append(image.history)
+                outcome.origins.append(image.origin)
+            if image.lost_daemon is not None:
+                outcome.results.append(image.lost_daemon)
+        return outcome
+
 
 @click.command(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EPILOG,
 )
-@click.argument("images", nargs=-1, required=True, type=SourceType(), metavar="IMAGE...")
+@click.argument("images", nargs=-1, type=SourceType(), metavar="IMAGE...")
+@click.option(
+    "--all",
+    "all_images",
+    is_flag=True,
+    help="Inspect every image the daemon lists (as docker image ls does), in its order.",
+)
+@click.option(
+    "--filter",
+    "filters",
+    type=FilterType(),
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="With --all: only the images the daemon's filter keeps, as `docker image ls --filter` "
+    "(label=KEY[=VALUE], dangling=true, reference=PATTERN, before=, since=, until=); repeatable.",
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the daemon's JSON, exactly as docker does."
 )
@@ -345,6 +414,8 @@ class Outcome:
 @click.version_option(__version__, "--version", prog_name="imginspect")
 def imginspect(
     images: tuple[ImageReference | ArchiveSource, ...],
+    all_images: bool,
+    filters: tuple[tuple[str, str] | None, ...],
     as_json: bool,
     template: str | None,
     quiet: bool,
@@ -375,6 +446,15 @@ def imginspect(
     """
     if as_json and template:
         raise click.UsageError("use either --json or --format, not both")
+    if all_images and images:
+        raise click.UsageError("use either --all or IMAGE arguments, not both")
+    if not all_images and not images:
+        raise click.UsageError("Missing argument 'IMAGE...' (or --all).")
+    if any(filters) and not all_images:
+        raise click.UsageError("--filter works with --all only")
+    wanted: dict[str, list[str]] = {}
+    for name, value in filter(None, filters):
+        wanted.setdefault(name, []).append(value)
     if diff and (template or len(images) != 2):
         raise click.UsageError(
             "--diff compares two images: give exactly two, and no --format"
@@ -384,7 +464,7 @@ def imginspect(
     compiled = compile_format(template) if template and template != "json" else None
     connection = None
     log = _debug_line if debug or os.environ.get("IMGINSPECT_DEBUG") == "1" else None
-    if any(isinstance(image, ImageReference) for image in images):
+    if all_images or any(isinstance(image, ImageReference) for image in images):
         flags = DaemonFlags(
             host=host,
             context=context,
@@ -406,85 +486,118 @@ def imginspect(
                 log(reason)
 
     view = not as_json and not template
-    outcome = fetch(
+    progress = Progress(enabled=log is None and _is_terminal(sys.stderr))
+    fetched = fetch(
         connection,
-        images,
+        None if all_images else images,
+        filters=wanted,
         log=log,
         platform=platform,
         manifests=manifests,
         with_history=(view or diff) and not quiet,
+        counted=progress.expect,
     )
     if diff:
-        return show_difference(images, outcome, as_json=as_json, quiet=quiet, color=color)
+        return show_difference(
+            images, Outcome.collect(fetched), as_json=as_json, quiet=quiet, color=color
+        )
 
+    form: OutputForm
     if quiet:
-        output = None
+        form = OutputForm()
     elif view:
-        output = render_view(outcome, color)
+        form = ViewForm(color)
     elif compiled is not None:
-        output = render_format(compiled, outcome, on_terminal=stdout_is_terminal())
+        form = FormatForm(compiled, on_terminal=stdout_is_terminal())
     else:
-        output = render_json(outcome.documents, compact=template == "json")
-    unwritten: OutputError | None = None
-    if output is not None:
-        try:
-            write_output(output)
-        except OutputError as exc:  # said last: every failure of the run gets its line
-            unwritten = exc
-    for error in outcome.errors:
+        form = JSONForm(compact=template == "json")
+    errors, unwritten = stream(fetched, form, progress)
+    for error in errors:
         if quiet and isinstance(error, ImageNotFound):
             continue
         report(error)
-    if unwritten is not None:
+    code = max((error.exit_code for error in errors), default=ExitCode.OK)
+    if unwritten is not None:  # said last: every failure of the run gets its line
         say_error(unwritten)
-        return max(outcome.exit_code, unwritten.exit_code)
-    return outcome.exit_code
+        return max(code, unwritten.exit_code)
+    return code
 
 
 def fetch(
     connection: Connection | None,
-    images: Sequence[ImageReference | ArchiveSource],
+    images: Sequence[ImageReference | ArchiveSource] | None,
     *,
+    filters: Mapping[str, Sequence[str]] | None = None,
     log: Callable[[str], None] | None = None,
     platform: Platform | None = None,
     manifests: bool = False,
     with_history: bool = False,
-) -> Outcome:
-    """Each image in order, from the daemon or its archive; one that fails stops no other."""
-    outcome = Outcome()
+    counted: Callable[[int], None] | None = None,
+) -> Generator[Fetched, None, None]:
+    """Each image in order, from the daemon or its archive, or (images None) every image the
+    daemon lists; one that fails stops no other.
+
+    The daemon's images are asked for ahead of their turn (Daemon.inspect_many), archives read
+    in theirs. An error that is about no image (the daemon cannot be reached, the list cannot
+    be read) comes alone; usage errors are raised.
+    """
     # Archives name their platforms as containerd does; the daemon gets docker's query.
     archive_platform = source.normalize_platform(str(platform)) if platform else None
     with contextlib.ExitStack() as stack:
         daemon: Daemon | None = None
-        gone = False  # the daemon stopped answering: ask it nothing more
-        for image in images:
+
+        def ready(daemon: "Daemon") -> None:
+            """Which daemon, which API it speaks, and whether it has the options asked for."""
+            daemon.api_version  # noqa: B018 -- asks the daemon once, before any image
+            # An option the daemon's API lacks is a usage error, before any image.
+            daemon.check_inspect_options(platform=platform is not None, manifests=manifests)
+
+        names: Sequence[str] | None = None
+        if images is None:
+            assert connection is not None  # resolved whenever an image is the daemon's
+            daemon = stack.enter_context(open_daemon(connection, log))
+            try:
+                ready(daemon)
+                listed = daemon.list_images(filters or {})
+            except DaemonError as exc:
+                yield Fetched(exc)
+                return
+            images = [image.reference for image in listed]
+            names = [image.name for image in listed]  # the view heads each with its first tag
+        if counted is not None:
+            counted(len(images))
+        asked = (image for image in images if isinstance(image, ImageReference))
+        inspections: Generator[Inspection, None, None] | None = None
+        gone = False  # the daemon could not be asked: ask it nothing more
+        for number, image in enumerate(images):
             if isinstance(image, ArchiveSource):
-                read_archive(image, outcome, with_history=with_history, platform=archive_platform)
+                yield read_archive(image, with_history=with_history, platform=archive_platform)
                 continue
             if gone:
                 continue
-            if daemon is None:
-                assert connection is not None  # resolved whenever an image is the daemon's
-                daemon = stack.enter_context(open_daemon(connection, log))
-                try:  # an option the daemon's API lacks is a usage error, before any image
-                    daemon.check_inspect_options(platform=platform is not None, manifests=manifests)
+            if inspections is None:
+                if daemon is None:
+                    assert connection is not None  # resolved whenever an image is the daemon's
+                    daemon = stack.enter_context(open_daemon(connection, log))
+                try:
+                    ready(daemon)
                 except DaemonError as exc:
-                    outcome.results.append(exc)
+                    yield Fetched(exc)
                     gone = True
                     continue
-            try:
-                outcome.results.append(
-                    daemon.inspect(image, platform=platform, manifests=manifests)
+                inspections = stack.enter_context(
+                    contextlib.closing(
+                        daemon.inspect_many(
+                            asked, platform=platform, manifests=manifests, with_history=with_history
+                        )
+                    )
                 )
-            except DaemonError as exc:
-                outcome.results.append(exc)
-                gone = exc.fatal  # the next request would fail the same way
-            except ImginspectError as exc:
-                outcome.results.append(exc)
-            else:
-                if with_history and not fetch_history(daemon, image, outcome):
-                    gone = True
-    return outcome
+            inspection = next(inspections, None)
+            if inspection is None:  # the daemon stopped answering: it is asked nothing more
+                gone = True
+                continue
+            name = names[number] if names is not None else image.text
+            yield Fetched(inspection.document, name, inspection.history)
 
 
 def open_daemon(connection: Connection, log: Callable[[str], None] | None) -> "Daemon":
@@ -493,64 +606,198 @@ def open_daemon(connection: Connection, log: Callable[[str], None] | None) -> "D
     return Daemon(connection, log)
 
 
-def read_archive(
-    named: ArchiveSource, outcome: Outcome, *, with_history: bool, platform: str | None
-) -> None:
-    """Read one image from an archive into the outcome, as if a daemon had answered."""
+def read_archive(named: ArchiveSource, *, with_history: bool, platform: str | None) -> Fetched:
+    """Read one image from an archive, as if a daemon had answered."""
     from inspector.archive import read_image  # tarfile and the compressors: only to read
 
     try:
         image = read_image(named, platform)
     except ImginspectError as exc:
-        outcome.results.append(exc)
-        return
-    outcome.results.append(image.inspect)
-    if with_history:
-        outcome.asked.append(named.text)
-        outcome.histories.append(image.history)
-        outcome.origins.append(image)
+        return Fetched(exc)
+    if not with_history:
+        return Fetched(image.inspect)
+    return Fetched(image.inspect, named.text, image.history, image)
 
 
-def fetch_history(daemon: "Daemon", image: ImageReference, outcome: Outcome) -> bool:
-    """Add the image's history, or why it has none; False when the daemon is gone.
+# -- streaming the output (issue 8) ---------------------------------------------------------
+# Each image is printed as soon as it is answered, whole: memory does not grow with the number
+# of images, and stdout never holds half an image or an unclosed JSON array, even when the run
+# is interrupted (Ctrl-C: the images printed so far stay, the array is closed, exit 130) or the
+# daemon stops answering.
 
-    An image whose history cannot be read is still shown, with a note instead of the
-    history: the exit status only changes when the daemon itself stops answering.
+
+class OutputForm:
+    """How each image is printed, and how the output ends; this one prints nothing (-q)."""
+
+    def image(self, fetched: Fetched, document: bytes, *, first: bool) -> bytes | None:
+        """The bytes for one image (first: nothing was printed before), None for nothing;
+        ImginspectError if the image cannot be shown."""
+        return None
+
+    def end(self, printed: int) -> bytes:
+        """What ends a run that printed this many images (and ran to its end)."""
+        return b""
+
+
+class JSONForm(OutputForm):
+    """--json and -f json: the daemon's bytes, re-spaced as docker prints them."""
+
+    def __init__(self, *, compact: bool) -> None:
+        from inspector.render import json as json_render
+
+        if compact:
+            self._element, self._end = json_render.compact_element, json_render.compact_end
+        else:
+            self._element, self._end = json_render.indented_element, json_render.indented_end
+
+    def image(self, fetched: Fetched, document: bytes, *, first: bool) -> bytes:
+        return self._element(document, first=first)
+
+    def end(self, printed: int) -> bytes:
+        return self._end(empty=not printed)
+
+
+class FormatForm(OutputForm):
+    """One line per image; an image the template fails on prints nothing and is an error.
+
+    Raw, as docker prints it, for scripts; on a terminal, what could act on it (escape
+    sequences, bidi overrides, ...) is shown escaped, newlines and tabs aside.
     """
-    outcome.asked.append(image.text)
-    outcome.origins.append(None)
-    try:
-        outcome.histories.append(daemon.history(image))
-    except ImginspectError as exc:
-        outcome.histories.append(exc)
-        if isinstance(exc, DaemonError) and exc.fatal:
-            outcome.results.append(exc)
-            return False
-    return True
+
+    def __init__(self, template: "Template", *, on_terminal: bool) -> None:
+        from inspector.render.format import format_image, format_lines
+
+        self._format_image, self._format_lines = format_image, format_lines
+        self._template = template
+        self._on_terminal = on_terminal
+
+    def image(self, fetched: Fetched, document: bytes, *, first: bool) -> bytes:
+        line = self._format_image(self._template, document)
+        return self._format_lines([escape_unsafe(line, keep="\n\t") if self._on_terminal else line])
+
+    def end(self, printed: int) -> bytes:
+        return b"" if printed else self._format_lines([])
 
 
-def render_view(outcome: Outcome, color: str) -> bytes:
+class ViewForm(OutputForm):
     """The default output: a readable block for each image (rich is imported only here)."""
-    from datetime import UTC, datetime
 
-    from inspector.render import table
+    def __init__(self, color: str) -> None:
+        from datetime import UTC, datetime
 
-    answers = [
-        table.ImageAnswer(
-            asked,
+        from inspector.render import table
+
+        self._table = table
+        self._width, self._color = view_settings(color)
+        self._now = datetime.now(UTC)  # one "now" for every image of the run
+
+    def image(self, fetched: Fetched, document: bytes, *, first: bool) -> bytes:
+        history, origin = fetched.history, fetched.origin
+        answer = self._table.ImageAnswer(
+            fetched.asked,
             document,
             history if isinstance(history, bytes) else None,
             None if isinstance(history, bytes) else str(history),
             origin.origin if origin else None,
             origin.stored_size if origin else None,
         )
-        for asked, document, history, origin in zip(
-            outcome.asked, outcome.documents, outcome.histories, outcome.origins, strict=True
+        text = self._table.render_view(
+            [answer], width=self._width, color=self._color, now=self._now
         )
-    ]
-    width, use_color = view_settings(color)
-    text = table.render_view(answers, width=width, color=use_color, now=datetime.now(UTC))
-    return text.encode()
+        return (b"" if first else b"\n") + text.encode()  # as render_view parts its blocks
+
+
+def stream(
+    fetched: Generator[Fetched, None, None], form: OutputForm, progress: "Progress"
+) -> tuple[list[ImginspectError], OutputError | None]:
+    """Print each image as it comes; the run's errors in order, and the write's, if it failed.
+
+    Once stdout fails, nothing more is written, but every image is still asked for: each
+    failure of the run gets its line, as when the output is whole.
+    """
+    errors: list[ImginspectError] = []
+    unwritten: OutputError | None = None
+    printed = 0
+
+    def write(data: bytes) -> None:
+        nonlocal unwritten
+        if unwritten is None and data:
+            progress.clear()
+            try:
+                write_output(data)
+            except OutputError as exc:
+                unwritten = exc
+
+    ended = False
+    with contextlib.closing(fetched):
+        try:
+            for image in fetched:
+                progress.advance()
+                result = image.result
+                if isinstance(result, ImginspectError):
+                    errors.append(result)
+                    continue
+                try:
+                    chunk = form.image(image, result, first=not printed)
+                except ImginspectError as exc:
+                    errors.append(exc)
+                else:
+                    if chunk is not None:
+                        write(chunk)
+                        printed += 1
+                if image.lost_daemon is not None:
+                    errors.append(image.lost_daemon)
+            ended = True
+        finally:
+            progress.clear()
+            if ended or printed:  # interrupted before any image: nothing, as before
+                write(form.end(printed))
+    return errors, unwritten
+
+
+class Progress:
+    """`imginspect: 120/300 images` on stderr, on one line that nothing else is mixed with:
+    only on a terminal, only once the run has taken longer than a moment, and erased before
+    any output or error line."""
+
+    DELAY = 0.5  # seconds before it shows at all
+    INTERVAL = 0.1  # seconds between redraws
+
+    def __init__(self, *, enabled: bool) -> None:
+        self._enabled = enabled
+        self._total: int | None = None
+        self._done = 0
+        self._shown = False
+        self._next = time.monotonic() + self.DELAY
+
+    def expect(self, total: int) -> None:
+        self._total = total
+
+    def advance(self) -> None:
+        self._done += 1
+        if not self._enabled or time.monotonic() < self._next:
+            return
+        self._next = time.monotonic() + self.INTERVAL
+        of = f"/{self._total}" if self._total is not None else ""
+        self._say(f"\r\x1b[Kimginspect: {self._done}{of} images")
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            self._say("\r\x1b[K")
+            self._shown = False
+
+    def _say(self, text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):  # stderr gone: the run goes on
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # None (closed at start), or closed since
+        return False
 
 
 def view_settings(color: str) -> tuple[int, bool]:
@@ -619,34 +866,6 @@ def compile_format(template: str) -> "Template":
     return compile_template(template)
 
 
-def render_format(template: "Template", outcome: Outcome, *, on_terminal: bool = False) -> bytes:
-    """One line per image; an image the template fails on prints nothing and is an error.
-
-    Raw, as docker prints it, for scripts; on a terminal, what could act on it (escape
-    sequences, bidi overrides, ...) is shown escaped, newlines and tabs aside.
-    """
-    from inspector.render.format import format_image, format_lines
-
-    lines: list[str] = []
-    for index, result in enumerate(outcome.results):
-        if isinstance(result, bytes):
-            try:
-                line = format_image(template, result)
-            except ImginspectError as exc:
-                outcome.results[index] = exc
-            else:
-                lines.append(escape_unsafe(line, keep="\n\t") if on_terminal else line)
-    return format_lines(lines)
-
-
-def render_json(documents: Sequence[bytes], *, compact: bool) -> bytes:
-    from inspector.render import json as json_render
-
-    if compact:
-        return json_render.compact_array(documents)
-    return json_render.indented_array(documents)
-
-
 def write_output(data: bytes) -> None:
     """Write all of stdout at once; a closed pipe ends quietly, other failures exit 74."""
     if sys.stdout is None:  # started with fd 1 closed (`>&-`): Python has no stdout at all
@@ -674,8 +893,13 @@ def _interrupt_after_writing() -> Iterator[None]:
     The reader gets the same Ctrl-C (a pipeline is one process group): if it goes away
     instead of reading, the write ends with a closed pipe, and the interruption follows.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers; the CLI writes from it
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
+        # Only the main thread may set handlers (the CLI writes from it); an ignored Ctrl-C
+        # (nohup, a background job) stays ignored.
+        yield
         return
     caught: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))

@@ -84,6 +84,10 @@ class DaemonTimeout(DaemonError):
 class DaemonErrorResponse(DaemonError):
     """The daemon answered with an error status (its own message is the text)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class DaemonBadResponse(DaemonError):
     """The daemon answered 2xx with a body that is not what the API promises."""

@@ -386,6 +386,15 @@ EXAMPLES: Sequence[tuple[str, Sequence[str]]] = (
             "esac",
         ),
     ),
+    ("Every image the daemon has, or those a filter keeps (as docker image ls --filter):", ()),
+    (
+        "",
+        (
+            "imginspect --all --json",
+            "imginspect --all --filter dangling=true -f '{{.Id}} {{.Size}}'",
+            "imginspect --all --filter label=org.opencontainers.image.version -q",
+        ),
+    ),
     ("Read an image from an archive or an OCI layout, with no daemon:", ()),
     (
         "",

@@ -1,10 +1,20 @@
 """--json and -f json rebuild docker's bytes the way Go's json.Indent and json.Compact do."""
 
 import json
+import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from inspector.render.json import compact_array, indented_array
+from inspector.render.json import (
+    compact_array,
+    compact_element,
+    compact_end,
+    indented_array,
+    indented_element,
+    indented_end,
+)
 
 
 def test_no_documents_print_an_empty_array_like_docker() -> None:
@@ -51,3 +61,99 @@ def test_output_parses_back_to_the_same_values(value: object) -> None:
     doc = json.dumps(value).encode()
     assert json.loads(indented_array([doc])) == [value]
     assert json.loads(compact_array([doc])) == [value]
+
+
+# -- against a plain transcription of Go's json.Indent --------------------------------------
+
+
+def go_indent(src: bytes, *, compact: bool = False) -> bytes:
+    """encoding/json's appendIndent (appendCompact if compact), byte by byte, on valid JSON."""
+    indent, newline, colon = (b"", b"", b":") if compact else (b"    ", b"\n", b": ")
+    out = bytearray()
+    depth = 0
+    need_indent = in_string = escaped = False
+    for byte in src:
+        c = bytes([byte])
+        if in_string:
+            out += c
+            if escaped:
+                escaped = False
+            elif c == b"\\":
+                escaped = True
+            elif c == b'"':
+                in_string = False
+            continue
+        if c in b" \t\r\n":
+            continue
+        if need_indent and c not in b"}]":
+            need_indent = False
+            depth += 1
+            out += newline + indent * depth
+        if c == b'"':
+            in_string = True
+            out += c
+        elif c in b"{[":
+            need_indent = True
+            out += c
+        elif c == b",":
+            out += c + newline + indent * depth
+        elif c == b":":
+            out += colon
+        elif c in b"}]":
+            if need_indent:
+                need_indent = False
+            else:
+                depth -= 1
+                out += newline + indent * depth
+            out += c
+        else:
+            out += c
+    return bytes(out)
+
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+    | st.sampled_from(['"', "\\", '\\"', "\\\\", "{[,:]}", "\u2028", "\x1b"])
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(
+    max_examples=5000 if os.environ.get("IMGINSPECT_FUZZ") == "1" else 150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    st.lists(st.dictionaries(st.text(max_size=8), _values, max_size=6), max_size=3),
+    st.booleans(),
+    st.sampled_from([None, 0, 2, "\t"]),
+)
+def test_indent_and_compact_are_gos_for_any_answers(
+    values: list[dict[str, object]], ascii_only: bool, indent: int | str | None
+) -> None:
+    documents = [
+        json.dumps(value, ensure_ascii=ascii_only, indent=indent).encode() + b"\n"
+        for value in values
+    ]
+    joined = b"[" + b",".join(documents) + b"]"
+    assert indented_array(documents) == go_indent(joined) + b"\n"
+    assert compact_array(documents) == go_indent(joined, compact=True) + b"\n"
+
+
+def test_elements_and_end_make_the_whole_array() -> None:
+    documents = [b'{"a":[1,{}]}\n', b'{"b":"\\"x"}\n', b"{}\n"]
+    for element, end, whole in (
+        (indented_element, indented_end, indented_array),
+        (compact_element, compact_end, compact_array),
+    ):
+        parts = [element(doc, first=not number) for number, doc in enumerate(documents)]
+        assert b"".join(parts) + end(empty=False) == whole(documents)
+        assert end(empty=True) == whole([])

@@ -1,48 +1,127 @@
-"""docker's JSON output, rebuilt from the daemon's own bytes as Go's json.Indent/Compact do."""
+"""docker's JSON output, rebuilt from the daemon's own bytes as Go's json.Indent/Compact do.
 
+The answers are never decoded and encoded again: strings (escapes and all), numbers and key
+order stay the daemon's bytes. Only the punctuation between strings changes, and that is done
+piece by piece with caches, because the pieces between strings (`":{"`, `"],"`, `":0,"`, ...)
+are few and repeat across images (issue 8: ~8x faster than a token-by-token rewrite).
+"""
+
+import itertools
 import re
 from collections.abc import Sequence
 
-# A string (copied as it is, escapes and all), an empty object or array, a punctuation mark,
-# or white space between tokens. Numbers and literals match nothing and are copied unchanged.
-_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|\{[ \t\r\n]*\}|\[[ \t\r\n]*\]|[{}\[\],:]|[ \t\r\n]+')
-_STRING_OR_SPACE = re.compile(rb'"(?:[^"\\]|\\.)*"|[ \t\r\n]+')
+# A JSON string, escapes included, in a document that holds an escaped quote somewhere.
+_STRING = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")')
+# Punctuation between strings: an empty object or array stays on its line, as in Go's Indent.
+_PUNCTUATION = re.compile(rb"\{\}|\[\]|[{}\[\],:]")
+_SPACE = b" \t\r\n"
 _INDENT = b"    "
+# Beyond this many entries a cache starts again: memory must not grow with the images.
+_CACHE_SIZE = 10_000
 
 
 def indented_array(documents: Sequence[bytes]) -> bytes:
     """What `docker image inspect` prints: the answers as one array, indented by 4 spaces."""
-    depth = 0
+    if not documents:
+        return indented_end(empty=True)
+    parts = [
+        indented_element(document, first=not number) for number, document in enumerate(documents)
+    ]
+    return b"".join(parts) + indented_end(empty=False)
 
-    def respace(match: re.Match[bytes]) -> bytes:
-        nonlocal depth
-        token = match[0]
-        first = token[0]
-        if first == 0x22:  # '"'
-            return token
-        if first in (0x7B, 0x5B):  # '{' '['
-            if len(token) > 1:  # empty: Go's Indent keeps `{}` and `[]` on one line
-                return token[:1] + token[-1:]
-            depth += 1
-            return token + b"\n" + _INDENT * depth
-        if first in (0x7D, 0x5D):  # '}' ']'
-            depth -= 1
-            return b"\n" + _INDENT * depth + token
-        if first == 0x2C:  # ','
-            return b",\n" + _INDENT * depth
-        if first == 0x3A:  # ':'
-            return b": "
-        return b""
 
-    return _TOKEN.sub(respace, b"[" + b",".join(documents) + b"]") + b"\n"
+def indented_element(document: bytes, *, first: bool) -> bytes:
+    """One answer in that array, with what goes before it (`[` for the first, else `,`)."""
+    return (b"[\n    " if first else b",\n    ") + _indent(document, 1)
+
+
+def indented_end(*, empty: bool) -> bytes:
+    """What ends the array: `[]` when no answer was printed, as docker prints it."""
+    return b"[]\n" if empty else b"\n]\n"
 
 
 def compact_array(documents: Sequence[bytes]) -> bytes:
     """What `docker image inspect -f json` prints: the answers as one compact array."""
-    joined = b"[" + b",".join(documents) + b"]"
-    return _STRING_OR_SPACE.sub(_keep_strings, joined) + b"\n"
+    if not documents:
+        return compact_end(empty=True)
+    parts = [
+        compact_element(document, first=not number) for number, document in enumerate(documents)
+    ]
+    return b"".join(parts) + compact_end(empty=False)
 
 
-def _keep_strings(match: re.Match[bytes]) -> bytes:
-    token = match[0]
-    return token if token[0] == 0x22 else b""
+def compact_element(document: bytes, *, first: bool) -> bytes:
+    """One answer in the compact array, with the `[` or `,` before it."""
+    parts = _split(document)
+    parts[0::2] = [between.translate(None, _SPACE) for between in parts[0::2]]
+    return (b"[" if first else b",") + b'"'.join(parts)
+
+
+def compact_end(*, empty: bool) -> bytes:
+    return b"[]\n" if empty else b"]\n"
+
+
+def _split(document: bytes) -> list[bytes]:
+    """The document cut at its strings' quotes: what lies between strings at even places, the
+    strings' insides at odd ones, so that b'"'.join(parts) is the document again."""
+    if b'\\"' not in document:  # no quote can be escaped: every quote starts or ends a string
+        return document.split(b'"')
+    parts = _STRING.split(document)
+    parts[1::2] = [string[1:-1] for string in parts[1::2]]
+    return parts
+
+
+def _indent(document: bytes, depth: int) -> bytes:
+    parts = _split(document)
+    between = parts[0::2]
+    depths = itertools.accumulate(map(_DEPTH_CHANGE.__getitem__, between), initial=depth)
+    parts[0::2] = map(_RESPACED.__getitem__, zip(between, depths, strict=False))
+    return b'"'.join(parts)
+
+
+class _DepthChange(dict[bytes, int]):
+    """How much deeper the JSON is after a piece between strings."""
+
+    def __missing__(self, piece: bytes) -> int:
+        if len(self) > _CACHE_SIZE:
+            self.clear()
+        change = piece.count(b"{") + piece.count(b"[") - piece.count(b"}") - piece.count(b"]")
+        self[piece] = change
+        return change
+
+
+class _Respaced(dict[tuple[bytes, int], bytes]):
+    """A piece between strings as Go's Indent writes it at a depth: white space dropped, a line
+    break and the indent after `{`, `[` and `,` and before `}` and `]`, a space after `:`."""
+
+    def __missing__(self, key: tuple[bytes, int]) -> bytes:
+        if len(self) > _CACHE_SIZE:
+            self.clear()
+        piece, depth = key
+        out: list[bytes] = []
+        at = 0
+        compact = piece.translate(None, _SPACE)  # numbers and literals hold no white space
+        for match in _PUNCTUATION.finditer(compact):
+            out.append(compact[at : match.start()])
+            at = match.end()
+            mark = match[0]
+            if len(mark) == 2:  # {} or []
+                out.append(mark)
+            elif mark in b"{[":
+                depth += 1
+                out.append(mark + b"\n" + _INDENT * depth)
+            elif mark in b"}]":
+                depth -= 1
+                out.append(b"\n" + _INDENT * depth + mark)
+            elif mark == b",":
+                out.append(b",\n" + _INDENT * depth)
+            else:
+                out.append(b": ")
+        out.append(compact[at:])
+        respaced = b"".join(out)
+        self[key] = respaced
+        return respaced
+
+
+_DEPTH_CHANGE = _DepthChange()
+_RESPACED = _Respaced()
