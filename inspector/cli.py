@@ -1,26 +1,18 @@
 """The command line: parse, fetch, render; the only module that writes or exits."""
 
+from __future__ import annotations
+
 import contextlib
 import math
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from inspector import __version__, source
-from inspector.connection import (
-    DEFAULT_TIMEOUT,
-    MAX_TIMEOUT,
-    Connection,
-    DaemonFlags,
-    resolve_connection,
-)
+from inspector import DEFAULT_TIMEOUT, MAX_TIMEOUT, __version__
 from inspector.environment import help_section
 from inspector.errors import (
     ArchiveChoiceNeeded,
@@ -32,15 +24,18 @@ from inspector.errors import (
     TemplateSyntaxError,
     UsageError,
 )
-from inspector.reference import ImageReference, Platform, parse_platform, parse_reference
-from inspector.source import ArchiveSource
-from inspector.terminal import escape_unsafe
 
+# What a path needs is imported where it is needed (issue 8): --help, --version, usage errors
+# and TAB completion load none of the daemon's layers, --json no template engine or rich.
+# tests/test_imports.py checks each path.
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
     from inspector.archive import ArchiveImage
     from inspector.compare import Difference
+    from inspector.connection import Connection
+    from inspector.reference import ImageReference, Platform
+    from inspector.source import ArchiveSource
     from inspector.template import Template
 
 EPILOG = """\b
@@ -77,6 +72,8 @@ The daemon, as docker chooses it:
 \b
 Environment:
 """
+HELP_WIDTH = 100  # the widest --help, on a wide terminal
+
 # One table for --help and the man page (scripts/generate), so the two cannot disagree.
 EPILOG += help_section() + "\n"
 
@@ -101,6 +98,8 @@ class ReferenceType(_ReferenceBase):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> ImageReference:
+        from inspector.reference import ImageReference, parse_reference
+
         if isinstance(value, ImageReference):
             return value
         try:
@@ -110,7 +109,7 @@ class ReferenceType(_ReferenceBase):
 
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
-    ) -> list["CompletionItem"]:
+    ) -> list[CompletionItem]:
         """Local image names, and IDs for a word in hex, from the daemon the command would ask."""
         from click.shell_completion import CompletionItem
 
@@ -142,6 +141,8 @@ class PlatformType(_PlatformBase):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Platform | None:
+        from inspector.reference import Platform, parse_platform
+
         if value is None or isinstance(value, Platform):
             return value
         if not str(value):
@@ -166,6 +167,10 @@ class SourceType(_SourceBase):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> ImageReference | ArchiveSource:
+        from inspector import source
+        from inspector.reference import ImageReference
+        from inspector.source import ArchiveSource
+
         if isinstance(value, ImageReference | ArchiveSource):
             return value
         text = str(value)
@@ -180,7 +185,7 @@ class SourceType(_SourceBase):
 
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
-    ) -> list["CompletionItem"]:
+    ) -> list[CompletionItem]:
         """The daemon's image names, as for a plain IMAGE (paths are the shell's to complete)."""
         return ReferenceType().shell_complete(ctx, param, incomplete)
 
@@ -189,6 +194,10 @@ def names_a_file(text: str) -> bool:
     """A path rather than an image name: docker-archive:, oci-archive: or oci: before it, an
     existing file or layout directory, or a `/` in something that is no image reference
     (`./app.tar`, `/tmp/app.tar`); anything else goes to the daemon."""
+    from pathlib import Path
+
+    from inspector import source
+
     if source.has_prefix(text):
         return True
     if not text or "\x00" in text:  # no path holds a NUL; the reference check says why
@@ -204,6 +213,8 @@ def names_a_file(text: str) -> bool:
 
 
 def _is_reference(text: str) -> bool:
+    from inspector.reference import parse_reference
+
     try:
         parse_reference(text)
     except UsageError:
@@ -239,7 +250,7 @@ class Outcome:
     asked: list[str] = field(default_factory=list)
     histories: list[bytes | ImginspectError] = field(default_factory=list)
     # For the view too: the archive each image was read from (None: from the daemon).
-    origins: list["ArchiveImage | None"] = field(default_factory=list)
+    origins: list[ArchiveImage | None] = field(default_factory=list)
 
     @property
     def documents(self) -> list[bytes]:
@@ -255,7 +266,7 @@ class Outcome:
 
 
 @click.command(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": HELP_WIDTH},
     epilog=EPILOG,
 )
 @click.argument("images", nargs=-1, required=True, type=SourceType(), metavar="IMAGE...")
@@ -382,6 +393,9 @@ def imginspect(
             else "--diff prints a view or --json, not --format"
         )
     compiled = compile_format(template) if template and template != "json" else None
+    from inspector.connection import DaemonFlags, resolve_connection
+    from inspector.reference import ImageReference
+
     connection = None
     log = _debug_line if debug or os.environ.get("IMGINSPECT_DEBUG") == "1" else None
     if any(isinstance(image, ImageReference) for image in images):
@@ -451,6 +465,9 @@ def fetch(
     with_history: bool = False,
 ) -> Outcome:
     """Each image in order, from the daemon or its archive; one that fails stops no other."""
+    from inspector import source
+    from inspector.source import ArchiveSource
+
     outcome = Outcome()
     # Archives name their platforms as containerd does; the daemon gets docker's query.
     archive_platform = source.normalize_platform(str(platform)) if platform else None
@@ -487,7 +504,7 @@ def fetch(
     return outcome
 
 
-def open_daemon(connection: Connection, log: Callable[[str], None] | None) -> "Daemon":
+def open_daemon(connection: Connection, log: Callable[[str], None] | None) -> Daemon:
     from inspector.daemon import Daemon  # requests is heavy: import it only when asking
 
     return Daemon(connection, log)
@@ -511,7 +528,7 @@ def read_archive(
         outcome.origins.append(image)
 
 
-def fetch_history(daemon: "Daemon", image: ImageReference, outcome: Outcome) -> bool:
+def fetch_history(daemon: Daemon, image: ImageReference, outcome: Outcome) -> bool:
     """Add the image's history, or why it has none; False when the daemon is gone.
 
     An image whose history cannot be read is still shown, with a note instead of the
@@ -590,7 +607,7 @@ def show_difference(
 
 def compare_images(
     images: Sequence[ImageReference | ArchiveSource], outcome: Outcome
-) -> "Difference":
+) -> Difference:
     from inspector.compare import Image, compare
 
     histories = [h if isinstance(h, bytes) else None for h in outcome.histories] or [None, None]
@@ -601,7 +618,7 @@ def compare_images(
     return compare(a, b)
 
 
-def render_difference(difference: "Difference", *, as_json: bool, color: str) -> bytes:
+def render_difference(difference: Difference, *, as_json: bool, color: str) -> bytes:
     if as_json:
         from inspector.render.diff_json import diff_document
 
@@ -612,20 +629,21 @@ def render_difference(difference: "Difference", *, as_json: bool, color: str) ->
     return render_diff(difference, width=width, color=use_color).encode()
 
 
-def compile_format(template: str) -> "Template":
+def compile_format(template: str) -> Template:
     """Parse --format before anything is asked of the daemon: a syntax error is exit 2."""
     from inspector.template import compile_template
 
     return compile_template(template)
 
 
-def render_format(template: "Template", outcome: Outcome, *, on_terminal: bool = False) -> bytes:
+def render_format(template: Template, outcome: Outcome, *, on_terminal: bool = False) -> bytes:
     """One line per image; an image the template fails on prints nothing and is an error.
 
     Raw, as docker prints it, for scripts; on a terminal, what could act on it (escape
     sequences, bidi overrides, ...) is shown escaped, newlines and tabs aside.
     """
     from inspector.render.format import format_image, format_lines
+    from inspector.terminal import escape_unsafe
 
     lines: list[str] = []
     for index, result in enumerate(outcome.results):
@@ -674,6 +692,9 @@ def _interrupt_after_writing() -> Iterator[None]:
     The reader gets the same Ctrl-C (a pipeline is one process group): if it goes away
     instead of reading, the write ends with a closed pipe, and the interruption follows.
     """
+    import signal
+    import threading
+
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers; the CLI writes from it
         return
@@ -718,6 +739,8 @@ def say(kind: str, message: BaseException | str) -> None:
 
 
 def say_line(text: str) -> None:
+    from inspector.terminal import escape_unsafe
+
     with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still tells
         click.echo(escape_unsafe(text), err=True)
 
@@ -733,6 +756,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             args=list(sys.argv[1:] if argv is None else argv),
             prog_name="imginspect",
             standalone_mode=False,
+            terminal_width=help_width(),
         )
     except click.exceptions.Abort:
         return ExitCode.INTERRUPTED
@@ -760,11 +784,32 @@ def run(argv: Sequence[str] | None = None) -> int:
     return int(code or 0)
 
 
+def help_width() -> int:
+    """The width click would give --help, found without the shutil it imports for it (2 ms).
+
+    As click's HelpFormatter: the terminal's columns (shutil.get_terminal_size: COLUMNS, else
+    the terminal on stdout, else 80), at most HELP_WIDTH, less 2, and at least 50.
+    """
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        stdout = sys.__stdout__  # None when started with fd 1 closed
+        try:
+            columns = os.get_terminal_size(stdout.fileno()).columns if stdout else 0
+        except (ValueError, OSError):
+            columns = 0
+    return max(min(columns or 80, HELP_WIDTH) - 2, 50)
+
+
 def main() -> NoReturn:
     try:
         code = run()
     except KeyboardInterrupt:  # after run's own guard, before here
         code = ExitCode.INTERRUPTED
+    import signal
+
     # The work is done and said: a Ctrl-C now could only add a traceback, or kill the
     # interpreter as it flushes and exits.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

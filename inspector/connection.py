@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
+from inspector import DEFAULT_TIMEOUT
 from inspector.errors import UsageError
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -20,9 +21,6 @@ DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TLS_HOST = "tcp://localhost:2376"
 # docker's default port for plain-HTTP tcp:// hosts (DefaultHTTPPort in docker/cli opts).
 DEFAULT_TCP_PORT = 2375
-DEFAULT_TIMEOUT = 30.0
-# The longest --timeout: beyond an hour it is a typo, and sockets cannot wait for ever.
-MAX_TIMEOUT = 3600.0
 # The context that means "no context": the daemon comes from --host, DOCKER_HOST or the default.
 DEFAULT_CONTEXT = "default"
 # Podman's Docker-compatible sockets: the user's own (rootless), then the system's (root).

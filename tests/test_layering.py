@@ -14,7 +14,7 @@ ALLOWED = {
     "errors": set(),
     "terminal": set(),
     "reference": {"errors"},
-    "connection": {"errors"},
+    "connection": {"__init__", "errors"},
     "environment": set(),
     "completion": {"__init__", "connection", "errors", "reference"},
     "transport": {"connection", "errors", "requests", "requests_unixsocket"},
