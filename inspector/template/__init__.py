@@ -8,25 +8,35 @@ with text/template's own message.
 from dataclasses import dataclass
 
 from inspector.template.evaluate import execute
-from inspector.template.functions import BUILTINS, DOCKER_FUNCTIONS, is_function
 from inspector.template.parser import Tree, parse
-from inspector.template.values import Value
+from inspector.template.values import Func, Value
 
 
 @dataclass(frozen=True)
 class Template:
-    """A parsed template: the text and its named trees ("" is the one docker executes)."""
+    """A parsed template: the text and its named trees ("" is the one docker executes).
+
+    `calls_functions` is False for a template that names no function (`{{.Id}}`): the
+    function tables are then never loaded (issue 8).
+    """
 
     text: str
     trees: dict[str, Tree]
+    calls_functions: bool = True
 
     def execute(self, dot: Value, *, missingkey_error: bool = False) -> str:
         """The output of the template run on dot (docker's `missingkey=error` on request)."""
+        functions: dict[str, Func] = {}
+        builtins: dict[str, Func] = {}
+        if self.calls_functions:
+            from inspector.template.functions import BUILTINS, DOCKER_FUNCTIONS
+
+            functions, builtins = DOCKER_FUNCTIONS, BUILTINS
         return execute(
             self.text,
             self.trees,
-            DOCKER_FUNCTIONS,
-            BUILTINS,
+            functions,
+            builtins,
             dot,
             missingkey_error=missingkey_error,
         )
@@ -34,7 +44,16 @@ class Template:
 
 def compile_template(text: str) -> Template:
     """Parse a template as docker's templates.Parse does; TemplateSyntaxError if it can't."""
-    return Template(text, parse(text, is_function))
+    asked: list[str] = []  # the parser asks about each identifier: only one can call a function
+
+    def is_function(name: str) -> bool:
+        from inspector.template.functions import is_function as known
+
+        asked.append(name)
+        return known(name)
+
+    trees = parse(text, is_function)
+    return Template(text, trees, calls_functions=bool(asked))
 
 
 __all__ = ["Template", "compile_template"]
