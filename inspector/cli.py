@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from inspector import DEFAULT_TIMEOUT, MAX_TIMEOUT, __version__
-from inspector.environment import help_section
 from inspector.errors import (
     ArchiveChoiceNeeded,
     DaemonError,
@@ -74,8 +73,17 @@ Environment:
 """
 HELP_WIDTH = 100  # the widest --help, on a wide terminal
 
-# One table for --help and the man page (scripts/generate), so the two cannot disagree.
-EPILOG += help_section() + "\n"
+
+class Command(click.Command):
+    """The command, whose epilog ends with the environment table when --help shows it."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # One table for --help and the man page (scripts/generate), so the two cannot
+        # disagree; loaded only for --help (issue 8).
+        from inspector.environment import help_section
+
+        self.epilog = EPILOG + help_section() + "\n"
+        super().format_epilog(ctx, formatter)
 
 
 if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks cannot subscript it
@@ -266,6 +274,7 @@ class Outcome:
 
 
 @click.command(
+    cls=Command,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": HELP_WIDTH},
     epilog=EPILOG,
 )
