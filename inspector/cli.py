@@ -402,12 +402,13 @@ def imginspect(
             else "--diff prints a view or --json, not --format"
         )
     compiled = compile_format(template) if template and template != "json" else None
-    from inspector.connection import DaemonFlags, resolve_connection
     from inspector.reference import ImageReference
 
     connection = None
     log = _debug_line if debug or os.environ.get("IMGINSPECT_DEBUG") == "1" else None
     if any(isinstance(image, ImageReference) for image in images):
+        from inspector.connection import DaemonFlags, resolve_connection  # only for a daemon
+
         flags = DaemonFlags(
             host=host,
             context=context,
