@@ -653,7 +653,6 @@ def render_format(template: Template, outcome: Outcome, *, on_terminal: bool = F
     sequences, bidi overrides, ...) is shown escaped, newlines and tabs aside.
     """
     from inspector.render.format import format_image, format_lines
-    from inspector.terminal import escape_unsafe
 
     lines: list[str] = []
     for index, result in enumerate(outcome.results):
@@ -663,7 +662,11 @@ def render_format(template: Template, outcome: Outcome, *, on_terminal: bool = F
             except ImginspectError as exc:
                 outcome.results[index] = exc
             else:
-                lines.append(escape_unsafe(line, keep="\n\t") if on_terminal else line)
+                lines.append(line)
+    if on_terminal:  # its pattern takes a millisecond to compile: not for a script's pipe
+        from inspector.terminal import escape_unsafe
+
+        lines = [escape_unsafe(line, keep="\n\t") for line in lines]
     return format_lines(lines)
 
 
