@@ -1,28 +1,19 @@
 """The command line: parse, fetch, render; the only module that writes or exits."""
 
+from __future__ import annotations
+
 import contextlib
 import math
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from inspector import __version__, source
-from inspector.connection import (
-    DEFAULT_TIMEOUT,
-    MAX_TIMEOUT,
-    Connection,
-    DaemonFlags,
-    resolve_connection,
-)
-from inspector.environment import help_section
+from inspector import DEFAULT_TIMEOUT, MAX_TIMEOUT, __version__
 from inspector.errors import (
     ArchiveChoiceNeeded,
     DaemonError,
@@ -33,15 +24,18 @@ from inspector.errors import (
     TemplateSyntaxError,
     UsageError,
 )
-from inspector.reference import ImageReference, Platform, parse_platform, parse_reference
-from inspector.source import ArchiveSource
-from inspector.terminal import escape_unsafe
 
+# What a path needs is imported where it is needed (issue 8): --help, --version, usage errors
+# and TAB completion load none of the daemon's layers, --json no template engine or rich.
+# tests/test_imports.py checks each path.
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
     from inspector.archive import ArchiveImage
     from inspector.compare import Difference
+    from inspector.connection import Connection
+    from inspector.reference import ImageReference, Platform
+    from inspector.source import ArchiveSource
     from inspector.template import Template
 
 EPILOG = """\b
@@ -79,8 +73,19 @@ The daemon, as docker chooses it:
 \b
 Environment:
 """
-# One table for --help and the man page (scripts/generate), so the two cannot disagree.
-EPILOG += help_section() + "\n"
+HELP_WIDTH = 100  # the widest --help, on a wide terminal
+
+
+class Command(click.Command):
+    """The command, whose epilog ends with the environment table when --help shows it."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # One table for --help and the man page (scripts/generate), so the two cannot
+        # disagree; loaded only for --help (issue 8).
+        from inspector.environment import help_section
+
+        self.epilog = EPILOG + help_section() + "\n"
+        super().format_epilog(ctx, formatter)
 
 
 if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks cannot subscript it
@@ -105,6 +110,8 @@ class ReferenceType(_ReferenceBase):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> ImageReference:
+        from inspector.reference import ImageReference, parse_reference
+
         if isinstance(value, ImageReference):
             return value
         try:
@@ -114,7 +121,7 @@ class ReferenceType(_ReferenceBase):
 
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
-    ) -> list["CompletionItem"]:
+    ) -> list[CompletionItem]:
         """Local image names, and IDs for a word in hex, from the daemon the command would ask."""
         from click.shell_completion import CompletionItem
 
@@ -146,6 +153,8 @@ class PlatformType(_PlatformBase):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> Platform | None:
+        from inspector.reference import Platform, parse_platform
+
         if value is None or isinstance(value, Platform):
             return value
         if not str(value):
@@ -170,6 +179,10 @@ class SourceType(_SourceBase):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> ImageReference | ArchiveSource:
+        from inspector import source
+        from inspector.reference import ImageReference
+        from inspector.source import ArchiveSource
+
         if isinstance(value, ImageReference | ArchiveSource):
             return value
         text = str(value)
@@ -184,7 +197,7 @@ class SourceType(_SourceBase):
 
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
-    ) -> list["CompletionItem"]:
+    ) -> list[CompletionItem]:
         """The daemon's image names, as for a plain IMAGE (paths are the shell's to complete)."""
         return ReferenceType().shell_complete(ctx, param, incomplete)
 
@@ -193,6 +206,10 @@ def names_a_file(text: str) -> bool:
     """A path rather than an image name: docker-archive:, oci-archive: or oci: before it, an
     existing file or layout directory, or a `/` in something that is no image reference
     (`./app.tar`, `/tmp/app.tar`); anything else goes to the daemon."""
+    from pathlib import Path
+
+    from inspector import source
+
     if source.has_prefix(text):
         return True
     if not text or "\x00" in text:  # no path holds a NUL; the reference check says why
@@ -208,6 +225,8 @@ def names_a_file(text: str) -> bool:
 
 
 def _is_reference(text: str) -> bool:
+    from inspector.reference import parse_reference
+
     try:
         parse_reference(text)
     except UsageError:
@@ -260,7 +279,7 @@ class Fetched:
     result: bytes | ImginspectError
     asked: str = ""
     history: bytes | ImginspectError | None = None
-    origin: "ArchiveImage | None" = None
+    origin: ArchiveImage | None = None
 
     @property
     def lost_daemon(self) -> DaemonError | None:
@@ -279,7 +298,7 @@ class Outcome:
     asked: list[str] = field(default_factory=list)
     histories: list[bytes | ImginspectError] = field(default_factory=list)
     # For the view too: the archive each image was read from (None: from the daemon).
-    origins: list["ArchiveImage | None"] = field(default_factory=list)
+    origins: list[ArchiveImage | None] = field(default_factory=list)
 
     @property
     def documents(self) -> list[bytes]:
@@ -294,7 +313,7 @@ class Outcome:
         return max((error.exit_code for error in self.errors), default=ExitCode.OK)
 
     @classmethod
-    def collect(cls, fetched: Iterable[Fetched]) -> "Outcome":
+    def collect(cls, fetched: Iterable[Fetched]) -> Outcome:
         """Every image of a run, kept (--diff needs both before it can say anything)."""
         outcome = cls()
         for image in fetched:
@@ -309,7 +328,8 @@ class Outcome:
 
 
 @click.command(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    cls=Command,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": HELP_WIDTH},
     epilog=EPILOG,
 )
 @click.argument("images", nargs=-1, type=SourceType(), metavar="IMAGE...")
@@ -462,9 +482,13 @@ def imginspect(
             else "--diff prints a view or --json, not --format"
         )
     compiled = compile_format(template) if template and template != "json" else None
+    from inspector.reference import ImageReference
+
     connection = None
     log = _debug_line if debug or os.environ.get("IMGINSPECT_DEBUG") == "1" else None
     if all_images or any(isinstance(image, ImageReference) for image in images):
+        from inspector.connection import DaemonFlags, resolve_connection  # only for a daemon
+
         flags = DaemonFlags(
             host=host,
             context=context,
@@ -541,12 +565,16 @@ def fetch(
     in theirs. An error that is about no image (the daemon cannot be reached, the list cannot
     be read) comes alone; usage errors are raised.
     """
+    from inspector import source
+    from inspector.reference import ImageReference
+    from inspector.source import ArchiveSource
+
     # Archives name their platforms as containerd does; the daemon gets docker's query.
     archive_platform = source.normalize_platform(str(platform)) if platform else None
     with contextlib.ExitStack() as stack:
         daemon: Daemon | None = None
 
-        def ready(daemon: "Daemon") -> None:
+        def ready(daemon: Daemon) -> None:
             """Which daemon, which API it speaks, and whether it has the options asked for."""
             daemon.api_version  # noqa: B018 -- asks the daemon once, before any image
             # An option the daemon's API lacks is a usage error, before any image.
@@ -600,7 +628,7 @@ def fetch(
             yield Fetched(inspection.document, name, inspection.history)
 
 
-def open_daemon(connection: Connection, log: Callable[[str], None] | None) -> "Daemon":
+def open_daemon(connection: Connection, log: Callable[[str], None] | None) -> Daemon:
     from inspector.daemon import Daemon  # requests is heavy: import it only when asking
 
     return Daemon(connection, log)
@@ -664,16 +692,20 @@ class FormatForm(OutputForm):
     sequences, bidi overrides, ...) is shown escaped, newlines and tabs aside.
     """
 
-    def __init__(self, template: "Template", *, on_terminal: bool) -> None:
+    def __init__(self, template: Template, *, on_terminal: bool) -> None:
         from inspector.render.format import format_image, format_lines
 
         self._format_image, self._format_lines = format_image, format_lines
         self._template = template
-        self._on_terminal = on_terminal
+        self._escape: Callable[[str], str] | None = None
+        if on_terminal:  # its pattern takes a millisecond to compile: not for a script's pipe
+            from inspector.terminal import escape_unsafe
+
+            self._escape = lambda line: escape_unsafe(line, keep="\n\t")
 
     def image(self, fetched: Fetched, document: bytes, *, first: bool) -> bytes:
         line = self._format_image(self._template, document)
-        return self._format_lines([escape_unsafe(line, keep="\n\t") if self._on_terminal else line])
+        return self._format_lines([self._escape(line) if self._escape else line])
 
     def end(self, printed: int) -> bytes:
         return b"" if printed else self._format_lines([])
@@ -708,7 +740,7 @@ class ViewForm(OutputForm):
 
 
 def stream(
-    fetched: Generator[Fetched, None, None], form: OutputForm, progress: "Progress"
+    fetched: Generator[Fetched, None, None], form: OutputForm, progress: Progress
 ) -> tuple[list[ImginspectError], OutputError | None]:
     """Print each image as it comes; the run's errors in order, and the write's, if it failed.
 
@@ -837,7 +869,7 @@ def show_difference(
 
 def compare_images(
     images: Sequence[ImageReference | ArchiveSource], outcome: Outcome
-) -> "Difference":
+) -> Difference:
     from inspector.compare import Image, compare
 
     histories = [h if isinstance(h, bytes) else None for h in outcome.histories] or [None, None]
@@ -848,7 +880,7 @@ def compare_images(
     return compare(a, b)
 
 
-def render_difference(difference: "Difference", *, as_json: bool, color: str) -> bytes:
+def render_difference(difference: Difference, *, as_json: bool, color: str) -> bytes:
     if as_json:
         from inspector.render.diff_json import diff_document
 
@@ -859,7 +891,7 @@ def render_difference(difference: "Difference", *, as_json: bool, color: str) ->
     return render_diff(difference, width=width, color=use_color).encode()
 
 
-def compile_format(template: str) -> "Template":
+def compile_format(template: str) -> Template:
     """Parse --format before anything is asked of the daemon: a syntax error is exit 2."""
     from inspector.template import compile_template
 
@@ -893,6 +925,9 @@ def _interrupt_after_writing() -> Iterator[None]:
     The reader gets the same Ctrl-C (a pipeline is one process group): if it goes away
     instead of reading, the write ends with a closed pipe, and the interruption follows.
     """
+    import signal
+    import threading
+
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
@@ -942,6 +977,8 @@ def say(kind: str, message: BaseException | str) -> None:
 
 
 def say_line(text: str) -> None:
+    from inspector.terminal import escape_unsafe
+
     with contextlib.suppress(OSError):  # nowhere left to say it; the exit status still tells
         click.echo(escape_unsafe(text), err=True)
 
@@ -957,6 +994,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             args=list(sys.argv[1:] if argv is None else argv),
             prog_name="imginspect",
             standalone_mode=False,
+            terminal_width=help_width(),
         )
     except click.exceptions.Abort:
         return ExitCode.INTERRUPTED
@@ -984,11 +1022,32 @@ def run(argv: Sequence[str] | None = None) -> int:
     return int(code or 0)
 
 
+def help_width() -> int:
+    """The width click would give --help, found without the shutil it imports for it (2 ms).
+
+    As click's HelpFormatter: the terminal's columns (shutil.get_terminal_size: COLUMNS, else
+    the terminal on stdout, else 80), at most HELP_WIDTH, less 2, and at least 50.
+    """
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        stdout = sys.__stdout__  # None when started with fd 1 closed
+        try:
+            columns = os.get_terminal_size(stdout.fileno()).columns if stdout else 0
+        except (ValueError, OSError):
+            columns = 0
+    return max(min(columns or 80, HELP_WIDTH) - 2, 50)
+
+
 def main() -> NoReturn:
     try:
         code = run()
     except KeyboardInterrupt:  # after run's own guard, before here
         code = ExitCode.INTERRUPTED
+    import signal
+
     # The work is done and said: a Ctrl-C now could only add a traceback, or kill the
     # interpreter as it flushes and exits.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -164,9 +164,11 @@ def _id_candidate(image_id: str, incomplete: str) -> str:
 
 def complete_context(incomplete: str, environ: Mapping[str, str]) -> list[str]:
     """The names of docker's contexts (and `default`) that start with what is typed."""
+    from pathlib import Path  # a TAB on an image name does without it
+
     names = {"default"}
     with contextlib.suppress(OSError):
-        for meta in (docker_config_dir(environ) / "contexts" / "meta").glob("*/meta.json"):
+        for meta in Path(docker_config_dir(environ), "contexts", "meta").glob("*/meta.json"):
             with contextlib.suppress(OSError, ValueError):
                 name = json.loads(meta.read_bytes()).get("Name")
                 if isinstance(name, str) and name.isprintable():

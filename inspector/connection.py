@@ -1,18 +1,19 @@
 """Decide which daemon to talk to, and how: flags, environment, docker's config and contexts.
 
 No I/O beyond reading docker's own configuration files: nothing here opens a socket.
+TAB completion resolves the daemon too, so paths are os.path strings and urllib.parse is
+loaded only for the addresses that need it: pathlib, urllib.parse and the ipaddress module
+they bring would cost each TAB 4 ms (issue 8).
 """
 
-import hashlib
 import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote, unquote, urlsplit
 
+from inspector import DEFAULT_TIMEOUT
 from inspector.errors import UsageError
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -20,9 +21,6 @@ DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TLS_HOST = "tcp://localhost:2376"
 # docker's default port for plain-HTTP tcp:// hosts (DefaultHTTPPort in docker/cli opts).
 DEFAULT_TCP_PORT = 2375
-DEFAULT_TIMEOUT = 30.0
-# The longest --timeout: beyond an hour it is a typo, and sockets cannot wait for ever.
-MAX_TIMEOUT = 3600.0
 # The context that means "no context": the daemon comes from --host, DOCKER_HOST or the default.
 DEFAULT_CONTEXT = "default"
 # Podman's Docker-compatible sockets: the user's own (rootless), then the system's (root).
@@ -75,6 +73,8 @@ class Endpoint:
     @property
     def base_url(self) -> str:
         if self.scheme == "unix":
+            from urllib.parse import quote
+
             return "http+unix://" + quote(self.address, safe="")
         if self.scheme == "ssh":  # the transport carries every request to this one daemon
             return "http+ssh://docker"
@@ -107,7 +107,7 @@ def resolve_connection(flags: DaemonFlags, environ: Mapping[str, str]) -> Connec
         raise UsageError("use either --context or --host, not both: a context names its own daemon")
     api_version = parse_api_version(environ.get("DOCKER_API_VERSION"))
     config_dir = docker_config_dir(environ)
-    config_file = config_dir / "config.json"
+    config_file = os.path.join(config_dir, "config.json")
     current, warnings = _current_context(config_file)
 
     ranked = [
@@ -168,20 +168,22 @@ def podman_sockets(environ: Mapping[str, str]) -> tuple[Endpoint, ...]:
     return tuple(sockets)
 
 
-def docker_config_dir(environ: Mapping[str, str]) -> Path:
+def docker_config_dir(environ: Mapping[str, str]) -> str:
     """$DOCKER_CONFIG, else ~/.docker (HOME, else the password database, as docker does)."""
     if environ.get("DOCKER_CONFIG"):
-        return Path(environ["DOCKER_CONFIG"])
+        return environ["DOCKER_CONFIG"]
     home = environ.get("HOME")
     if not home:
         import pwd
 
         home = pwd.getpwuid(os.getuid()).pw_dir
-    return Path(home, ".docker")
+    return os.path.join(home, ".docker")
 
 
 def context_dir_name(name: str) -> str:
     """The directory docker keeps a context's files in: the sha256 of its name."""
+    import hashlib  # only a context needs it; starting OpenSSL would cost every run 3 ms
+
     return hashlib.sha256(name.encode()).hexdigest()
 
 
@@ -232,6 +234,8 @@ def _ssh_command(value: str, rest: str, source: str) -> tuple[str, tuple[str, ..
     userinfo, at, hostport = authority.rpartition("@")
     if at and ":" in userinfo:
         raise _invalid(value, source, "a plain-text password is not supported; use a key")
+    from urllib.parse import unquote
+
     user = unquote(userinfo) if at else ""
     host, port = hostport, ""
     # As Go's url.URL.Hostname and Port: the port is what follows the last colon, if digits.
@@ -256,7 +260,7 @@ def _ssh_command(value: str, rest: str, source: str) -> tuple[str, tuple[str, ..
 
 
 def _default_endpoint(
-    flags: DaemonFlags, environ: Mapping[str, str], config_dir: Path
+    flags: DaemonFlags, environ: Mapping[str, str], config_dir: str
 ) -> tuple[Endpoint, list[str]]:
     """The `default` context: --host, else DOCKER_HOST, else the default; TLS from flags/env."""
     tls, reasons = _tls_settings(flags, environ, config_dir)
@@ -276,7 +280,7 @@ def _default_endpoint(
 
 
 def _tls_settings(
-    flags: DaemonFlags, environ: Mapping[str, str], config_dir: Path
+    flags: DaemonFlags, environ: Mapping[str, str], config_dir: str
 ) -> tuple[TLSFiles | None, list[str]]:
     """TLS as docker's flags and variables set it up (cli/flags.ClientOptions)."""
     # Any non-empty value turns them on, "0" and "false" included, as in docker.
@@ -298,11 +302,11 @@ def _tls_settings(
             return None, [f"TLS: off, so {', '.join(file_flags)} unused (as in docker)"]
         return None, []
     verify = flags.tlsverify or bool(environ.get("DOCKER_TLS_VERIFY"))
-    cert_path = Path(environ.get("DOCKER_CERT_PATH") or config_dir)
+    cert_path = environ.get("DOCKER_CERT_PATH") or config_dir
     # ca.pem is always read (docker fails without it); cert.pem and key.pem only if there.
-    ca = flags.tlscacert or str(cert_path / "ca.pem")
-    cert = flags.tlscert or _if_file(cert_path / "cert.pem")
-    key = flags.tlskey or _if_file(cert_path / "key.pem")
+    ca = flags.tlscacert or os.path.join(cert_path, "ca.pem")
+    cert = flags.tlscert or _if_file(os.path.join(cert_path, "cert.pem"))
+    key = flags.tlskey or _if_file(os.path.join(cert_path, "key.pem"))
     origin = " and ".join(
         [
             ", ".join(tls_flags + [f"{name}={environ[name]!r}" for name in tls_env]),
@@ -333,19 +337,17 @@ def _describe_tls(tls: TLSFiles) -> str:
     return f"TLS: {trust}; {client} (from {tls.origin})"
 
 
-def _if_file(path: Path) -> str | None:
-    return str(path) if path.is_file() else None
+def _if_file(path: str) -> str | None:
+    return path if os.path.isfile(path) else None
 
 
-def _context_endpoint(
-    name: str, setting: str, config_dir: Path
-) -> tuple[Endpoint, Path, list[str]]:
+def _context_endpoint(name: str, setting: str, config_dir: str) -> tuple[Endpoint, str, list[str]]:
     """The docker endpoint of a context in docker's context store, with its TLS files."""
     directory = context_dir_name(name)
-    meta_path = config_dir / "contexts" / "meta" / directory / "meta.json"
+    meta_path = os.path.join(config_dir, "contexts", "meta", directory, "meta.json")
     where = f"context {name!r} (from {setting})"
     try:
-        meta: Any = json.loads(meta_path.read_bytes())
+        meta: Any = json.loads(_read(meta_path))
     except FileNotFoundError:
         raise UsageError(
             f"{where} does not exist: there is no {meta_path}; `docker context ls` lists them"
@@ -361,8 +363,8 @@ def _context_endpoint(
         raise UsageError(f"{where} has no docker endpoint host in {meta_path}")
     skip_verify = isinstance(docker, dict) and docker.get("SkipTLSVerify") is True
     # docker's context store: TLS material in contexts/tls/<sha256 of name>/docker/.
-    tls_dir = config_dir / "contexts" / "tls" / directory / "docker"
-    ca, cert, key = (_if_file(tls_dir / f) for f in ("ca.pem", "cert.pem", "key.pem"))
+    tls_dir = os.path.join(config_dir, "contexts", "tls", directory, "docker")
+    ca, cert, key = (_if_file(os.path.join(tls_dir, f)) for f in ("ca.pem", "cert.pem", "key.pem"))
     tls = None
     if ca or cert or key or skip_verify:
         tls = TLSFiles(not skip_verify, ca, cert, key, f"context {name!r}: {tls_dir}")
@@ -370,10 +372,10 @@ def _context_endpoint(
     return endpoint, meta_path, [_describe_tls(endpoint.tls)] if endpoint.tls else []
 
 
-def _current_context(config_file: Path) -> tuple[str | None, list[str]]:
+def _current_context(config_file: str) -> tuple[str | None, list[str]]:
     """`currentContext` from docker's config.json; a file docker cannot read is ignored."""
     try:
-        raw = config_file.read_bytes()
+        raw = _read(config_file)
     except FileNotFoundError:
         return None, []
     except OSError as exc:
@@ -391,6 +393,11 @@ def _current_context(config_file: Path) -> tuple[str | None, list[str]]:
     return current or None, []
 
 
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
 def _shown(setting: str, value: str) -> str:
     if setting.startswith("currentContext"):
         return setting.replace("currentContext", f"currentContext {value!r}", 1)
@@ -399,6 +406,8 @@ def _shown(setting: str, value: str) -> str:
 
 def _tcp_address(value: str, rest: str, source: str) -> str:
     try:
+        from urllib.parse import urlsplit
+
         parts = urlsplit("//" + rest)
         port = parts.port
     except ValueError as exc:

@@ -1,9 +1,7 @@
 """Image references and IDs, validated locally before any request is built."""
 
-import json
 import re
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from inspector.errors import InvalidReference, UsageError
 
@@ -23,7 +21,9 @@ _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}
 _REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?")
 _ID = re.compile(r"(?:sha256:)?[a-f0-9]{1,64}")
 # Every path this module hands out has this form; checked again as a last line of defence.
-_SAFE_PATH = re.compile(r"/images/[A-Za-z0-9._:@/+\-%]+/(?:json|history)")
+# (Patterns that only some paths need are compiled on first use, by re's cache: TAB completion
+# validates tags with this module and builds no path, issue 8.)
+_SAFE_PATH = r"/images/[A-Za-z0-9._:@/+\-%]+/(?:json|history)"
 
 NAME_MAX_LENGTH = 255
 
@@ -45,8 +45,10 @@ class ImageReference:
         return self._path("history")
 
     def _path(self, leaf: str) -> str:
+        from urllib.parse import quote
+
         path = f"/images/{quote(self.text, safe='/:@+')}/{leaf}"
-        if not _SAFE_PATH.fullmatch(path) or "/../" in path or "/./" in path:
+        if not re.fullmatch(_SAFE_PATH, path) or "/../" in path or "/./" in path:
             raise InvalidReference(f"invalid reference format: {self.text!r}")
         return path
 
@@ -83,8 +85,8 @@ def _explain(text: str) -> str:
 
 # containerd's platform specifiers (github.com/containerd/platforms), which docker parses
 # --platform with: each part is from this set, the OS may carry "(os version)".
-_PLATFORM_PART = re.compile(r"[A-Za-z0-9_.-]+")
-_PLATFORM_OS = re.compile(r"(?P<os>[A-Za-z0-9_.-]+)(?:\((?P<version>[A-Za-z0-9_.-]*)\))?")
+_PLATFORM_PART = r"[A-Za-z0-9_.-]+"
+_PLATFORM_OS = r"(?P<os>[A-Za-z0-9_.-]+)(?:\((?P<version>[A-Za-z0-9_.-]*)\))?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,8 @@ class Platform:
             fields["os.version"] = self.os_version
         if self.variant:
             fields["variant"] = self.variant
+        import json
+
         return json.dumps(fields, separators=(",", ":"))
 
     def __str__(self) -> str:
@@ -117,9 +121,9 @@ def parse_platform(text: str) -> Platform:
     parts = text.split("/")
     if len(parts) not in (2, 3):
         raise UsageError(f"invalid platform {text!r}: expected os/arch or os/arch/variant")
-    os_part = _PLATFORM_OS.fullmatch(parts[0])
+    os_part = re.fullmatch(_PLATFORM_OS, parts[0])
     for part in parts[1:]:
-        if not _PLATFORM_PART.fullmatch(part):
+        if not re.fullmatch(_PLATFORM_PART, part):
             raise UsageError(
                 f"invalid platform {text!r}: {part!r} is not a platform name "
                 "(letters, digits, '_', '.', '-')"

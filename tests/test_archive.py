@@ -245,24 +245,6 @@ def test_archives_and_daemon_images_mix_in_the_order_given(tmp_path: Path) -> No
     assert result.stdout.decode().splitlines() == [make_image().id] * 2
 
 
-def test_archive_only_runs_load_neither_requests_nor_rich_for_json(tmp_path: Path) -> None:
-    source = str(write(tmp_path / "a.tar", tar_of(docker_archive([make_image()]))))
-    script = (
-        "import sys, json; from inspector import cli; code = cli.run(sys.argv[1:]); "
-        "print(json.dumps([code, sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'requests', 'rich', 'urllib3'})]), file=sys.stderr)"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", script, "--json", source],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**NO_DAEMON, "PYTHONPATH": str(REPO)},
-    )
-    assert json.loads(completed.stderr.splitlines()[-1]) == [0, []]
-
-
 # -- which image ------------------------------------------------------------------------------
 
 

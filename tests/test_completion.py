@@ -211,45 +211,6 @@ def test_the_command_prints_nothing_but_an_empty_answer_without_a_daemon(host: s
     assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "", "")
 
 
-def test_completing_an_image_imports_neither_requests_nor_rich_nor_the_engine(
-    daemon: FakeDaemon,
-) -> None:
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "inspector"],
-        env={
-            "_IMGINSPECT_COMPLETE": "bash_complete",
-            "COMP_WORDS": "imginspect app",
-            "COMP_CWORD": "1",
-            "DOCKER_HOST": daemon.docker_host,
-            "PATH": "/usr/bin:/bin",
-        },
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    assert result.stdout == "plain,app:1\nplain,app:latest\n"
-    imported = {
-        line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if "|" in line
-    }
-    assert "inspector.completion" in imported
-    assert not [module for module in imported if _is_heavy(module)]
-
-
-HEAVY = (
-    "requests",
-    "urllib3",
-    "rich",
-    "inspector.daemon",
-    "inspector.template",
-    "inspector.render",
-)
-
-
-def _is_heavy(module: str) -> bool:
-    return any(module == heavy or module.startswith(heavy + ".") for heavy in HEAVY)
-
-
 def test_context_names_complete_from_docker_config(tmp_path: Path) -> None:
     from inspector.completion import complete_context
 

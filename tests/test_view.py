@@ -693,38 +693,6 @@ def test_a_reader_that_stops_early_is_not_an_error_for_the_view(fake_image: Fake
     assert (first, process.returncode, stderr) == (b"a", 0, b"")
 
 
-# -- rich stays off the other paths ---------------------------------------------------------
-
-_MODULES_OF_A_RUN = """\
-import json, sys
-from inspector import cli
-code = cli.run(sys.argv[1:])
-loaded = sorted(name for name in sys.modules if name.split(".")[0] == "rich")
-print(json.dumps({"code": code, "rich": loaded}), file=sys.stderr)
-"""
-
-
-@pytest.mark.parametrize(
-    ("args", "imports_rich"),
-    [(["--json"], False), (["-f", "json"], False), (["-q"], False), ([], True)],
-)
-def test_rich_is_imported_only_for_the_view(
-    fake_image: FakeDaemon, args: list[str], imports_rich: bool
-) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-c", _MODULES_OF_A_RUN, *args, "a"],
-        env=cli_env(host=fake_image.docker_host),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=RUN_TIMEOUT,
-        cwd=REPO,
-        check=True,
-    )
-    report = json.loads(completed.stderr.decode().splitlines()[-1])
-    assert report["code"] == 0
-    assert bool(report["rich"]) is imports_rich, report["rich"]
-
-
 # -- against the test daemons ---------------------------------------------------------------
 
 

@@ -1,0 +1,225 @@
+"""Start-up cost (issue 8): each path of the command imports what it needs, and none of the
+heavy modules it does not. The real command runs against the test daemon; the modules loaded
+when it exits are read from sys.modules."""
+
+import subprocess
+import sys
+from collections.abc import Mapping, Set
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_fixture import DockerDaemon
+
+REPO = Path(__file__).resolve().parent.parent
+ARCHIVE = str(REPO / "examples" / "hello.tar")
+RUN_TIMEOUT = 60
+
+# Runs the command as the `imginspect` script does and writes sys.modules out as it exits
+# (click ends a TAB's completion with sys.exit, so an atexit hook sees every path's end).
+PROBE = """\
+import atexit, os, sys
+
+def dump():
+    with open(os.environ["IMGINSPECT_TEST_MODULES"], "w") as out:
+        out.write("\\n".join(sys.modules))
+
+atexit.register(dump)
+from inspector.__main__ import main
+main()
+"""
+
+# What each group of heavy modules is for.
+CLIENT = {"requests", "requests_unixsocket", "urllib3", "http.client", "ssl", "email"}
+DAEMON = {"inspector.connection", "inspector.daemon", "inspector.transport"}
+VIEW = {"rich", "inspector.render.table"}
+PARSER = {"inspector.template.lexer", "inspector.template.parser"}
+ENGINE = PARSER | {
+    "inspector.template.evaluate",
+    "inspector.template.schema",
+    "inspector.template.gotime",
+    "inspector.render.format",
+}
+FUNCTIONS = {"inspector.template.functions"}
+ARCHIVES = {"inspector.archive", "tarfile"}
+# What a run that neither asks the daemon nor reads an archive has no use for.
+LOCAL = {
+    "inspector.completion",
+    "inspector.source",
+    "inspector.reference",
+    "socket",
+    "json",
+    "pathlib",
+    "urllib.parse",
+    "hashlib",
+    "shutil",
+    "subprocess",
+}
+EVERYTHING = CLIENT | DAEMON | VIEW | ENGINE | FUNCTIONS | ARCHIVES | LOCAL
+
+
+@dataclass(frozen=True)
+class Way:
+    """A way through the command: its arguments, its exit status, what it must load and not."""
+
+    args: tuple[str, ...]
+    code: int
+    needed: frozenset[str]
+    unwanted: frozenset[str]
+    env: Mapping[str, str]
+    stdout: bytes | None  # None: anything but nothing (or nothing, for -q)
+
+
+def way(
+    *args: str,
+    code: int = 0,
+    needed: Set[str] = frozenset(),
+    unwanted: Set[str] = frozenset(),
+    env: Mapping[str, str] | None = None,
+    stdout: bytes | None = None,
+) -> Way:
+    assert not needed & unwanted
+    return Way(args, code, frozenset(needed), frozenset(unwanted), env or {}, stdout)
+
+
+def completing(words: str) -> dict[str, str]:
+    return {
+        "_IMGINSPECT_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+
+
+TINY = "lab-tiny:1"  # tests/daemon_fixture.py's FixtureImages.tiny
+PATHS = {
+    "--help": way("--help", needed={"inspector.environment"}, unwanted=EVERYTHING),
+    "--version": way("--version", unwanted=EVERYTHING | {"inspector.environment"}),
+    "usage error": way(
+        "--no-such-option",
+        TINY,
+        code=2,
+        needed={"inspector.terminal"},
+        unwanted=EVERYTHING | {"inspector.environment"},
+    ),
+    "invalid reference": way(
+        "Not-A:valid:reference",
+        code=2,
+        needed={"inspector.reference"},
+        unwanted=CLIENT | DAEMON | VIEW | ENGINE | FUNCTIONS | ARCHIVES,
+    ),
+    "template syntax error": way(
+        "-f",
+        "{{.Id",
+        TINY,
+        code=2,
+        needed=PARSER,
+        unwanted=CLIENT | DAEMON | VIEW | (ENGINE - PARSER) | FUNCTIONS | ARCHIVES,
+    ),
+    "TAB on an option": way(
+        env=completing("imginspect --ver"),
+        stdout=b"plain,--version\n",
+        unwanted=EVERYTHING | {"inspector.environment"},
+    ),
+    "TAB on an image name": way(
+        env=completing("imginspect lab-t"),
+        stdout=f"plain,{TINY}\n".encode(),
+        needed={"inspector.completion", "inspector.connection", "socket", "json"},
+        unwanted=CLIENT
+        | (DAEMON - {"inspector.connection"})
+        | VIEW
+        | ENGINE
+        | FUNCTIONS
+        | ARCHIVES
+        | {"pathlib", "urllib.parse", "hashlib", "shutil", "subprocess", "inspector.environment"},
+    ),
+    "--json": way(
+        "--json",
+        TINY,
+        needed=CLIENT | DAEMON | {"inspector.render.json"},
+        unwanted=VIEW
+        | ENGINE
+        | FUNCTIONS
+        | ARCHIVES
+        | {"inspector.template", "inspector.terminal"},
+    ),
+    "-f json": way(
+        "-f",
+        "json",
+        TINY,
+        needed=CLIENT | DAEMON | {"inspector.render.json"},
+        unwanted=VIEW | ENGINE | FUNCTIONS | ARCHIVES | {"inspector.template"},
+    ),
+    "-q": way(
+        "-q",
+        TINY,
+        needed=CLIENT | DAEMON,
+        unwanted=VIEW | ENGINE | FUNCTIONS | ARCHIVES | {"inspector.render.json"},
+    ),
+    "-f '{{.Id}}'": way(
+        "-f",
+        "{{.Id}}",
+        TINY,
+        needed=CLIENT | DAEMON | ENGINE,
+        unwanted=VIEW | FUNCTIONS | ARCHIVES | {"inspector.terminal"},
+    ),
+    "-f with a function": way(
+        "-f",
+        "{{json .Config.Env}}",
+        TINY,
+        needed=CLIENT | DAEMON | ENGINE | FUNCTIONS,
+        unwanted=VIEW | ARCHIVES,
+    ),
+    "the view": way(
+        TINY,
+        needed=CLIENT | DAEMON | VIEW | {"inspector.template.gotime"},
+        unwanted=(ENGINE - {"inspector.template.gotime"}) | FUNCTIONS | ARCHIVES,
+    ),
+    "an archive, --json": way(
+        "--json",
+        ARCHIVE,
+        needed=ARCHIVES | {"inspector.render.json"},
+        unwanted=CLIENT | DAEMON | VIEW | ENGINE | FUNCTIONS,
+    ),
+}
+
+
+def loaded_modules(
+    args: tuple[str, ...], env: Mapping[str, str], tmp_path: Path
+) -> tuple[subprocess.CompletedProcess[bytes], set[str]]:
+    listing = tmp_path / "modules.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        env={**env, "IMGINSPECT_TEST_MODULES": str(listing)},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=RUN_TIMEOUT,
+        cwd=REPO,
+        check=False,
+    )
+    return done, set(listing.read_text().split("\n"))
+
+
+@pytest.mark.parametrize("name", PATHS)
+def test_each_path_imports_only_the_heavy_modules_it_needs(
+    name: str, docker_daemon: DockerDaemon, docker_env: dict[str, str], tmp_path: Path
+) -> None:
+    chosen = PATHS[name]
+    assert docker_daemon.images.tiny == TINY
+    env = {**docker_env, **chosen.env}
+    for variable in ("PYTHONPROFILEIMPORTTIME", "IMGINSPECT_DEBUG"):
+        env.pop(variable, None)
+
+    done, loaded = loaded_modules(chosen.args, env, tmp_path)
+
+    assert done.returncode == chosen.code, done.stderr.decode()
+    if chosen.code == 0:  # the path really ran, and printed what it is for
+        assert done.stderr == b""
+        if chosen.stdout is not None:
+            assert done.stdout == chosen.stdout
+        else:
+            assert bool(done.stdout) != (chosen.args[:1] == ("-q",))
+    # Both ways can fail: a module the path needs (the listing is read right), one it does not.
+    missing = chosen.needed - loaded
+    assert not missing, f"{name} no longer loads {sorted(missing)}: is the test still right?"
+    assert not chosen.unwanted & loaded, f"{name} loads {sorted(chosen.unwanted & loaded)}"
