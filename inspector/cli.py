@@ -8,8 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import click
 
@@ -271,8 +270,7 @@ class FilterType(_FilterBase):
         return name.strip().lower(), wanted.strip()
 
 
-@dataclass(frozen=True, slots=True)
-class Fetched:
+class Fetched(NamedTuple):
     """One image of the run, in the order asked: its answer or why there is none; for the
     view, its name as asked, its history (or why none) and the archive it was read from."""
 
@@ -289,16 +287,16 @@ class Fetched:
         return history if isinstance(history, DaemonError) and history.fatal else None
 
 
-@dataclass
 class Outcome:
     """What a run produced, image by image in the order asked: an answer or an error."""
 
-    results: list[bytes | ImginspectError] = field(default_factory=list)
-    # The view only, one per document: its reference as asked, and its history or why none.
-    asked: list[str] = field(default_factory=list)
-    histories: list[bytes | ImginspectError] = field(default_factory=list)
-    # For the view too: the archive each image was read from (None: from the daemon).
-    origins: list[ArchiveImage | None] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.results: list[bytes | ImginspectError] = []
+        # The view only, one per document: its reference as asked, and its history or why none.
+        self.asked: list[str] = []
+        self.histories: list[bytes | ImginspectError] = []
+        # For the view too: the archive each image was read from (None: from the daemon).
+        self.origins: list[ArchiveImage | None] = []
 
     @property
     def documents(self) -> list[bytes]:

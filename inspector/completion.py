@@ -12,7 +12,6 @@ import re
 import socket
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from inspector import __version__
@@ -45,7 +44,7 @@ def complete_image(
         if endpoint.scheme == "ssh" or endpoint.tls is not None:
             return []
         try:
-            images = list_images(replace(connection, endpoint=endpoint))
+            images = list_images(connection._replace(endpoint=endpoint))
         except (DaemonError, OSError, ValueError, RecursionError):
             continue  # the next Podman socket, if any; else nothing
         return image_candidates(images, incomplete)

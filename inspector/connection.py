@@ -10,8 +10,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from inspector import DEFAULT_TIMEOUT
 from inspector.errors import UsageError
@@ -34,8 +33,7 @@ DIAL_STDIO = ("system", "dial-stdio")
 _API_VERSION = re.compile(r"1\.[0-9]{1,3}")
 
 
-@dataclass(frozen=True, slots=True)
-class DaemonFlags:
+class DaemonFlags(NamedTuple):
     """What the command line says about the daemon."""
 
     host: str | None = None
@@ -48,8 +46,7 @@ class DaemonFlags:
     timeout: float = DEFAULT_TIMEOUT
 
 
-@dataclass(frozen=True, slots=True)
-class TLSFiles:
+class TLSFiles(NamedTuple):
     """TLS for a tcp:// daemon: whether to verify it, and the files, read when connecting."""
 
     verify: bool
@@ -59,8 +56,7 @@ class TLSFiles:
     origin: str  # where the settings came from, for --debug
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     """A daemon address: where it came from, and the base URL requests should use."""
 
     host: str
@@ -81,8 +77,7 @@ class Endpoint:
         return ("https://" if self.tls else "http://") + self.address
 
 
-@dataclass(frozen=True, slots=True)
-class Connection:
+class Connection(NamedTuple):
     """Everything the daemon client needs to know before it opens a socket."""
 
     endpoint: Endpoint

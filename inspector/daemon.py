@@ -9,10 +9,9 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import cast
+from typing import NamedTuple, cast
 from urllib.parse import urlencode
 
 import requests
@@ -53,8 +52,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 PIPELINE_DEPTH = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Inspection:
+class Inspection(NamedTuple):
     """One image as asked: the daemon's JSON object or why there is none; the view's history."""
 
     reference: ImageReference
@@ -63,8 +61,7 @@ class Inspection:
     history: bytes | ImginspectError | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ListedImage:
+class ListedImage(NamedTuple):
     """An image of the daemon's list: its full ID to ask by, and its first tag or the ID."""
 
     reference: ImageReference

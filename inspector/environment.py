@@ -1,10 +1,9 @@
 """The environment variables imginspect reads: one table for --help, the man page and the tests."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Variable:
+class Variable(NamedTuple):
     """One variable: a line for --help, a paragraph for the man page."""
 
     name: str

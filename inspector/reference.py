@@ -1,7 +1,7 @@
 """Image references and IDs, validated locally before any request is built."""
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from inspector.errors import InvalidReference, UsageError
 
@@ -28,8 +28,7 @@ _SAFE_PATH = r"/images/[A-Za-z0-9._:@/+\-%]+/(?:json|history)"
 NAME_MAX_LENGTH = 255
 
 
-@dataclass(frozen=True, slots=True)
-class ImageReference:
+class ImageReference(NamedTuple):
     """What the user typed, once it is known to name an image and nothing else."""
 
     text: str
@@ -89,8 +88,7 @@ _PLATFORM_PART = r"[A-Za-z0-9_.-]+"
 _PLATFORM_OS = r"(?P<os>[A-Za-z0-9_.-]+)(?:\((?P<version>[A-Za-z0-9_.-]*)\))?"
 
 
-@dataclass(frozen=True, slots=True)
-class Platform:
+class Platform(NamedTuple):
     """An image platform, normalized as docker normalizes `--platform`."""
 
     os: str

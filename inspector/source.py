@@ -2,8 +2,8 @@
 
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from inspector.errors import ArchiveError, UsageError
 
@@ -21,8 +21,7 @@ _ARCHITECTURES = {
 _PLATFORM_PART = re.compile(r"[a-z0-9_.-]+")
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveSource:
+class ArchiveSource(NamedTuple):
     """An archive or layout named on the command line, and which image in it, if said."""
 
     text: str

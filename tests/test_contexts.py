@@ -6,7 +6,6 @@ docker CLI 28 and imginspect run with the same flags and environment and must pr
 bytes, from the same fake.
 """
 
-import dataclasses
 import json
 import re
 import subprocess
@@ -284,8 +283,7 @@ def test_tls_settings_are_read_as_docker_reads_them(
     def maybe(value: str | None) -> str | None:
         return None if value is None else fill(value)
 
-    filled = dataclasses.replace(
-        flags,
+    filled = flags._replace(
         host=maybe(flags.host),
         tlscacert=maybe(flags.tlscacert),
         tlscert=maybe(flags.tlscert),

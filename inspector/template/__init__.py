@@ -11,16 +11,14 @@ duration printing from gotime, loads none of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from inspector.template.parser import Tree
     from inspector.template.values import Func, Value
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(NamedTuple):
     """A parsed template: the text and its named trees ("" is the one docker executes).
 
     `calls_functions` is False for a template that names no function (`{{.Id}}`).

@@ -13,9 +13,9 @@ import functools
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import NamedTuple
 
 from inspector.template.values import (
     BOOL,
@@ -61,7 +61,11 @@ _DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satu
 # -- locations --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+# Location and GoTime are the data of struct-kind Values, so they must not be tuples (the
+# engine reads a tuple there as the struct's fields): plain classes, compared by value.
+# (Not dataclasses: each costs about 0.5 ms to define at start-up, issue 8.)
+
+
 class Location:
     """A *time.Location: `name` is what Location.String() says.
 
@@ -69,11 +73,33 @@ class Location:
     (`rules`, None when Go would fall back to UTC).
     """
 
-    name: str
-    abbreviation: str = ""
-    offset: int = 0  # seconds east of UTC
-    local: bool = False
-    rules: tzinfo | None = None
+    __slots__ = ("abbreviation", "local", "name", "offset", "rules")
+
+    def __init__(
+        self,
+        name: str,
+        abbreviation: str = "",
+        offset: int = 0,  # seconds east of UTC
+        local: bool = False,
+        rules: tzinfo | None = None,
+    ) -> None:
+        self.name = name
+        self.abbreviation = abbreviation
+        self.offset = offset
+        self.local = local
+        self.rules = rules
+
+    def _key(self) -> tuple[str, str, int, bool, tzinfo | None]:
+        return (self.name, self.abbreviation, self.offset, self.local, self.rules)
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if isinstance(other, Location) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Location({self.name!r})"
 
 
 UTC_LOCATION = Location("UTC", "UTC")
@@ -168,13 +194,30 @@ def days_in(month: int, year: int) -> int:
 # -- time.Time --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class GoTime:
     """A time.Time: an instant (Unix seconds and 0 <= nanosecond < 1e9) in a location."""
 
-    unix: int
-    nanosecond: int
-    location: Location = UTC_LOCATION
+    __slots__ = ("location", "nanosecond", "unix")
+
+    def __init__(self, unix: int, nanosecond: int, location: Location = UTC_LOCATION) -> None:
+        self.unix = unix
+        self.nanosecond = nanosecond
+        self.location = location
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GoTime):
+            return NotImplemented
+        return (self.unix, self.nanosecond, self.location) == (
+            other.unix,
+            other.nanosecond,
+            other.location,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.unix, self.nanosecond, self.location))
+
+    def __repr__(self) -> str:
+        return f"GoTime({self.unix}, {self.nanosecond}, {self.location!r})"
 
     def wall(self) -> "Wall":
         abbreviation, offset, dst = zone_at(self.location, self.unix)
@@ -206,8 +249,7 @@ class GoTime:
         return self.unix == ZERO_UNIX and self.nanosecond == 0
 
 
-@dataclass(frozen=True, slots=True)
-class Wall:
+class Wall(NamedTuple):
     """The wall clock of a time in its location."""
 
     year: int

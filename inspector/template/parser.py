@@ -6,7 +6,7 @@ quotes a node's text in its execution errors (`executing "" at <.Config.Nope>: .
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from inspector.errors import TemplateSyntaxError
 from inspector.template.gofmt import quote
@@ -378,24 +378,25 @@ def caret(text: str, pos: int) -> str:
 # -- the parser ---------------------------------------------------------------------------
 
 
-@dataclass
-class Tree:
+class Tree(NamedTuple):
     """One named template's body."""
 
     name: str
     root: ListNode
 
 
-@dataclass
 class _ParseState:
     """What is shared by the main template's parse and the definitions inside it."""
 
-    text: str
-    lexer: Lexer
-    functions: Callable[[str], bool]
-    trees: dict[str, Tree] = field(default_factory=dict)
-    token: list[Token] = field(default_factory=list)  # three-token lookahead, as Go's
-    peek_count: int = 0
+    __slots__ = ("functions", "lexer", "peek_count", "text", "token", "trees")
+
+    def __init__(self, text: str, lexer: Lexer, functions: Callable[[str], bool]) -> None:
+        self.text = text
+        self.lexer = lexer
+        self.functions = functions
+        self.trees: dict[str, Tree] = {}
+        self.token: list[Token] = []  # three-token lookahead, as Go's
+        self.peek_count = 0
 
 
 class _Parser:

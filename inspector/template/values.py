@@ -7,8 +7,7 @@ walks reflect.Values, and prints them the way Go's fmt does.
 import enum
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 
 class Kind(enum.Enum):
@@ -25,37 +24,67 @@ class Kind(enum.Enum):
     INTERFACE = "interface"
 
 
-@dataclass(frozen=True, eq=False)
+# The engine's classes are plain classes with __slots__ (Value, GoType) or NamedTuples, not
+# dataclasses: defining a dataclass costs about 0.5 ms, and `-f` pays for each at start-up
+# (issue 8). A Value or GoType is not a tuple, so a struct's tuple data is never mistaken.
+
+
 class GoType:
     """A Go type: `name` is what %T prints (`int64`, `[]string`, `map[string]interface {}`).
 
-    Identity is the type's identity: build each type once and share it.
+    Identity is the type's identity: build each type once and share it (no __eq__).
     """
 
-    name: str
-    kind: Kind
-    elem: "GoType | None" = None  # SLICE and MAP element, POINTER target
-    key: "GoType | None" = None  # MAP key
-    fields: tuple["Field", ...] = ()  # STRUCT fields, in declaration order
-    # A String() method (time.Time, time.Duration, json.Number): fmt's %v and %s use it.
-    stringer: "Callable[[Value], str] | None" = None
-    # A GoString() method (time.Time): what fmt's %#v prints.
-    go_stringer: "Callable[[Value], str] | None" = None
-    # Other methods a template may call (`.Unix`): name -> function(receiver, *args).
-    methods: "Mapping[str, Callable[..., Value]]" = field(default_factory=dict)
-    # How encoding/json writes this type when it is not derivable from kind and fields
-    # (time.Time writes an RFC 3339 string): function(value) -> JSON text.
-    json_marshaler: "Callable[[Value], str] | None" = None
-    # The data of the zero value, for a type whose data is not derivable from its kind
-    # (time.Time keeps its parsed fields in one object).
-    zero_data: Any = None
+    __slots__ = (
+        "elem",
+        "fields",
+        "go_stringer",
+        "json_marshaler",
+        "key",
+        "kind",
+        "methods",
+        "name",
+        "stringer",
+        "zero_data",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        kind: Kind,
+        *,
+        elem: "GoType | None" = None,
+        key: "GoType | None" = None,
+        fields: tuple["Field", ...] = (),
+        stringer: "Callable[[Value], str] | None" = None,
+        go_stringer: "Callable[[Value], str] | None" = None,
+        methods: "Mapping[str, Callable[..., Value]] | None" = None,
+        json_marshaler: "Callable[[Value], str] | None" = None,
+        zero_data: Any = None,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.elem = elem  # SLICE and MAP element, POINTER target
+        self.key = key  # MAP key
+        self.fields = fields  # STRUCT fields, in declaration order
+        # A String() method (time.Time, time.Duration, json.Number): fmt's %v and %s use it.
+        self.stringer = stringer
+        # A GoString() method (time.Time): what fmt's %#v prints.
+        self.go_stringer = go_stringer
+        # Other methods a template may call (`.Unix`): name -> function(receiver, *args).
+        self.methods: Mapping[str, Callable[..., Value]] = {} if methods is None else methods
+        # How encoding/json writes this type when it is not derivable from kind and fields
+        # (time.Time writes an RFC 3339 string): function(value) -> JSON text.
+        self.json_marshaler = json_marshaler
+        # The data of the zero value, for a type whose data is not derivable from its kind
+        # (time.Time keeps its parsed fields in one object).
+        self.zero_data = zero_data
 
     def __repr__(self) -> str:
         return f"GoType({self.name})"
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """A struct field: its Go name (what `.Name` selects) and how encoding/json writes it."""
 
     name: str
@@ -67,7 +96,6 @@ class Field:
     embedded: bool = False
 
 
-@dataclass(frozen=True, slots=True)
 class Value:
     """A Go value. `data` by kind:
 
@@ -75,10 +103,26 @@ class Value:
     SLICE list[Value] or None (a nil slice); MAP dict[key data, Value] or None (a nil map);
     STRUCT tuple[Value, ...] in the order of `type.fields`;
     POINTER Value or None (nil); INTERFACE Value (the dynamic value) or None (nil).
+    Values are not changed once made; two are equal when their type is the same type and
+    their data are equal.
     """
 
-    type: GoType
-    data: Any
+    __slots__ = ("data", "type")
+
+    def __init__(self, type: GoType, data: Any) -> None:
+        self.type = type
+        self.data = data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Value):
+            return NotImplemented
+        return self.type is other.type and self.data == other.data
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.data))
+
+    def __repr__(self) -> str:
+        return f"Value(type={self.type!r}, data={self.data!r})"
 
 
 # The predeclared types the engine itself produces.
@@ -192,7 +236,6 @@ class GoCallError(Exception):
     """A function or method failed as a Go call does (an error result or a panic): its text."""
 
 
-@dataclass(frozen=True)
 class Func:
     """A Go function or method with a signature the engine checks arguments against.
 
@@ -203,9 +246,17 @@ class Func:
     In `GoType.methods`, a Func is a method with parameters; a plain callable has none.
     """
 
-    params: tuple[GoType, ...]
-    body: Callable[..., "Value | None"]
-    variadic: bool = False
+    __slots__ = ("body", "params", "variadic")
+
+    def __init__(
+        self,
+        params: tuple[GoType, ...],
+        body: Callable[..., "Value | None"],
+        variadic: bool = False,
+    ) -> None:
+        self.params = params
+        self.body = body
+        self.variadic = variadic
 
     def __call__(self, *args: Any) -> Value:
         """Call as a method: `GoType.methods` may hold a Func to give the parameter types."""
