@@ -1044,9 +1044,11 @@ def main() -> NoReturn:
         code = run()
     except KeyboardInterrupt:  # after run's own guard, before here
         code = ExitCode.INTERRUPTED
-    import signal
-
     # The work is done and said: a Ctrl-C now could only add a traceback, or kill the
-    # interpreter as it flushes and exits.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # interpreter as it flushes and exits. Paths that never loaded signal (--help, --version,
+    # a usage error) have printed a few lines and end at once: they are spared its import
+    # (0.8 ms of the 10 that --help adds to `import click`, issue 8).
+    signal = sys.modules.get("signal")
+    if signal is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(code)
