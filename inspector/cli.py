@@ -240,6 +240,9 @@ class Outcome:
     histories: list[bytes | ImginspectError] = field(default_factory=list)
     # For the view too: the archive each image was read from (None: from the daemon).
     origins: list["ArchiveImage | None"] = field(default_factory=list)
+    # By the index of a history that leaves a layer's step open: the layer counts of the step
+    # images that settle it, by their history Id (`fetch_layer_counts`).
+    layer_counts: dict[int, dict[str, int]] = field(default_factory=dict)
 
     @property
     def documents(self) -> list[bytes]:
@@ -520,12 +523,39 @@ def fetch_history(daemon: "Daemon", image: ImageReference, outcome: Outcome) -> 
     outcome.asked.append(image.text)
     outcome.origins.append(None)
     try:
-        outcome.histories.append(daemon.history(image))
+        history = daemon.history(image)
     except ImginspectError as exc:
         outcome.histories.append(exc)
         if isinstance(exc, DaemonError) and exc.fatal:
             outcome.results.append(exc)
             return False
+        return True
+    outcome.histories.append(history)
+    return fetch_layer_counts(daemon, history, outcome)
+
+
+def fetch_layer_counts(daemon: "Daemon", history: bytes, outcome: Outcome) -> bool:
+    """Where the history leaves open which step made a layer, ask for the step images it
+    names (at most 32): their numbers of layers settle it. False when the daemon is gone.
+
+    A step image that is missing or fails is no error: the view lists the possible steps.
+    """
+    from inspector.layers import image_ids_to_ask, layer_count
+
+    inspect = outcome.results[-1]
+    assert isinstance(inspect, bytes)  # the history is asked for after the image's answer
+    counts: dict[str, int] = {}
+    outcome.layer_counts[len(outcome.histories) - 1] = counts
+    for image_id in image_ids_to_ask(inspect, history):
+        try:
+            count = layer_count(daemon.inspect(parse_reference(image_id)))
+        except ImginspectError as exc:  # pruned, an Id that is no reference, a 500: left out
+            if isinstance(exc, DaemonError) and exc.fatal:
+                outcome.results.append(exc)
+                return False
+            continue
+        if count is not None:
+            counts[image_id] = count
     return True
 
 
@@ -543,9 +573,10 @@ def render_view(outcome: Outcome, color: str) -> bytes:
             None if isinstance(history, bytes) else str(history),
             origin.origin if origin else None,
             origin.stored_size if origin else None,
+            outcome.layer_counts.get(index),
         )
-        for asked, document, history, origin in zip(
-            outcome.asked, outcome.documents, outcome.histories, outcome.origins, strict=True
+        for index, (asked, document, history, origin) in enumerate(
+            zip(outcome.asked, outcome.documents, outcome.histories, outcome.origins, strict=True)
         )
     ]
     width, use_color = view_settings(color)
@@ -595,8 +626,10 @@ def compare_images(
 
     histories = [h if isinstance(h, bytes) else None for h in outcome.histories] or [None, None]
     a, b = (
-        Image(image.text, document, history)
-        for image, document, history in zip(images, outcome.documents, histories, strict=True)
+        Image(image.text, document, history, outcome.layer_counts.get(index))
+        for index, (image, document, history) in enumerate(
+            zip(images, outcome.documents, histories, strict=True)
+        )
     )
     return compare(a, b)
 

@@ -54,6 +54,7 @@ ALLOWED = {
         "daemon",
         "environment",
         "errors",
+        "layers",
         "reference",
         "render",
         "render.diff_json",
