@@ -1,6 +1,7 @@
 """Which history step made which layer: exactly when the daemon's answers tell, never a guess.
 
-The history API drops docker's `empty_layer` flag, so a step's layer has to be worked out:
+The history API drops docker's `empty_layer` flag (an archive's config keeps it, and
+archive.py passes it on), so without it a step's layer has to be worked out:
 a step with files (Size > 0) made one; a step that only changes the config (`ENV`, `LABEL`,
 ... and the classic builder's `#(nop)` steps other than COPY, ADD and WORKDIR) made none;
 any other step (a RUN, a WORKDIR, a COPY of 0 bytes) may have made a layer of 0 bytes or
@@ -197,6 +198,9 @@ def _possible_layers(
 
 def _layer_options(step: Mapping[str, Any]) -> tuple[int, ...]:
     """How many layers the step may have made: (1,), (0,) or (0, 1)."""
+    empty_layer = step.get("empty_layer")  # an archive's config says; the daemon's API does not
+    if isinstance(empty_layer, bool):
+        return (0,) if empty_layer else (1,)
     size = step.get("Size")
     if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
         return (1,)

@@ -136,6 +136,21 @@ def test_buildkit_histories_pair_by_instruction_where_sizes_do_not_tell(
     assert shown(join_layers(ids(layers), steps(*BUILDKIT))) == expected
 
 
+def test_the_configs_empty_layer_flag_says_exactly_which_steps_made_a_layer() -> None:
+    # What an archive's config records (BuildKit and the classic builder alike), and
+    # archive.py keeps: no reading of sizes or instructions is needed.
+    history = [
+        {**step, "empty_layer": empty}
+        for step, empty in zip(
+            steps(COPY, MKDIR_BIN, WORKDIR_APP, ("RUN true", 0), CMD),
+            [False, True, False, False, True],
+            strict=True,
+        )
+    ]
+    assert shown(join_layers(ids(3), history)) == [COPY[0], WORKDIR_APP[0], "RUN true"]
+    assert join_layers(ids(2), history) is None
+
+
 def test_a_squashed_history_gives_the_layer_to_its_last_step() -> None:
     # `docker build --squash`: the squashed steps keep their history entries but no layer of
     # their own (Size 0); the last one carries the whole squashed layer.
