@@ -990,6 +990,9 @@ def _history(
                 "Id": "<missing>",
                 "Size": size,
                 "Tags": None,
+                # Not in the daemon's answer, which drops it: it tells the view (layers.py)
+                # which steps made a layer, where Size 0 cannot.
+                "empty_layer": not made_layer,
             }
         )
     answer.reverse()

@@ -272,12 +272,15 @@ class FilterType(_FilterBase):
 
 class Fetched(NamedTuple):
     """One image of the run, in the order asked: its answer or why there is none; for the
-    view, its name as asked, its history (or why none) and the archive it was read from."""
+    view, its name as asked, its history (or why none) and the archive it was read from;
+    and where the history leaves open which step made a layer, the layer counts of the step
+    images that settle it, by their history Id (`fetch_layer_counts`)."""
 
     result: bytes | ImginspectError
     asked: str = ""
     history: bytes | ImginspectError | None = None
     origin: ArchiveImage | None = None
+    layer_counts: Mapping[str, int] | None = None
 
     @property
     def lost_daemon(self) -> DaemonError | None:
@@ -297,6 +300,8 @@ class Outcome:
         self.histories: list[bytes | ImginspectError] = []
         # For the view too: the archive each image was read from (None: from the daemon).
         self.origins: list[ArchiveImage | None] = []
+        # By the index of a history: the step images' layer counts (Fetched.layer_counts).
+        self.layer_counts: dict[int, Mapping[str, int]] = {}
 
     @property
     def documents(self) -> list[bytes]:
@@ -317,6 +322,8 @@ class Outcome:
         for image in fetched:
             outcome.results.append(image.result)
             if image.history is not None:
+                if image.layer_counts is not None:
+                    outcome.layer_counts[len(outcome.histories)] = image.layer_counts
                 outcome.asked.append(image.asked)
                 outcome.histories.append(image.history)
                 outcome.origins.append(image.origin)
@@ -623,13 +630,50 @@ def fetch(
                 gone = True
                 continue
             name = names[number] if names is not None else image.text
-            yield Fetched(inspection.document, name, inspection.history)
+            document, history = inspection.document, inspection.history
+            if daemon is None or not (isinstance(document, bytes) and isinstance(history, bytes)):
+                yield Fetched(document, name, history)
+                continue
+            # Nothing else is in flight: with history, the daemon is asked one thing at a time.
+            counts, lost = fetch_layer_counts(daemon, document, history)
+            yield Fetched(document, name, history, layer_counts=counts)
+            if lost is not None:
+                yield Fetched(lost)
+                gone = True
 
 
 def open_daemon(connection: Connection, log: Callable[[str], None] | None) -> Daemon:
     from inspector.daemon import Daemon  # requests is heavy: import it only when asking
 
     return Daemon(connection, log)
+
+
+def fetch_layer_counts(
+    daemon: Daemon, inspect: bytes, history: bytes
+) -> tuple[dict[str, int] | None, DaemonError | None]:
+    """Where the history leaves open which step made a layer, ask for the step images it
+    names (at most 32): their numbers of layers settle it. None when nothing was open; and
+    the error when the daemon stopped answering.
+
+    A step image that is missing or fails is no error: the view lists the possible steps.
+    """
+    from inspector.layers import image_ids_to_ask, layer_count
+    from inspector.reference import parse_reference
+
+    wanted = image_ids_to_ask(inspect, history)
+    if not wanted:
+        return None, None
+    counts: dict[str, int] = {}
+    for image_id in wanted:
+        try:
+            count = layer_count(daemon.inspect(parse_reference(image_id)))
+        except ImginspectError as exc:  # pruned, an Id that is no reference, a 500: left out
+            if isinstance(exc, DaemonError) and exc.fatal:
+                return counts, exc
+            continue
+        if count is not None:
+            counts[image_id] = count
+    return counts, None
 
 
 def read_archive(named: ArchiveSource, *, with_history: bool, platform: str | None) -> Fetched:
@@ -730,6 +774,7 @@ class ViewForm(OutputForm):
             None if isinstance(history, bytes) else str(history),
             origin.origin if origin else None,
             origin.stored_size if origin else None,
+            fetched.layer_counts,
         )
         text = self._table.render_view(
             [answer], width=self._width, color=self._color, now=self._now
@@ -872,8 +917,10 @@ def compare_images(
 
     histories = [h if isinstance(h, bytes) else None for h in outcome.histories] or [None, None]
     a, b = (
-        Image(image.text, document, history)
-        for image, document, history in zip(images, outcome.documents, histories, strict=True)
+        Image(image.text, document, history, outcome.layer_counts.get(index))
+        for index, (image, document, history) in enumerate(
+            zip(images, outcome.documents, histories, strict=True)
+        )
     )
     return compare(a, b)
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from inspector.layers import join_layers
+from inspector.layers import Layer, join_layers
 
 Kind = Literal["added", "removed", "changed"]
 # The fields compared, in the order they are reported; `id` first, layers after them all.
@@ -32,11 +32,13 @@ FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    """One side: the name it was asked by, its inspect JSON, and its history JSON if known."""
+    """One side: the name it was asked by, its inspect JSON, and its history JSON if known
+    (with the layer counts of the step images that settle it, as for the view)."""
 
     asked: str
     inspect: bytes
     history: bytes | None = None
+    layer_counts: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ def compare(a: Image, b: Image) -> Difference:
             changes += _set_changes(name, value_a, value_b)
         elif value_a != value_b:
             changes.append(_change(name, value_a, value_b))
-    layers_a, layers_b = _layers(doc_a, a.history), _layers(doc_b, b.history)
+    layers_a, layers_b = _layers(doc_a, a), _layers(doc_b, b)
     ids_a, ids_b = {layer.diff_id for layer in layers_a}, {layer.diff_id for layer in layers_b}
     sizes_b = {layer.diff_id: layer.size for layer in layers_b}
     shared = tuple(
@@ -239,27 +241,33 @@ def _summary(asked: str, doc: Mapping[str, Any]) -> Summary:
     )
 
 
-def _layers(doc: Mapping[str, Any], history: bytes | None) -> list[LayerSize]:
+def _layers(doc: Mapping[str, Any], image: Image) -> list[LayerSize]:
     """RootFS.Layers with the size of each, from the history when it can be matched."""
     rootfs = doc.get("RootFS")
     diff_ids = _keys(rootfs.get("Layers")) if isinstance(rootfs, dict) else []
     steps: Any = None
-    if history is not None:
+    if image.history is not None:
         try:
-            steps = json.loads(history)
+            steps = json.loads(image.history)
         except (ValueError, RecursionError):
             steps = None
     joined = None
     if isinstance(steps, list):
         oldest_first = [step if isinstance(step, dict) else {} for step in reversed(steps)]
-        joined = join_layers(diff_ids, oldest_first)
+        joined = join_layers(diff_ids, oldest_first, image.layer_counts)
     if joined is None:
         return [LayerSize(diff_id, None) for diff_id in diff_ids]
-    return [LayerSize(layer.diff_id or "", _step_size(layer.step)) for layer in joined]
+    return [LayerSize(layer.diff_id or "", _layer_size(layer)) for layer in joined]
 
 
-def _step_size(step: Mapping[str, Any] | None) -> int | None:
-    size = (step or {}).get("Size")
+def _layer_size(layer: Layer) -> int | None:
+    """The size every step that may have made the layer gives it; None if they differ."""
+    sizes = {_step_size(step) for step in layer.possible_steps}
+    return sizes.pop() if len(sizes) == 1 else None
+
+
+def _step_size(step: Mapping[str, Any]) -> int | None:
+    size = step.get("Size")
     return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
 
 

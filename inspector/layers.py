@@ -1,14 +1,30 @@
-"""An image's layers (RootFS.Layers) paired with the history steps that made them."""
+"""Which history step made which layer: exactly when the daemon's answers tell, never a guess.
 
+The history API drops docker's `empty_layer` flag (an archive's config keeps it, and
+archive.py passes it on), so without it a step's layer has to be worked out:
+a step with files (Size > 0) made one; a step that only changes the config (`ENV`, `LABEL`,
+... and the classic builder's `#(nop)` steps other than COPY, ADD and WORKDIR) made none;
+any other step (a RUN, a WORKDIR, a COPY of 0 bytes) may have made a layer of 0 bytes or
+none at all. Each way of choosing those that gives the image's number of layers is a
+possible answer; a layer gets a step only when every possible answer gives it the same one.
+
+The classic builder keeps each step's image (the history's `Id`, when it is not
+`<missing>`), whose number of layers settles its step: `image_ids_to_ask` names the ones worth
+asking the daemon about, `layer_count` reads an answer, and `join_layers` takes the counts.
+"""
+
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 _NOP = re.compile(r"#\(nop\)\s+([A-Za-z]+)")
-# Dockerfile instructions that change only the image config: docker records them as history
-# steps without a layer (`empty_layer`), which the history API does not say. WORKDIR is
-# missing on purpose: BuildKit gives it a layer when it creates the directory.
+# Classic-builder (and buildah) `#(nop)` steps that can change files: a WORKDIR makes a layer
+# when it creates its directory.
+_NOP_WITH_FILES = frozenset(["ADD", "COPY", "WORKDIR"])
+# Dockerfile instructions that change only the image config, as BuildKit records them.
+# WORKDIR is missing on purpose: BuildKit too gives it a layer when it creates the directory.
 _CONFIG_ONLY = frozenset(
     [
         "ARG",
@@ -26,45 +42,185 @@ _CONFIG_ONLY = frozenset(
         "VOLUME",
     ]
 )
+_MISSING_ID = "<missing>"
+# The pairing costs steps x layers (a few µs each); no real image comes near this.
+MAX_WORK = 500_000
+# Step images worth a request each, at most.
+MAX_ASKED = 32
 
 
 @dataclass(frozen=True, slots=True)
 class Layer:
-    """A diff-ID of RootFS.Layers and the history step that made it, if known."""
+    """A diff-ID of RootFS.Layers and the history step that made it.
+
+    `step` when the history says which; otherwise `candidates`, the steps that may have.
+    """
 
     diff_id: str | None
     step: Mapping[str, Any] | None
+    candidates: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def possible_steps(self) -> tuple[Mapping[str, Any], ...]:
+        """The step that made it, or every step that may have."""
+        return (self.step,) if self.step is not None else self.candidates
 
 
-def join_layers(diff_ids: Sequence[str], steps: Sequence[Mapping[str, Any]]) -> list[Layer] | None:
-    """Pair each layer with the step that made it, or None if the two cannot be matched.
+def join_layers(
+    diff_ids: Sequence[str],
+    steps: Sequence[Mapping[str, Any]],
+    layer_counts: Mapping[str, int] | None = None,
+) -> list[Layer] | None:
+    """Pair each layer with the step that made it, where the answers say; None if they cannot
+    fit together (or are too long to try). steps are the history oldest first; layer_counts,
+    the number of layers of step images by their history `Id`."""
+    if too_long_to_join(diff_ids, steps):
+        return None
+    choices = _possible_layers(diff_ids, steps, layer_counts or {})
+    if choices is None:
+        return None
+    makers: list[list[int]] = [[] for _ in diff_ids]
+    for index, layers in enumerate(choices):
+        for layer in layers:
+            makers[layer].append(index)
+    return [
+        Layer(diff_id, steps[found[0]])
+        if len(found) == 1
+        else Layer(diff_id, None, tuple(steps[index] for index in found))
+        for diff_id, found in zip(diff_ids, makers, strict=True)
+    ]
 
-    The history API does not say which steps made a layer (docker drops `empty_layer`), so a
-    step makes one if its size says so; failing that, if it is not a config-only instruction.
-    """
-    for makes_layer in (_has_files, _may_make_layer):
-        chosen = [step for step in steps if makes_layer(step)]
-        if len(chosen) == len(diff_ids):
-            return [Layer(d, step) for d, step in zip(diff_ids, chosen, strict=True)]
-    return None
+
+def too_long_to_join(diff_ids: Sequence[str], steps: Sequence[Mapping[str, Any]]) -> bool:
+    return len(steps) * (len(diff_ids) + 1) > MAX_WORK
 
 
-def _has_files(step: Mapping[str, Any]) -> bool:
+def steps_to_ask(
+    diff_ids: Sequence[str], steps: Sequence[Mapping[str, Any]], image_id: object = None
+) -> list[str]:
+    """The history Ids of the step images whose layer counts would settle what the history
+    leaves open: none when it leaves nothing open or names no step image, never the image
+    itself (image_id: its count is the number of diff_ids), MAX_ASKED at most."""
+    joined = join_layers(diff_ids, steps)
+    if joined is None:
+        return []
+    wanted: list[str] = []
+    for layer in joined:
+        for step in layer.candidates:
+            step_id = step.get("Id")
+            if (
+                isinstance(step_id, str)
+                and step_id not in (_MISSING_ID, image_id)
+                and step_id not in wanted
+            ):
+                wanted.append(step_id)
+    return wanted[:MAX_ASKED]
+
+
+def image_ids_to_ask(inspect: bytes, history: bytes) -> list[str]:
+    """steps_to_ask for the daemon's answers as they came (nothing for answers that are not
+    what the API promises): what to ask `GET /images/{id}/json` about, for the view."""
+    document = _object(inspect)
+    diff_ids = _diff_ids(document)
+    try:
+        steps = json.loads(history)
+    except (ValueError, RecursionError):
+        return []
+    if diff_ids is None or not isinstance(steps, list):
+        return []
+    oldest_first = [step if isinstance(step, dict) else {} for step in reversed(steps)]
+    return steps_to_ask(diff_ids, oldest_first, document.get("Id"))
+
+
+def layer_count(inspect: bytes) -> int | None:
+    """How many layers a step image has, from the daemon's inspect answer; None if it is not
+    what the API promises."""
+    diff_ids = _diff_ids(_object(inspect))
+    return None if diff_ids is None else len(diff_ids)
+
+
+def _object(answer: bytes) -> Mapping[str, Any]:
+    """The JSON object of an answer; empty if it is none."""
+    try:
+        value = json.loads(answer)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _diff_ids(document: Mapping[str, Any]) -> list[str] | None:
+    rootfs = document.get("RootFS")
+    diff_ids = rootfs.get("Layers") if isinstance(rootfs, dict) else None
+    return [str(diff_id) for diff_id in diff_ids] if isinstance(diff_ids, list) else None
+
+
+def _possible_layers(
+    diff_ids: Sequence[str],
+    steps: Sequence[Mapping[str, Any]],
+    layer_counts: Mapping[str, int],
+) -> list[set[int]] | None:
+    """For each step, the layers (indexes) it makes in some possible answer; None if there is
+    no possible answer."""
+    total = len(diff_ids)
+    options = [_layer_options(step) for step in steps]
+    known = [_known_count(step, layer_counts) for step in steps]
+    # reachable[i]: the numbers of layers the first i steps can have made (forwards); then,
+    # backwards, only those from which the rest of the steps can still make all the layers.
+    reachable: list[set[int]] = [{0}]
+    for made, count in zip(options, known, strict=True):
+        reachable.append(
+            {
+                before + add
+                for before in reachable[-1]
+                for add in made
+                if before + add <= total and count in (None, before + add)
+            }
+        )
+    if total not in reachable[-1]:
+        return None
+    finishing: set[int] = {total}
+    possible: list[set[int]] = []
+    for index in range(len(steps) - 1, -1, -1):
+        made_here: set[int] = set()
+        before_here: set[int] = set()
+        for before in reachable[index]:
+            for add in options[index]:
+                after = before + add
+                if after in finishing and known[index] in (None, after):
+                    before_here.add(before)
+                    if add:
+                        made_here.add(before)
+        possible.append(made_here)
+        finishing = before_here
+    possible.reverse()
+    return possible
+
+
+def _layer_options(step: Mapping[str, Any]) -> tuple[int, ...]:
+    """How many layers the step may have made: (1,), (0,) or (0, 1)."""
+    empty_layer = step.get("empty_layer")  # an archive's config says; the daemon's API does not
+    if isinstance(empty_layer, bool):
+        return (0,) if empty_layer else (1,)
     size = step.get("Size")
-    return isinstance(size, int | float) and not isinstance(size, bool) and size > 0
-
-
-def _may_make_layer(step: Mapping[str, Any]) -> bool:
-    return _has_files(step) or not _config_only(
-        created_by if isinstance(created_by := step.get("CreatedBy"), str) else ""
-    )
+    if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
+        return (1,)
+    created_by = step.get("CreatedBy")
+    if isinstance(created_by, str) and _config_only(created_by):
+        return (0,)
+    return (0, 1)
 
 
 def _config_only(created_by: str) -> bool:
-    # The classic builder and buildah: `/bin/sh -c #(nop)  ENV ...`, where COPY and ADD are
-    # the only `#(nop)` steps with files; BuildKit: the instruction itself, `ENV ...`.
+    # The classic builder and buildah: `/bin/sh -c #(nop)  ENV ...`; BuildKit: `ENV ...`.
     nop = _NOP.search(created_by)
     if nop:
-        return nop[1].upper() not in ("COPY", "ADD")
+        return nop[1].upper() not in _NOP_WITH_FILES
     words = created_by.split(None, 1)
     return bool(words) and words[0].upper() in _CONFIG_ONLY
+
+
+def _known_count(step: Mapping[str, Any], layer_counts: Mapping[str, int]) -> int | None:
+    image_id = step.get("Id")
+    if not isinstance(image_id, str) or image_id == _MISSING_ID:
+        return None
+    return layer_counts.get(image_id)

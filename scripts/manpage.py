@@ -237,7 +237,10 @@ VIEW_SECTIONS = (
     "*Labels*: sorted, the `org.opencontainers.image.*` ones first and marked `OCI`.",
     "*Layers*: one row per layer, joined with the image's history "
     "(`GET /images/{name}/history`, asked only for the view): number, short diff ID, size, "
-    "when it was made and the whole command that made it, wrapped, never cut.",
+    "when it was made and the whole command that made it, wrapped, never cut. A layer "
+    "gets a command only when the history leaves no doubt which step made it; where it "
+    "leaves doubt, the view asks for the build's step images it names (at most 32), whose "
+    "numbers of layers settle it, and otherwise lists the steps that may have made the layer.",
     "*Manifests* (with `--manifests`): one row per manifest, its platform or kind, whether "
     "it is available here, and its sizes.",
     "*Storage*: the graph driver and its data.",

@@ -1,11 +1,14 @@
 """Capture the inputs of the golden files: real daemons' answers about the fixture images.
 
-    python -m tests.capture_golden      (as root: starts the test dockerd and podman service)
+    python -m tests.capture_golden [CASE...]   (as root: starts the test dockerd and podman)
 
 Writes tests/golden/inputs/<case>.inspect.json and <case>.history.json, byte for byte as the
-daemon sent them to imginspect's own client, and manifest.json (what was asked, of which
-server, when). IDs and dates change with every build, so this runs once and its output is
-committed; `pytest --update-golden` then rewrites the expected renders from these inputs.
+daemon sent them to imginspect's own client, <case>.layers.json when the history leaves a
+layer's step open (the number of layers of each step image that could settle it, by history
+Id), and manifest.json (what was asked, of which server, when). IDs and dates change with
+every build, so this runs once and its output is committed; `pytest --update-golden` then
+rewrites the expected renders from these inputs. Naming cases captures only those, and keeps
+the others as they are.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from inspector.connection import DaemonFlags, resolve_connection
 from inspector.daemon import Daemon
+from inspector.layers import image_ids_to_ask, layer_count
 from inspector.reference import parse_reference
 from tests.daemon_fixture import FixtureImages, _UnixHTTPConnection, docker_daemon_session
 from tests.podman_fixture import podman_service_session
@@ -29,6 +34,7 @@ INPUTS = Path(__file__).resolve().parent / "golden" / "inputs"
 DOCKER_CASES: dict[str, Callable[[FixtureImages], str]] = {
     "lab-full": lambda images: images.full_tags[0],
     "lab-tiny": lambda images: images.tiny,
+    "lab-workdir": lambda images: images.workdir,
     "lab-hostile": lambda images: images.hostile,
     "untagged": lambda images: images.untagged_id.removeprefix("sha256:")[:12],
     "pushed": lambda images: images.pushed_digest_ref,
@@ -52,27 +58,58 @@ def capture(host: str, case: str, asked: str) -> dict[str, str]:
     reference = parse_reference(asked)
     connection = resolve_connection(DaemonFlags(host=host, timeout=30.0), {})
     with Daemon(connection) as daemon:
-        (INPUTS / f"{case}.inspect.json").write_bytes(daemon.inspect(reference))
-        (INPUTS / f"{case}.history.json").write_bytes(daemon.history(reference))
+        inspect = daemon.inspect(reference)
+        history = daemon.history(reference)
+        (INPUTS / f"{case}.inspect.json").write_bytes(inspect)
+        (INPUTS / f"{case}.history.json").write_bytes(history)
+        counts = layer_counts(daemon, inspect, history)
+        if counts:
+            (INPUTS / f"{case}.layers.json").write_text(json.dumps(counts, indent=2) + "\n")
         api_version = daemon.api_version
-    return {"asked": asked, "server": server_of(host), "api_version": api_version}
+    return {
+        "asked": asked,
+        "server": server_of(host),
+        "api_version": api_version,
+        "captured": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
 
 
-def main() -> int:
+def layer_counts(daemon: Daemon, inspect: bytes, history: bytes) -> dict[str, int]:
+    """The number of layers of each step image that would settle what the history leaves open."""
+    counts = {
+        image_id: layer_count(daemon.inspect(parse_reference(image_id)))
+        for image_id in image_ids_to_ask(inspect, history)
+    }
+    return {image_id: count for image_id, count in counts.items() if count is not None}
+
+
+def main(argv: list[str]) -> int:
+    known = [*DOCKER_CASES, PODMAN_CASE]
+    wanted = argv or known
+    unknown = sorted(set(wanted) - set(known))
+    if unknown:
+        print(f"unknown cases {unknown}; the cases are {known}", file=sys.stderr)
+        return 2
     INPUTS.mkdir(parents=True, exist_ok=True)
-    cases: dict[str, dict[str, str]] = {}
+    manifest_path = INPUTS / "manifest.json"
+    manifest: dict[str, Any] = {"cases": {}}
+    if argv and manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+    cases: dict[str, dict[str, str]] = manifest["cases"]
     with contextlib.ExitStack() as stack:
         docker = stack.enter_context(docker_daemon_session())
-        podman = stack.enter_context(podman_service_session())
-        captured = datetime.now(UTC).replace(microsecond=0)
+        if not argv:
+            manifest["captured"] = datetime.now(UTC).replace(microsecond=0).isoformat()
         for case, asked in DOCKER_CASES.items():
-            cases[case] = capture(docker.host, case, asked(docker.images))
-        cases[PODMAN_CASE] = capture(podman.host, PODMAN_CASE, podman.images.full)
-    manifest = {"captured": captured.isoformat(), "cases": cases}
-    (INPUTS / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    print(f"captured {len(cases)} images into {INPUTS}")
+            if case in wanted:
+                cases[case] = capture(docker.host, case, asked(docker.images))
+        if PODMAN_CASE in wanted:
+            podman = stack.enter_context(podman_service_session())
+            cases[PODMAN_CASE] = capture(podman.host, PODMAN_CASE, podman.images.full)
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"captured {len(wanted)} images into {INPUTS}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

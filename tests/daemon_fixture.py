@@ -46,6 +46,7 @@ COMMAND_TIMEOUT = 600.0
 
 FULL_TAGS = ("lab-full:2.4.1", "lab-full:latest", "lab-full:stable")
 TINY = "lab-tiny:1"
+WORKDIR = "lab-workdir:1"
 HOSTILE = "lab-hostile:1"
 HOSTILE_LABELS: Mapping[str, str] = {
     "evil.esc": "\x1b]0;pwned\x07",
@@ -82,6 +83,13 @@ CMD ["sh", "-c", "echo 'hello world'"]
 ONBUILD RUN echo built
 """
 _TINY_DOCKERFILE = "FROM scratch\nCOPY busybox /bin/busybox\n"
+# Steps that make a layer of 0 bytes or none, which the history cannot tell apart: WORKDIR
+# makes one (it creates /app), the RUN none (/bin is there). The step image after WORKDIR is
+# COPY + WORKDIR, whose history does tell.
+_WORKDIR_DOCKERFILE = (
+    "FROM scratch\nCOPY busybox /bin/busybox\nWORKDIR /app\n"
+    'RUN ["/bin/busybox", "mkdir", "-p", "/bin"]\nCMD ["/bin/busybox", "true"]\n'
+)
 _UNTAGGED_DOCKERFILE = "FROM scratch\nCOPY untagged.txt /untagged.txt\n"
 # The raw ESC byte goes into the Dockerfile itself: there is no escape syntax for it.
 _HOSTILE_DOCKERFILE = (
@@ -102,6 +110,8 @@ class FixtureImages:
     full_id: str
     tiny: str
     tiny_id: str
+    workdir: str
+    workdir_id: str
     hostile: str
     untagged_id: str
     pushed_ref: str
@@ -459,18 +469,21 @@ def build_fixture_images(
     for name, text in (
         ("Dockerfile.full", _FULL_DOCKERFILE),
         ("Dockerfile.tiny", _TINY_DOCKERFILE),
+        ("Dockerfile.workdir", _WORKDIR_DOCKERFILE),
         ("Dockerfile.untagged", _UNTAGGED_DOCKERFILE),
         ("Dockerfile.hostile", _HOSTILE_DOCKERFILE),
     ):
         (ctx / name).write_text(text)
 
     # Builds mostly wait on the classic builder's per-step pause: run them side by side.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
         full = pool.submit(_build, cli, ctx, "Dockerfile.full", FULL_TAGS)
         tiny = pool.submit(_build, cli, ctx, "Dockerfile.tiny", (TINY,))
+        workdir_build = pool.submit(_build, cli, ctx, "Dockerfile.workdir", (WORKDIR,))
         untagged = pool.submit(_build, cli, ctx, "Dockerfile.untagged", ())
         hostile = pool.submit(_build, cli, ctx, "Dockerfile.hostile", (HOSTILE,), HOSTILE_LABELS)
         full_id, tiny_id, untagged_id = full.result(), tiny.result(), untagged.result()
+        workdir_id = workdir_build.result()
         hostile.result()
 
     if _inspect(cli, untagged_id).get("RepoTags"):
@@ -496,6 +509,8 @@ def build_fixture_images(
         full_id=full_id,
         tiny=TINY,
         tiny_id=tiny_id,
+        workdir=WORKDIR,
+        workdir_id=workdir_id,
         hostile=HOSTILE,
         untagged_id=untagged_id,
         pushed_ref=pushed_ref,

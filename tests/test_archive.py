@@ -171,7 +171,9 @@ def test_a_zstd_layer_is_checked_by_digest_but_has_no_size(tmp_path: Path) -> No
     assert "Size            unknown (a layer could not be unpacked)" in view.stdout.decode()
 
 
-def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes(tmp_path: Path) -> None:
+def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes_and_empty_layer(
+    tmp_path: Path,
+) -> None:
     history: list[dict[str, Any]] = [
         {"created": "2023-11-14T22:13:20Z", "created_by": "COPY a /"},
         {"created": "2023-11-14T22:13:21Z", "created_by": "ENV X=1", "empty_layer": True},
@@ -188,6 +190,7 @@ def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes(tmp_pa
             "Id": image.id,
             "Size": 3,
             "Tags": ["example/app:1"],
+            "empty_layer": False,
         },
         {
             "Comment": "",
@@ -196,6 +199,7 @@ def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes(tmp_pa
             "Id": "<missing>",
             "Size": 0,
             "Tags": None,
+            "empty_layer": True,
         },
         {
             "Comment": "",
@@ -204,6 +208,7 @@ def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes(tmp_pa
             "Id": "<missing>",
             "Size": 2,
             "Tags": None,
+            "empty_layer": False,
         },
     ]
     # docker shows the last step's comment when the image has none of its own.

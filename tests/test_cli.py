@@ -150,3 +150,11 @@ def test_ctrl_c_while_the_command_is_still_loading_exits_130(
 def test_the_installed_command_enters_where_python_m_does() -> None:
     script = (Path(sys.executable).parent / "imginspect").read_text()
     assert "from inspector.__main__ import main" in script
+
+
+def test_the_readme_gives_the_fuzz_command_the_makefile_runs() -> None:
+    makefile = (README.parent / "Makefile").read_text()
+    recipe = re.search(r"^fuzz:.*\n\t(.+)$", makefile, re.MULTILINE)
+    documented = re.search(r"^ *make fuzz +# (.+)$", README.read_text(), re.MULTILINE)
+    assert recipe is not None and documented is not None
+    assert recipe[1].replace("$(BIN)", ".venv/bin") == documented[1]

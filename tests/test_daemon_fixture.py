@@ -31,6 +31,18 @@ def test_full_and_tiny_images(docker_daemon: DockerDaemon) -> None:
     assert tiny["Id"] == images.tiny_id and len(tiny["RootFS"]["Layers"]) == 1
 
 
+def test_the_workdir_image_has_a_layer_from_workdir_and_none_from_run(
+    docker_daemon: DockerDaemon,
+) -> None:
+    images = docker_daemon.images
+    workdir = inspect(docker_daemon, images.workdir)
+    assert workdir["Id"] == images.workdir_id and len(workdir["RootFS"]["Layers"]) == 2
+    # The step images, newest first: CMD, RUN, WORKDIR, COPY.
+    ids = docker_daemon.docker("history", "-q", "--no-trunc", images.workdir).stdout.split()
+    counts = [len(inspect(docker_daemon, i.decode())["RootFS"]["Layers"]) for i in ids]
+    assert counts == [2, 2, 2, 1]
+
+
 def test_pushed_and_untagged_images(docker_daemon: DockerDaemon) -> None:
     images = docker_daemon.images
     assert images.pushed_digest_ref.startswith(f"{images.registry}/lab/pushed@sha256:")

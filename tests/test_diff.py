@@ -376,3 +376,20 @@ def test_diff_of_a_daemon_image_and_an_archive(archives: dict[str, str]) -> None
         result = run("--diff", "app:1", archives["one"], env={"DOCKER_HOST": fake.docker_host})
     assert result.code == ExitCode.OK, result.stderr
     assert "2 shared (7 B); 0 only in A (0 B); 0 only in B (0 B)" in result.stdout.decode()
+
+
+def test_a_layer_size_the_history_leaves_open_is_unknown_until_step_images_settle_it() -> None:
+    # RUN (0 B) or COPY (5 kB) made layer 1, COPY or WORKDIR (0 B) layer 2: the history alone
+    # cannot say; the RUN's step image, with no layer, says the COPY made layer 1.
+    steps = [
+        {"CreatedBy": "/bin/sh -c #(nop) WORKDIR /app", "Size": 0, "Id": "sha256:w"},
+        {"CreatedBy": "/bin/sh -c #(nop) COPY file:a in / ", "Size": 5000, "Id": "sha256:c"},
+        {"CreatedBy": "/bin/sh -c mkdir -p /x", "Size": 0, "Id": "sha256:r"},
+    ]
+    document = json.dumps({"Id": "sha256:x", "RootFS": {"Layers": ["sha256:1", "sha256:2"]}})
+    other = Image("b", b'{"Id": "sha256:y", "RootFS": {"Layers": []}}')
+    history = json.dumps(steps).encode()
+    open_layers = compare(Image("a", document.encode(), history), other)
+    assert [layer.size for layer in open_layers.only_a] == [None, None]
+    settled = compare(Image("a", document.encode(), history, {"sha256:r": 0}), other)
+    assert [layer.size for layer in settled.only_a] == [5000, 0]

@@ -309,11 +309,13 @@ def test_redirect_exits_3_and_is_never_followed(status: int, absolute: bool) -> 
         assert target not in fake.paths
 
 
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
 @pytest.mark.parametrize("stuck", ["/_ping", inspect_path("a")], ids=["ping", "inspect"])
-def test_a_daemon_that_never_answers_times_out_and_exits_3(stuck: str) -> None:
-    with FakeDaemon({"/_ping": ping(), stuck: HANG}) as fake:
+def test_a_daemon_that_never_answers_times_out_and_exits_3(stuck: str, transport: str) -> None:
+    with FakeDaemon({"/_ping": ping(), stuck: HANG}, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
         # The bound is run_cli's subprocess timeout; --timeout 0.5 should end it far sooner.
-        run = run_cli("--json", "--timeout", "0.5", "a", host=fake.docker_host)
+        run = run_cli("--json", "--timeout", "0.5", "a", host=host)
 
         assert run.code == 3
         line = the_error_line(run)
@@ -323,14 +325,16 @@ def test_a_daemon_that_never_answers_times_out_and_exits_3(stuck: str) -> None:
         assert fake.paths[-1] == stuck
 
 
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
 @pytest.mark.parametrize("closing", ["/_ping", inspect_path("a")], ids=["ping", "inspect"])
-def test_a_connection_closed_without_an_answer_exits_3(closing: str) -> None:
-    with FakeDaemon({"/_ping": ping(), closing: CLOSE}) as fake:
-        run = run_cli("--json", "a", host=fake.docker_host)
+def test_a_connection_closed_without_an_answer_exits_3(closing: str, transport: str) -> None:
+    with FakeDaemon({"/_ping": ping(), closing: CLOSE}, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run = run_cli("--json", "a", host=host)
 
         assert run.code == 3
         line = the_error_line(run)
-        assert fake.docker_host in line
+        assert host in line
         assert "closed the connection without answering" in line
         assert run.stdout == EMPTY_ARRAY
         assert fake.paths[-1] == closing
@@ -1116,3 +1120,19 @@ def test_a_deeply_nested_answer_never_crashes_any_output_form(form: list[str]) -
         assert "nested too deeply" in the_error_line(run)
     else:
         assert (run.code, run.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("inner", ["{{json .}}", "{{.}}", "{{printf `%#v` .}}"])
+def test_the_deepest_template_over_the_deepest_value_never_crashes(inner: str) -> None:
+    """Blocks nested to the limit over a value nested past the printing limit: ~710 frames
+    of Python's stack (found by fuzzing), which the command has."""
+    depth = 150
+    body = ('{"Id":"sha256:aa","X":' + "[" * depth + '"leaf"' + "]" * depth + "}").encode()
+    template = "{{with .X}}" + "{{range .}}" * 98 + inner + "{{end}}" * 98 + "{{end}}"
+    with FakeDaemon({"/_ping": ping(), inspect_path("a"): Response(200, body)}) as fake:
+        run = run_cli("-f", template, "a", host=fake.docker_host)
+
+    assert_no_traceback(run)
+    assert run.code in (0, 4), run.stderr
+    if run.code == 4:
+        assert "nested too deeply" in the_error_line(run)

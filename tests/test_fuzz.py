@@ -247,7 +247,7 @@ histories = st.one_of(
 )
 
 
-@budget(150, 8_000)
+@budget(150, 6_000)
 @given(answers(), histories, st.integers(1, 1_200), st.booleans())
 def test_the_view_shows_any_answer_and_nothing_unsafe(
     document: bytes, history: bytes, width: int, color: bool
@@ -330,7 +330,7 @@ def test_format_renders_any_answer_or_fails_with_the_template_error(
 FORMS = [[], ["--json"], ["-f", "json"], ["-f", TEMPLATES[2]], ["-f", "{{.}}"]]
 
 
-@budget(12, 400)
+@budget(12, 300)
 @given(answers(), st.sampled_from(FORMS))
 def test_the_command_on_any_answer_prints_it_or_says_why_in_one_line(
     document: bytes, form: list[str]

@@ -63,6 +63,7 @@ ALLOWED = {
         "daemon",
         "environment",
         "errors",
+        "layers",
         "reference",
         "render",
         "render.diff_json",

@@ -144,3 +144,51 @@ def test_the_view_on_a_terminal_shows_the_hostile_strings_escaped(
     flat = re.sub(r"\s+", "", text)
     for shown in ("\\x1b]0;pwned\\x07", "[link=http://evil]x[/link]", "\\u2028\\u202e"):
         assert shown in flat
+
+
+# -- every field a daemon may fill, on a terminal, from a fake daemon -----------------------
+
+OSC8_LINK = "\x1b]8;;http://evil.example/\x1b\\click me\x1b]8;;\x1b\\"
+HOSTILE_STRINGS = [OSC8_LINK, "\x1b[2J\x1b[H", "\u202eevil\u202c", "[bold red]markup[/]", "a\rb"]
+HOSTILE_DOCUMENT = {
+    "Id": "sha256:" + "e" * 64,
+    "RepoTags": [f"tag{index}:{text}" for index, text in enumerate(HOSTILE_STRINGS)],
+    "Comment": OSC8_LINK,
+    "Config": {
+        "Cmd": HOSTILE_STRINGS,
+        "Entrypoint": ["/bin/sh", "-c", OSC8_LINK],
+        "Env": [f"E{index}={text}" for index, text in enumerate(HOSTILE_STRINGS)],
+        "Labels": {f"l{index}": text for index, text in enumerate(HOSTILE_STRINGS)},
+        "WorkingDir": "\x1b]0;title\x07",
+    },
+}
+HOSTILE_TEMPLATES = [
+    "{{.}}",
+    "{{.RepoTags}} {{.Comment}}",
+    "{{range .Config.Cmd}}{{.}}{{end}} {{.Config.Entrypoint}}",
+    "{{.Config.Env}} {{.Config.Labels}} {{.Config.WorkingDir}}",
+]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--color", "never"], *(["-f", template] for template in HOSTILE_TEMPLATES)],
+    ids=["view", "view-plain", *(f"format-{index}" for index in range(len(HOSTILE_TEMPLATES)))],
+)
+def test_no_field_of_an_answer_can_act_on_the_terminal(args: list[str]) -> None:
+    message = f"No such image: {OSC8_LINK}"
+    routes = {
+        "/_ping": ping(),
+        inspect_path("a"): json_response(HOSTILE_DOCUMENT),
+        "/v1.50/images/a/history": json_response([]),
+        inspect_path("b"): json_response({"message": message}, 404),
+    }
+    with FakeDaemon(routes) as fake:
+        env = view_cli_env({"COLUMNS": "120", "TERM": "xterm"}, host=fake.docker_host)
+        run = run_on_terminal(*args, "a", "b", env=env)
+
+    shown = SGR.sub("", run.stdout.decode())
+    assert run.code == 1
+    assert UNSAFE.search(shown.replace("\n", "").replace("\t", "")) is None
+    assert re.sub(r"\s+", "", escape_unsafe(OSC8_LINK)) in re.sub(r"\s+", "", shown)
+    assert run.stderr == f"Error: No such image: {escape_unsafe(OSC8_LINK)}\n"

@@ -26,7 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from inspector.layers import join_layers
+from inspector.layers import MAX_WORK
 from inspector.render.table import (
     ImageAnswer,
     command_line,
@@ -261,42 +261,37 @@ def test_a_created_time_in_the_future_says_so() -> None:
 # -- layers ---------------------------------------------------------------------------------
 
 
-def steps(*entries: tuple[str, int]) -> list[dict[str, Any]]:
-    return [{"CreatedBy": created_by, "Size": size} for created_by, size in entries]
-
-
-def test_history_steps_without_a_layer_consume_no_diff_id() -> None:
-    inspect, history = real("lab-full")
-    diff_ids = json.loads(inspect)["RootFS"]["Layers"]
-    joined = join_layers(diff_ids, list(reversed(json.loads(history))))
-    assert joined is not None
-    assert [layer.diff_id for layer in joined] == diff_ids
-    commands = [str((layer.step or {})["CreatedBy"]) for layer in joined]
-    assert "COPY file:" in commands[0]
-    assert "COPY dir:" in commands[1]
-    assert commands[2] == "/bin/busybox mkdir -p /var/lib/lab"  # a layer of 0 bytes
-
-
-def test_buildkit_history_joins_by_instruction_when_sizes_do_not_tell() -> None:
-    history = steps(
-        ("ADD file:abc in / ", 5000),
-        ('CMD ["bash"]', 0),
-        ("ARG V=1", 0),
-        ("RUN |1 V=1 /bin/sh -c true # buildkit", 0),
-        ("ENV A=b", 0),
-        ("WORKDIR /app", 0),
-    )
-    joined = join_layers(["sha256:1", "sha256:2", "sha256:3"], history)
-    assert joined is not None
-    assert [(layer.step or {})["CreatedBy"] for layer in joined] == [
-        "ADD file:abc in / ",
-        "RUN |1 V=1 /bin/sh -c true # buildkit",
-        "WORKDIR /app",
+def test_a_layer_the_history_leaves_open_shows_what_its_possible_steps_agree_on() -> None:
+    inspect = json.dumps({"Id": "x", "RootFS": {"Layers": ["sha256:" + "a" * 64] * 2}}).encode()
+    history = [
+        {"CreatedBy": "RUN true", "Size": 0, "Created": 1_700_000_000},
+        {"CreatedBy": "COPY a /", "Size": 5_000, "Created": 1_700_000_000},
+        {"CreatedBy": "RUN mkdir /x", "Size": 0, "Created": 1_700_000_060},
     ]
+    text = view(ImageAnswer("x", inspect, json.dumps(history[::-1]).encode()))
+    assert "Note: the history does not say which steps made layers 1 and 2;" in text
+    # Layer 1: RUN true (0 B) or COPY (5 kB), made at the same minute; layer 2: COPY or RUN.
+    assert re.search(r"^  1  aaaaaaaaaaaa     -  2023-11-14 22:13$", text, re.M)
+    assert re.search(r"^  2  aaaaaaaaaaaa     -  -$", text, re.M)
+    assert text.count("one of these steps:") == 2
 
 
-def test_a_history_that_does_not_match_the_layers_is_not_joined() -> None:
-    assert join_layers(["sha256:1"], steps(("COPY a b", 10), ("COPY c d", 20))) is None
+def test_a_layer_with_many_possible_steps_lists_ten_and_counts_the_rest() -> None:
+    inspect = json.dumps({"Id": "x", "RootFS": {"Layers": ["sha256:" + "a" * 64]}}).encode()
+    history = json.dumps([{"CreatedBy": f"RUN step {n}", "Size": 0} for n in range(14)][::-1])
+    text = view(ImageAnswer("x", inspect, history.encode()))
+    assert [f"     - RUN step {n}" for n in range(10)] == re.findall(r"^     - .*$", text, re.M)
+    assert "\n       and 4 more steps\n" in text
+
+
+def test_a_history_too_long_to_pair_shows_the_layer_ids_with_a_note() -> None:
+    inspect, _ = real("lab-tiny")
+    history = json.dumps([{"CreatedBy": "RUN x", "Size": 0}] * (MAX_WORK // 2 + 1)).encode()
+    text = view(ImageAnswer("lab-tiny:1", inspect, history))
+    assert (
+        f"Note: the history ({MAX_WORK // 2 + 1} steps) is too long to pair with the 1 layer"
+        in text
+    )
 
 
 def test_a_history_that_does_not_match_shows_the_layer_ids_with_a_note() -> None:
@@ -531,10 +526,22 @@ def test_the_width_is_columns_then_the_terminal_then_80(
 def fake_image() -> Iterator[FakeDaemon]:
     """A daemon that knows `a` (lab-full's captured answers) and nothing else."""
     inspect, history = real("lab-full")
-    with FakeDaemon({"/_ping": ping("1.50")}) as fake:
+    with FakeDaemon({"/_ping": ping("1.50"), **step_images("lab-full")}) as fake:
         fake.routes[inspect_path("a")] = Response(200, inspect)
         fake.routes[history_path("a")] = Response(200, history)
         yield fake
+
+
+def step_images(case: str) -> dict[str, Response]:
+    """The step images a captured case's history leaves open, with as many layers as the
+    test dockerd gave them (`<case>.layers.json`)."""
+    counts: dict[str, int] = json.loads((INPUTS / f"{case}.layers.json").read_text())
+    return {
+        inspect_path(image_id): json_response(
+            {"Id": image_id, "RootFS": {"Layers": [f"sha256:{n:064x}" for n in range(count)]}}
+        )
+        for image_id, count in counts.items()
+    }
 
 
 TERMINAL_CASES = [
@@ -605,7 +612,10 @@ def test_only_the_view_asks_for_the_history(
 ) -> None:
     result = run(*args, "a", env=cli_env(host=fake_image.docker_host))
     assert result.code == 0
-    expected = ["/_ping", inspect_path("a")] + [history_path("a")] * asks_history
+    # lab-full's history leaves layer 3 open: the view asks for the two step images too.
+    expected = ["/_ping", inspect_path("a")]
+    if asks_history:
+        expected += [history_path("a"), *step_images("lab-full")]
     assert fake_image.paths == expected
 
 
@@ -647,6 +657,47 @@ def test_a_history_that_never_comes_keeps_the_image_and_exits_3() -> None:
     assert text.startswith("a ─")
     assert "Note: the layer history could not be read (the daemon at" in text
     assert paths == ["/_ping", inspect_path("a"), history_path("a")]  # b: the daemon is gone
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        json_response({"message": "No such image: sha256:..."}, 404),
+        json_response({"message": "on fire"}, 500),
+        json_response({"Id": "x", "RootFS": None}),
+        Response(200, b"{"),
+    ],
+    ids=["404", "500", "no-layers", "broken-json"],
+)
+def test_step_images_that_cannot_be_read_leave_the_layer_open_and_exit_0(
+    fake_image: FakeDaemon, answer: Response
+) -> None:
+    for path in step_images("lab-full"):
+        fake_image.routes[path] = answer
+    result = run("a", env=cli_env({"COLUMNS": "200"}, host=fake_image.docker_host))
+    text = result.stdout.decode()
+    assert (result.code, result.stderr) == (0, "")
+    assert "Note: the history does not say which step made layer 3;" in text
+    assert re.search(r"^  3  [0-9a-f]{12}  +0 B  [\d-]+ [\d:]+  one of these steps:$", text, re.M)
+    assert "- /bin/busybox mkdir -p /var/lib/lab\n" in text
+    assert "- /bin/busybox sh -c #(nop) WORKDIR /srv/app\n" in text
+
+
+def test_a_step_image_that_never_comes_keeps_the_image_and_exits_3() -> None:
+    inspect, history = real("lab-full")
+    stuck = next(iter(step_images("lab-full")))
+    with FakeDaemon({"/_ping": ping("1.50"), stuck: HANG}) as fake:
+        fake.routes[inspect_path("a")] = Response(200, inspect)
+        fake.routes[history_path("a")] = Response(200, history)
+        fake.routes[inspect_path("b")] = Response(200, inspect)
+        result = run("--timeout", "0.5", "a", "b", env=cli_env(host=fake.docker_host))
+        paths = fake.paths
+    text = result.stdout.decode()
+    assert result.code == 3
+    assert "did not answer within 0.5s" in the_error_line(result)
+    assert text.startswith("a ─") and "\nb ─" not in text
+    assert "Note: the history does not say which step made layer 3;" in text
+    assert paths == ["/_ping", inspect_path("a"), history_path("a"), stuck]  # b: gone
 
 
 def test_a_missing_image_exits_1_and_the_others_are_shown_in_order(
@@ -732,6 +783,31 @@ def test_the_view_of_lab_full_answers_what_runs_as_whom_where_and_from_what(
     assert "COPY file:" in layers[0][1]
     assert layers[2][1] == "/bin/busybox mkdir -p /var/lib/lab"
     assert "Note:" not in text
+
+
+def test_the_workdir_layer_is_shown_with_the_workdir_step(docker_daemon: DockerDaemon) -> None:
+    """COPY, then WORKDIR /app (a layer of 0 bytes: it creates /app), then RUN mkdir -p /bin
+    (no layer): the history cannot tell the last two apart; their step images can."""
+    env = cli_env({"COLUMNS": "200", "TZ": "UTC"}, host=docker_daemon.host)
+    result = run("--debug", docker_daemon.images.workdir, env=env)
+    text = result.stdout.decode()
+    assert result.code == 0, result.stderr
+    layers = re.findall(r"^  +(\d)  [0-9a-f]{12}  +\S+ \S+  [\d-]+ [\d:]+  (.*)$", text, re.M)
+    assert layers[0][1].endswith(" in /bin/busybox")
+    assert layers[1:] == [("2", "/bin/sh -c #(nop) WORKDIR /app")]
+    assert "Note:" not in text and "mkdir" not in text
+    step_ids = docker_daemon.docker("history", "-q", "--no-trunc", docker_daemon.images.workdir)
+    run_step, workdir_step = (line.decode() for line in step_ids.stdout.split()[1:3])
+    asked = re.findall(r"GET /v[\d.]+/images/(sha256:[0-9a-f]{64})/json ", result.stderr)
+    assert asked == [workdir_step, run_step]  # the candidates, oldest first; nothing else
+
+
+def test_only_the_view_asks_for_step_images(docker_daemon: DockerDaemon) -> None:
+    env = cli_env(host=docker_daemon.host)
+    for args in (["--json"], ["-f", "{{.Id}}"], ["-q"]):
+        result = run("--debug", *args, docker_daemon.images.workdir, env=env)
+        assert result.code == 0
+        assert "/images/sha256:" not in result.stderr
 
 
 def test_the_created_time_is_in_the_time_zone_of_tz(docker_daemon: DockerDaemon) -> None:

@@ -6,6 +6,7 @@ pinned to three days after the capture and the time zone to UTC, so the renders 
 by themselves; `pytest --update-golden` rewrites them, and nothing else does.
 """
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,12 +32,17 @@ HISTORY_500 = "the daemon at unix:///var/run/docker.sock answered 500 Internal S
 NEWER_API_DROPS = ("Container", "ContainerConfig", "VirtualSize", "DockerVersion", "Parent")
 
 
-def answer(case: str, *, history: bool = True) -> ImageAnswer:
+def answer(case: str, *, history: bool = True, layer_counts: bool = True) -> ImageAnswer:
+    """A case as the command gives it to the view: with the step images' layer counts where
+    they were asked for (`<case>.layers.json`), unless told otherwise."""
     asked = MANIFEST["cases"][case]["asked"]
     inspect = (INPUTS / f"{case}.inspect.json").read_bytes()
     if not history:
         return ImageAnswer(asked, inspect, None, HISTORY_500)
-    return ImageAnswer(asked, inspect, (INPUTS / f"{case}.history.json").read_bytes())
+    counts_path = INPUTS / f"{case}.layers.json"
+    counts = json.loads(counts_path.read_text()) if layer_counts and counts_path.exists() else None
+    history_json = (INPUTS / f"{case}.history.json").read_bytes()
+    return ImageAnswer(asked, inspect, history_json, layer_counts=counts)
 
 
 def newer_api(case: str) -> ImageAnswer:
@@ -44,7 +50,7 @@ def newer_api(case: str) -> ImageAnswer:
     document = json.loads(real.inspect)
     for key in NEWER_API_DROPS:
         document.pop(key, None)
-    return ImageAnswer(real.asked, json.dumps(document).encode(), real.history)
+    return dataclasses.replace(real, inspect=json.dumps(document).encode())
 
 
 # golden file name -> (the images, the width)
@@ -53,6 +59,14 @@ RENDERS: dict[str, tuple[list[ImageAnswer], int]] = {
     "two-images.80": ([answer("lab-full"), answer("lab-tiny")], 80),
     "lab-full-without-history.80": ([answer("lab-full", history=False)], 80),
     "lab-full-newer-api.80": ([newer_api("lab-full")], 80),
+    # Step images pruned, or never there (a pulled image): the layer's possible steps.
+    **{
+        f"lab-workdir-without-layer-counts.{width}": (
+            [answer("lab-workdir", layer_counts=False)],
+            width,
+        )
+        for width in WIDTHS
+    },
 }
 
 

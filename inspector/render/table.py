@@ -22,7 +22,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from inspector.layers import Layer, join_layers
+from inspector.layers import Layer, join_layers, too_long_to_join
 from inspector.template.gotime import format_duration
 
 # The one set of characters that must not reach a terminal, shared with stderr and --format.
@@ -38,6 +38,8 @@ MAX_WIDTH = 1000
 WIDE_LAYERS = 100
 # A value column narrower than this is hard to read: put values under their keys instead.
 MIN_VALUE_WIDTH = 30
+# The steps listed for a layer the history leaves open; a longer list helps nobody.
+MAX_CANDIDATES = 10
 
 # What `_safe` escapes: the terminal-unsafe characters, and a backslash of the daemon's that
 # would read as the start of an escape (`\t`, `\x1b`, `\u202e`, `\\`): one before n, r, t, x,
@@ -76,6 +78,9 @@ class ImageAnswer:
     # its layer blobs as stored there; its Size is the daemon's: the layers' files, unpacked.
     origin: str | None = None
     stored_size: int | None = None
+    # The number of layers of the build's step images, by their history Id, as far as asked
+    # (`layers.image_ids_to_ask`): it settles which step made a layer where the history cannot.
+    layer_counts: Mapping[str, int] | None = None
 
 
 def want_color(choice: str, environ: Mapping[str, str], is_terminal: bool) -> bool:
@@ -307,13 +312,20 @@ class _ImageView:
             note = _note(
                 f"the layer history could not be read ({steps}); showing the layer IDs only"
             )
+        elif too_long_to_join(diff_ids, steps):
+            note = _note(
+                f"the history ({_count(len(steps), 'step')}) is too long to pair with the "
+                f"{_count(len(diff_ids), 'layer')}; showing the layer IDs only"
+            )
         else:
-            joined = join_layers(diff_ids, steps)
+            joined = join_layers(diff_ids, steps, self.image.layer_counts)
             if joined is None:
                 note = _note(
                     f"the history ({_count(len(steps), 'step')}) does not match the "
                     f"{_count(len(diff_ids), 'layer')}; showing the layer IDs only"
                 )
+            else:
+                note = _open_layers_note(joined)
         if joined is None:
             joined = [Layer(diff_id, None) for diff_id in diff_ids]
         if not joined and note is None:
@@ -337,22 +349,14 @@ class _ImageView:
     def layer_table(self, layers: Sequence["Layer"]) -> RenderableType:
         table = Table.grid(padding=(0, 2))
         table.add_column(justify="right", no_wrap=True)
-        if all(layer.step is None for layer in layers):
+        if not any(layer.possible_steps for layer in layers):
             table.add_column(overflow="fold")
             table.add_row(Text("#", style=_KEY), Text("DIFF ID", style=_KEY))
             for number, layer in enumerate(layers, 1):
                 table.add_row(Text(str(number)), _diff_id(layer.diff_id))
             return table
         header = [Text(title, style=_KEY) for title in ("DIFF ID", "SIZE", "CREATED")]
-        rows = [
-            (
-                _diff_id(layer.diff_id),
-                _size((layer.step or {}).get("Size"), exact=False) or Text("-", style=_DIM),
-                self.step_time((layer.step or {}).get("Created")),
-                _command((layer.step or {}).get("CreatedBy")),
-            )
-            for layer in layers
-        ]
+        rows = [self.layer_row(layer) for layer in layers]
         if self.body_width >= WIDE_LAYERS - 2:
             for justify in ("left", "right", "left"):
                 table.add_column(justify=justify, no_wrap=True)
@@ -362,7 +366,10 @@ class _ImageView:
                 table.add_row(Text(str(number)), *row)
             return table
         # Narrow: the fields on one line, and the command under them with the whole width.
-        widths = [max(cells[column].cell_len for cells in [header, *rows]) for column in (0, 1)]
+        widths = [
+            max(cells[column].cell_len for cells in [header, *[row[:3] for row in rows]])
+            for column in (0, 1)
+        ]
 
         def line(diff_id: Text, size: Text, created: Text) -> Text:
             return Text.assemble(
@@ -374,6 +381,29 @@ class _ImageView:
         for number, (diff_id, size, created, command) in enumerate(rows, 1):
             table.add_row(Text(str(number)), Group(line(diff_id, size, created), command))
         return table
+
+    def layer_row(self, layer: Layer) -> tuple[Text, Text, Text, RenderableType]:
+        """Diff-ID, size, time and command; for a layer the history leaves open, what all its
+        possible steps agree on, and each of them."""
+        steps = layer.possible_steps
+        sizes = [_size(step.get("Size"), exact=False) for step in steps]
+        times = [self.step_time(step.get("Created")) for step in steps]
+        dash = Text("-", style=_DIM)
+        size = sizes[0] if len({_plain(size) for size in sizes}) == 1 else None
+        created = times[0] if len({time.plain for time in times}) == 1 else None
+        if layer.step is not None:
+            command: RenderableType = _command(layer.step.get("CreatedBy"))
+        else:
+            choices = Table.grid(padding=(0, 1))
+            choices.add_column(no_wrap=True)
+            choices.add_column(overflow="fold")
+            for step in steps[:MAX_CANDIDATES]:
+                choices.add_row(Text("-", style=_DIM), _command(step.get("CreatedBy")))
+            if len(steps) > MAX_CANDIDATES:
+                more = _count(len(steps) - MAX_CANDIDATES, "more step")
+                choices.add_row(Text(""), Text(f"and {more}", style=_DIM))
+            command = Group(Text("one of these steps:", style=_DIM), choices)
+        return _diff_id(layer.diff_id), size or dash, created or dash, command
 
     def step_time(self, value: object) -> Text:
         moment = _unix_time(value)
@@ -558,6 +588,27 @@ def _count(number: int, noun: str) -> str:
 
 def _note(message: str) -> Text:
     return Text.assemble(("Note: ", _NOTE), _safe(message))
+
+
+def _open_layers_note(layers: Sequence[Layer]) -> Text | None:
+    """The note over layers whose step the history leaves open, if any."""
+    numbers = [str(number) for number, layer in enumerate(layers, 1) if layer.step is None]
+    if not numbers:
+        return None
+    if len(numbers) == 1:
+        return _note(
+            f"the history does not say which step made layer {numbers[0]}; "
+            "its row lists the steps that could have"
+        )
+    named = ", ".join(numbers[:-1]) + " and " + numbers[-1]
+    return _note(
+        f"the history does not say which steps made layers {named}; "
+        "their rows list the steps that could have"
+    )
+
+
+def _plain(text: Text | None) -> str | None:
+    return None if text is None else text.plain
 
 
 def _pad(text: Text, width: int, *, right: bool = False) -> Text:
