@@ -12,7 +12,6 @@ tests/test_tab.py checks that both print the same; scripts/generate writes the o
 import shlex
 from collections.abc import Mapping, Sequence
 
-from inspector.completion import complete_image
 from inspector.option_table import COMPLETE_VAR, FLAGS, VALUE_OPTIONS
 
 SHELLS = {"bash_complete": "bash", "zsh_complete": "zsh", "fish_complete": "fish"}
@@ -30,6 +29,9 @@ def answer(environ: Mapping[str, str]) -> bytes | None:
     given = _options_given(args)
     if given is None:
         return None
+    # Only now: a TAB that click answers should not pay for the socket and json modules.
+    from inspector.completion import complete_image
+
     candidates = complete_image(given.get("host"), incomplete, environ, given.get("context"))
     # As click's shell_complete: the items a line each, and a newline after them, even none.
     lines = [_formatted(shell, value, help_) for value, help_ in candidates]
@@ -82,12 +84,12 @@ def _options_given(args: Sequence[str]) -> dict[str, str] | None:
             continue
         if word not in VALUE_OPTIONS:
             return None  # `--`, `-`, `-qH`, `-Hhost`, `--flag=x`, an unknown option
-        value = next(words, None)
-        if value is None or value.startswith("-"):
+        following = next(words, None)
+        if following is None or following.startswith("-"):
             # The word under the cursor is this option's value, or click would read the value
             # as an option of its own when it completes: either way, click's to answer.
             return None
-        given[VALUE_OPTIONS[word]] = value  # the last one wins, as in click's parser
+        given[VALUE_OPTIONS[word]] = following  # the last one wins, as in click's parser
     return given
 
 
