@@ -9,7 +9,6 @@ print. Anything else, `--` and unknown options included, gets None: click answer
 tests/test_tab.py checks that both print the same; scripts/generate writes the option table.
 """
 
-import shlex
 from collections.abc import Mapping, Sequence
 
 from inspector.option_table import COMPLETE_VAR, FLAGS, VALUE_OPTIONS
@@ -40,6 +39,12 @@ def answer(environ: Mapping[str, str]) -> bytes | None:
 
 def split_arg_string(string: str) -> list[str]:
     """The words of a line, as click.shell_completion.split_arg_string splits them."""
+    if not any(c in string for c in "'\"\\"):
+        # Without quotes or escapes, shlex (as click sets it up) splits at these alone.
+        spaced = string.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+        return [word for word in spaced.split(" ") if word]
+    import shlex
+
     lex = shlex.shlex(string, posix=True)
     lex.whitespace_split = True
     lex.commenters = ""

@@ -93,12 +93,13 @@ def completing(words: str, shell: str = "bash") -> dict[str, str]:
     }
 
 
-# What a TAB on an image name loads (inspector/tab.py answers it): the socket, no click.
+# What a TAB on an image name loads (inspector/tab.py answers it): a plain socket, no click.
 IMAGE_TAB_NEEDS = {
     "inspector.tab",
     "inspector.completion",
     "inspector.connection",
-    "socket",
+    "inspector.reference",
+    "_socket",
     "json",
 }
 IMAGE_TAB_SKIPS = (
@@ -109,7 +110,7 @@ IMAGE_TAB_SKIPS = (
     | FUNCTIONS
     | ARCHIVES
     | {"click", "inspector.cli", "inspector.environment"}
-    | {"pathlib", "urllib.parse", "hashlib", "shutil", "subprocess"}
+    | {"socket", "shlex", "pathlib", "urllib.parse", "hashlib", "shutil", "subprocess"}
 )
 
 

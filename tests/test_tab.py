@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 import click
+import click.shell_completion
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inspector.cli import imginspect
 from inspector.option_table import COMPLETE_VAR, FLAGS, VALUE_OPTIONS
-from inspector.tab import answer
+from inspector.tab import answer, split_arg_string
 from tests.daemon_fixture import DockerDaemon
 from tests.docker_config import write_context
 
@@ -235,3 +238,8 @@ def test_the_generator_refuses_a_command_the_fast_path_cannot_read(command: clic
         sys.path.remove(str(SCRIPTS))
     with pytest.raises(ValueError, match=r"inspector/tab\.py"):
         shell_completion.option_table(command)
+
+
+@given(st.text(alphabet=" \t\r\n\x0b\xa0'\"\\:=-ab\u00e9"))
+def test_words_are_split_as_click_splits_them(line: str) -> None:
+    assert split_arg_string(line) == click.shell_completion.split_arg_string(line)
