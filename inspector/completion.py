@@ -147,7 +147,9 @@ def image_candidates(images: Sequence[Any], incomplete: str) -> list[tuple[str, 
         if not isinstance(image, Mapping):
             continue
         image_id = image.get("Id")
-        all_tags = image.get("RepoTags") or ()
+        all_tags = image.get("RepoTags")
+        if not isinstance(all_tags, list):  # null for an untagged image, or a daemon's oddity
+            all_tags = []
         # Most of the images fit no word: parsing every tag would cost a TAB 2 ms in 300.
         fitting = [tag for tag in all_tags if isinstance(tag, str) and tag.startswith(incomplete)]
         if not fitting and not want_ids:
