@@ -104,7 +104,19 @@ VARIABLES: tuple[Variable, ...] = (
         "set by the shell completion scripts",
         "Set by the shell completion scripts (with COMP_WORDS and COMP_CWORD): imginspect "
         "then prints the candidates for the word being completed instead of running.",
-        read_by="click, for shell completion",
+        read_by="click, and by imginspect itself before click for a TAB on an image name",
+    ),
+    Variable(
+        "COMP_WORDS",
+        "set by the shell completion scripts: the words typed",
+        "Set by the shell completion scripts, with _IMGINSPECT_COMPLETE: the words of the line "
+        "being completed.",
+    ),
+    Variable(
+        "COMP_CWORD",
+        "set by the shell completion scripts: the word to complete",
+        "Set by the shell completion scripts, with _IMGINSPECT_COMPLETE: which word is being "
+        "completed (its index; fish gives the word itself).",
     ),
 )
 

@@ -8,6 +8,7 @@ pallets/click#1515), zsh and fish keep the `--opt=` part of a word, and fish spl
 answer at its first comma only (a description may have more).
 """
 
+import json
 from collections.abc import Mapping
 
 import click
@@ -172,3 +173,53 @@ def completion_scripts(command: click.Command) -> Mapping[str, str]:
         text = body.replace("{func}", func).replace("{var}", var).replace("{prog}", prog)
         files[name] = header + "\n" + text
     return files
+
+
+_OPTION_TABLE = '''\
+# Generated from the click command by scripts/generate; do not edit.
+"""The command's options as data, for answering a TAB without click (inspector/tab.py)."""
+
+# What the completion scripts set to ask for candidates (as click's Command names it).
+COMPLETE_VAR = {var}
+# Each option that takes one value, and the parameter it sets.
+VALUE_OPTIONS = {{
+{value_options}}}
+# The options that take no value.
+FLAGS = (
+{flags})
+'''
+
+
+def option_table(command: click.Command) -> str:
+    """inspector/option_table.py: what inspector/tab.py must know of the command's options.
+
+    The TAB fast path reads the words the way click parses them only for a command of the
+    shape it knows: one IMAGE... argument, options of one value or none, nothing from the
+    environment. Another shape fails here, so that the fast path is changed along with it.
+    """
+    prog = command.name or "imginspect"
+    var = "_{}_COMPLETE".format(prog.replace("-", "_").replace(".", "_")).upper()
+    ctx = click.Context(command, info_name=prog, **command.context_settings)  # -h, --help
+    values: dict[str, str] = {}
+    flags: set[str] = set()
+    arguments = []
+    for param in command.get_params(ctx):
+        if param.envvar is not None:
+            raise ValueError(f"{param.name} reads {param.envvar}: teach inspector/tab.py first")
+        if isinstance(param, click.Argument):
+            arguments.append(param)
+        elif isinstance(param, click.Option) and (param.is_flag or param.count):
+            flags.update(param.opts, param.secondary_opts)
+        elif isinstance(param, click.Option) and param.nargs == 1 and param.name:
+            values.update(dict.fromkeys(param.opts, param.name))
+        else:
+            raise ValueError(f"inspector/tab.py cannot read {param.name}: nargs={param.nargs}")
+    if [(a.name, a.nargs) for a in arguments] != [("images", -1)] or ctx.auto_envvar_prefix:
+        raise ValueError("inspector/tab.py knows a command of one IMAGE... argument, no more")
+    return _OPTION_TABLE.format(
+        var=json.dumps(var),  # a Python string literal, quoted as ruff formats it
+        value_options="".join(
+            f"    {json.dumps(opt)}: {json.dumps(name)},\n" for opt, name in sorted(values.items())
+        ),
+        flags="".join(f"    {json.dumps(opt)},\n" for opt in sorted(flags)),
+    )

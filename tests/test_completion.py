@@ -26,6 +26,8 @@ IMAGES: list[Any] = [
     {"Id": "not an id", "RepoTags": ["odd:1"]},
     {"Id": f"sha256:{'d' * 64}", "RepoTags": ["reg.example:5000/team/db:2", "Bad:1", "x\n:1", 7]},
     "not an object",
+    {"Id": "not an id", "RepoTags": 7},
+    {"Id": "not an id", "RepoTags": "app:9"},
 ]
 
 

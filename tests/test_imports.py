@@ -83,12 +83,35 @@ def way(
     return Way(args, code, frozenset(needed), frozenset(unwanted), env or {}, stdout)
 
 
-def completing(words: str) -> dict[str, str]:
+def completing(words: str, shell: str = "bash") -> dict[str, str]:
+    if shell == "fish":
+        return {"_IMGINSPECT_COMPLETE": "fish_complete", "COMP_WORDS": words, "COMP_CWORD": ""}
     return {
-        "_IMGINSPECT_COMPLETE": "bash_complete",
+        "_IMGINSPECT_COMPLETE": f"{shell}_complete",
         "COMP_WORDS": words,
         "COMP_CWORD": str(len(words.split()) - 1),
     }
+
+
+# What a TAB on an image name loads (inspector/tab.py answers it): a plain socket, no click.
+IMAGE_TAB_NEEDS = {
+    "inspector.tab",
+    "inspector.completion",
+    "inspector.connection",
+    "inspector.reference",
+    "_socket",
+    "json",
+}
+IMAGE_TAB_SKIPS = (
+    CLIENT
+    | (DAEMON - {"inspector.connection"})
+    | VIEW
+    | ENGINE
+    | FUNCTIONS
+    | ARCHIVES
+    | {"click", "inspector.cli", "inspector.environment"}
+    | {"socket", "shlex", "pathlib", "urllib.parse", "hashlib", "shutil", "subprocess"}
+)
 
 
 TINY = "lab-tiny:1"  # tests/daemon_fixture.py's FixtureImages.tiny
@@ -119,19 +142,30 @@ PATHS = {
     "TAB on an option": way(
         env=completing("imginspect --ver"),
         stdout=b"plain,--version\n",
+        needed={"click", "inspector.cli"},
+        unwanted=EVERYTHING | {"inspector.environment"},
+    ),
+    "TAB on an option's value": way(
+        env=completing("imginspect --color n"),
+        stdout=b"plain,never\n",
+        needed={"click", "inspector.cli"},
         unwanted=EVERYTHING | {"inspector.environment"},
     ),
     "TAB on an image name": way(
         env=completing("imginspect lab-t"),
         stdout=f"plain,{TINY}\n".encode(),
-        needed={"inspector.completion", "inspector.connection", "socket", "json"},
-        unwanted=CLIENT
-        | (DAEMON - {"inspector.connection"})
-        | VIEW
-        | ENGINE
-        | FUNCTIONS
-        | ARCHIVES
-        | {"pathlib", "urllib.parse", "hashlib", "shutil", "subprocess", "inspector.environment"},
+        needed=IMAGE_TAB_NEEDS,
+        unwanted=IMAGE_TAB_SKIPS,
+    ),
+    "TAB on an image name after options, zsh": way(
+        env=completing("imginspect --json -f x lab-t", "zsh"),
+        needed=IMAGE_TAB_NEEDS,
+        unwanted=IMAGE_TAB_SKIPS,
+    ),
+    "TAB on an image name, fish": way(
+        env=completing("imginspect lab-tiny:1 ", "fish"),
+        needed=IMAGE_TAB_NEEDS,
+        unwanted=IMAGE_TAB_SKIPS,
     ),
     "--json": way(
         "--json",

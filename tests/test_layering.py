@@ -10,7 +10,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "inspector"
 # module -> what of the project (and of the heavy third-party packages) it may import
 ALLOWED = {
     "__init__": set(),
-    "__main__": {"cli"},
+    "__main__": {"cli", "option_table", "tab"},
+    "option_table": set(),
+    "tab": {"completion", "option_table"},
     "errors": set(),
     "terminal": set(),
     "reference": {"errors"},

@@ -1,0 +1,35 @@
+# Generated from the click command by scripts/generate; do not edit.
+"""The command's options as data, for answering a TAB without click (inspector/tab.py)."""
+
+# What the completion scripts set to ask for candidates (as click's Command names it).
+COMPLETE_VAR = "_IMGINSPECT_COMPLETE"
+# Each option that takes one value, and the parameter it sets.
+VALUE_OPTIONS = {
+    "--color": "color",
+    "--context": "context",
+    "--filter": "filters",
+    "--format": "template",
+    "--host": "host",
+    "--platform": "platform",
+    "--timeout": "timeout",
+    "--tlscacert": "tlscacert",
+    "--tlscert": "tlscert",
+    "--tlskey": "tlskey",
+    "-H": "host",
+    "-f": "template",
+}
+# The options that take no value.
+FLAGS = (
+    "--all",
+    "--debug",
+    "--diff",
+    "--help",
+    "--json",
+    "--manifests",
+    "--quiet",
+    "--tls",
+    "--tlsverify",
+    "--version",
+    "-h",
+    "-q",
+)
