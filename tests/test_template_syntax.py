@@ -6,13 +6,16 @@ from inspector.template.functions import is_function
 from inspector.template.lexer import Lexer, T
 from inspector.template.parser import parse, parse_go_float, parse_go_int, unquote
 
+# The token types' names, for readable tables.
+NAMES = {value: name for name, value in vars(T).items() if name.isupper()}
+
 
 def tokens(text: str) -> list[tuple[str, str]]:
     lexer = Lexer(text)
     out = []
     while True:
         token = lexer.next_token()
-        out.append((token.typ.name, token.val))
+        out.append((NAMES[token.typ], token.val))
         if token.typ in (T.EOF, T.ERROR):
             return out
 
@@ -52,8 +55,8 @@ def test_lexer_tokens(text: str, expected: list[tuple[str, str]]) -> None:
 def test_token_lines_count_newlines_in_text_actions_and_raw_strings() -> None:
     lexer = Lexer("a\nb{{`x\ny`}}\n{{.Z}}")
     lines = []
-    while (token := lexer.next_token()).typ is not T.EOF:
-        lines.append((token.typ.name, token.line))
+    while (token := lexer.next_token()).typ != T.EOF:
+        lines.append((NAMES[token.typ], token.line))
     assert lines == [
         ("TEXT", 1),
         ("LEFT_DELIM", 2),

@@ -441,7 +441,7 @@ class _Parser:
     def next_non_space(self) -> Token:
         while True:
             token = self.next()
-            if token.typ is not T.SPACE:
+            if token.typ != T.SPACE:
                 return token
 
     def peek_non_space(self) -> Token:
@@ -462,14 +462,14 @@ class _Parser:
 
     name_for_errors = ""  # Go's ParseName: the top-level template's name, "" for docker
 
-    def expect(self, expected: T, context: str) -> Token:
+    def expect(self, expected: int, context: str) -> Token:
         token = self.next_non_space()
         if token.typ is not expected:
             raise self.unexpected(token, context)
         return token
 
     def unexpected(self, token: Token, context: str) -> TemplateSyntaxError:
-        if token.typ is T.ERROR:
+        if token.typ == T.ERROR:
             extra = ""
             if self.action_line not in (0, token.line):
                 extra = f" in action started at {self.name_for_errors}:{self.action_line}"
@@ -483,10 +483,10 @@ class _Parser:
     def parse(self) -> None:
         """The top-level template: text and actions to EOF, with {{define}}s."""
         root = ListNode(self.peek().pos)
-        while self.peek().typ is not T.EOF:
-            if self.peek().typ is T.LEFT_DELIM:
+        while self.peek().typ != T.EOF:
+            if self.peek().typ == T.LEFT_DELIM:
                 delim = self.next()
-                if self.next_non_space().typ is T.DEFINE:
+                if self.next_non_space().typ == T.DEFINE:
                     _Parser(self.s, "definition").parse_definition()
                     continue
                 self.backup2(delim)
@@ -519,7 +519,7 @@ class _Parser:
     def item_list(self) -> tuple[ListNode, Node]:
         """textOrAction* up to {{end}} or {{else}}, which is returned separately."""
         nodes = ListNode(self.peek_non_space().pos)
-        while self.peek_non_space().typ is not T.EOF:
+        while self.peek_non_space().typ != T.EOF:
             node = self.text_or_action()
             if isinstance(node, _EndNode | _ElseNode):
                 return nodes, node
@@ -528,9 +528,9 @@ class _Parser:
 
     def text_or_action(self) -> Node:
         token = self.next_non_space()
-        if token.typ is T.TEXT:
+        if token.typ == T.TEXT:
             return TextNode(token.pos, token.val)
-        if token.typ is T.LEFT_DELIM:
+        if token.typ == T.LEFT_DELIM:
             self.action_line = token.line
             try:
                 return self.action()
@@ -541,23 +541,23 @@ class _Parser:
     def action(self) -> Node:
         token = self.next_non_space()
         typ = token.typ
-        if typ is T.BLOCK:
+        if typ == T.BLOCK:
             return self.block_control()
-        if typ is T.BREAK:
+        if typ == T.BREAK:
             return self.break_control(token, "{{break}}", BreakNode)
-        if typ is T.CONTINUE:
+        if typ == T.CONTINUE:
             return self.break_control(token, "{{continue}}", ContinueNode)
-        if typ is T.ELSE:
+        if typ == T.ELSE:
             return self.else_control()
-        if typ is T.END:
+        if typ == T.END:
             return _EndNode(self.expect(T.RIGHT_DELIM, "end").pos)
-        if typ is T.IF:
+        if typ == T.IF:
             return IfNode(*self.parse_control("if"))
-        if typ is T.RANGE:
+        if typ == T.RANGE:
             return RangeNode(*self.parse_control("range"))
-        if typ is T.TEMPLATE:
+        if typ == T.TEMPLATE:
             return self.template_control()
-        if typ is T.WITH:
+        if typ == T.WITH:
             return WithNode(*self.parse_control("with"))
         self.backup()
         token = self.peek()
@@ -567,7 +567,7 @@ class _Parser:
         self, keyword: Token, context: str, node: type[BreakNode | ContinueNode]
     ) -> Node:
         token = self.next_non_space()
-        if token.typ is not T.RIGHT_DELIM:
+        if token.typ != T.RIGHT_DELIM:
             raise self.unexpected(token, context)
         if self.range_depth == 0:
             raise self.error(f"{context} outside {{{{range}}}}")
@@ -598,11 +598,11 @@ class _Parser:
             else_list = None
             if isinstance(next_, _ElseNode):
                 # {{if a}}x{{else if b}}y{{end}} is {{if a}}x{{else}}{{if b}}y{{end}}{{end}}
-                if context == "if" and self.peek().typ is T.IF:
+                if context == "if" and self.peek().typ == T.IF:
                     self.next()
                     else_list = ListNode(next_.pos)
                     else_list.nodes.append(IfNode(*self.parse_control("if")))
-                elif context == "with" and self.peek().typ is T.WITH:
+                elif context == "with" and self.peek().typ == T.WITH:
                     self.next()
                     else_list = ListNode(next_.pos)
                     else_list.nodes.append(WithNode(*self.parse_control("with")))
@@ -634,7 +634,7 @@ class _Parser:
         token = self.next_non_space()
         name = self.template_name(token, context)
         pipe = None
-        if self.next_non_space().typ is not T.RIGHT_DELIM:
+        if self.next_non_space().typ != T.RIGHT_DELIM:
             self.backup()
             pipe = self.pipeline(context, T.RIGHT_DELIM)
         return TemplateNode(token.pos, token.line, name, pipe)
@@ -646,23 +646,23 @@ class _Parser:
 
     # -- pipelines ----------------------------------------------------------------------
 
-    def pipeline(self, context: str, end: T) -> PipeNode:
+    def pipeline(self, context: str, end: int) -> PipeNode:
         token = self.peek_non_space()
         pipe = PipeNode(token.pos, token.line)
         while True:  # declarations, possibly two in a range
             v = self.peek_non_space()
-            if v.typ is not T.VARIABLE:
+            if v.typ != T.VARIABLE:
                 break
             self.next()
             # "$x foo" is an argument, "$x :=" a declaration: three tokens of lookahead.
             after_variable = self.peek()
             next_ = self.peek_non_space()
             if next_.typ in (T.ASSIGN, T.DECLARE):
-                pipe.is_assign = next_.typ is T.ASSIGN
+                pipe.is_assign = next_.typ == T.ASSIGN
                 self.next_non_space()
                 pipe.decl.append(VariableNode(v.pos, v.val))
                 self.vars.append(v.val)
-            elif next_.typ is T.CHAR and next_.val == ",":
+            elif next_.typ == T.CHAR and next_.val == ",":
                 self.next_non_space()
                 pipe.decl.append(VariableNode(v.pos, v.val))
                 self.vars.append(v.val)
@@ -671,7 +671,7 @@ class _Parser:
                         continue  # the second variable of a range
                     raise self.error("range can only initialize variables")
                 raise self.error(f"too many declarations in {context}")
-            elif after_variable.typ is T.SPACE:
+            elif after_variable.typ == T.SPACE:
                 self.backup3(v, after_variable)
             else:
                 self.backup2(v)
@@ -704,11 +704,11 @@ class _Parser:
             if operand is not None:
                 cmd.args.append(operand)
             token = self.next()
-            if token.typ is T.SPACE:
+            if token.typ == T.SPACE:
                 continue
             if token.typ in (T.RIGHT_DELIM, T.RIGHT_PAREN):
                 self.backup()
-            elif token.typ is not T.PIPE:
+            elif token.typ != T.PIPE:
                 raise self.unexpected(token, "operand")
             break
         if not cmd.args:
@@ -719,9 +719,9 @@ class _Parser:
         node = self.term()
         if node is None:
             return None
-        if self.peek().typ is T.FIELD:
+        if self.peek().typ == T.FIELD:
             chain = ChainNode(self.peek().pos, node)
-            while self.peek().typ is T.FIELD:
+            while self.peek().typ == T.FIELD:
                 chain.fields.append(self.next().val[1:])
             # Fields after a field or a variable extend it; literals can't have fields.
             if isinstance(node, FieldNode):
@@ -736,23 +736,23 @@ class _Parser:
     def term(self) -> Node | None:
         token = self.next_non_space()
         typ = token.typ
-        if typ is T.IDENTIFIER:
+        if typ == T.IDENTIFIER:
             if not self.s.functions(token.val):
                 raise self.error(f"function {quote(token.val)} not defined")
             return IdentifierNode(token.pos, token.val)
-        if typ is T.DOT:
+        if typ == T.DOT:
             return DotNode(token.pos)
-        if typ is T.NIL:
+        if typ == T.NIL:
             return NilNode(token.pos)
-        if typ is T.VARIABLE:
+        if typ == T.VARIABLE:
             return self.use_var(token)
-        if typ is T.FIELD:
+        if typ == T.FIELD:
             return FieldNode(token.pos, token.val)
-        if typ is T.BOOL:
+        if typ == T.BOOL:
             return BoolNode(token.pos, token.val == "true")
         if typ in (T.CHAR_CONSTANT, T.COMPLEX, T.NUMBER):
             return self.number(token)
-        if typ is T.LEFT_PAREN:
+        if typ == T.LEFT_PAREN:
             self.nest()
             try:
                 return self.pipeline("parenthesized pipeline", T.RIGHT_PAREN)
@@ -966,10 +966,10 @@ def parse_go_float(text: str) -> float | None:
     return value
 
 
-def parse_number(pos: int, text: str, typ: T) -> NumberNode:
+def parse_number(pos: int, text: str, typ: int) -> NumberNode:
     """A number literal with every Go type it fits, as Go's parse.newNumber works it out."""
     node = NumberNode(pos, text)
-    if typ is T.CHAR_CONSTANT:
+    if typ == T.CHAR_CONSTANT:
         char, end = unquote_char(text, 1, "'")
         if text[end:] != "'":
             raise ValueError(f"malformed character constant: {text}")
@@ -978,7 +978,7 @@ def parse_number(pos: int, text: str, typ: T) -> NumberNode:
         node.float = float(code)
         node.is_int = node.is_uint = node.is_float = True
         return node
-    if typ is T.COMPLEX:
+    if typ == T.COMPLEX:
         value = parse_go_complex(text)
         if value is None:
             raise ValueError(f"expected integer; found {text}")

@@ -190,6 +190,8 @@ def json_text(text: str) -> str:
     json.loads keeps a lone surrogate escape (\\ud800) and, in bytes, decodes invalid
     UTF-8 that spells one (ED A0 80) with surrogatepass; no Go string can hold either.
     """
+    if text.isascii():  # most are: no surrogate to look for
+        return text
     if any("\ud800" <= char <= "\udfff" for char in text):
         return re.sub("[\ud800-\udfff]", "\ufffd", text)
     return text
