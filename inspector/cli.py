@@ -540,11 +540,14 @@ def imginspect(
         form = FormatForm(compiled, on_terminal=stdout_is_terminal())
     else:
         form = JSONForm(compact=template == "json")
-    errors, unwritten = stream(fetched, form, progress)
-    for error in errors:
-        if quiet and isinstance(error, ImageNotFound):
-            continue
-        report(error)
+    errors: list[ImginspectError] = []
+    try:
+        unwritten = stream(fetched, form, progress, errors)
+    finally:  # a Ctrl-C too: what failed before it still gets its line
+        for error in errors:
+            if quiet and isinstance(error, ImageNotFound):
+                continue
+            report(error)
     code = max((error.exit_code for error in errors), default=ExitCode.OK)
     if unwritten is not None:  # said last: every failure of the run gets its line
         say_error(unwritten)
@@ -783,14 +786,18 @@ class ViewForm(OutputForm):
 
 
 def stream(
-    fetched: Generator[Fetched, None, None], form: OutputForm, progress: Progress
-) -> tuple[list[ImginspectError], OutputError | None]:
-    """Print each image as it comes; the run's errors in order, and the write's, if it failed.
+    fetched: Generator[Fetched, None, None],
+    form: OutputForm,
+    progress: Progress,
+    errors: list[ImginspectError],
+) -> OutputError | None:
+    """Print each image as it comes, adding the run's errors to errors as they come (the
+    caller's list: they are said even when a Ctrl-C cuts the run short); the write's error,
+    if it failed.
 
     Once stdout fails, nothing more is written, but every image is still asked for: each
     failure of the run gets its line, as when the output is whole.
     """
-    errors: list[ImginspectError] = []
     unwritten: OutputError | None = None
     printed = 0
 
@@ -827,7 +834,7 @@ def stream(
             progress.clear()
             if ended or printed:  # interrupted before any image: nothing, as before
                 write(form.end(printed))
-    return errors, unwritten
+    return unwritten
 
 
 class Progress:

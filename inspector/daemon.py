@@ -247,7 +247,16 @@ class Daemon:
         path, sent = pipeline.oldest
         with request_deadline(self._timeout):
             try:
-                path, sent, response = pipeline.receive()
+                try:
+                    path, sent, response = pipeline.receive()
+                except ConnectionError:  # RemoteDisconnected is one, a reset another
+                    if not pipeline.reused:
+                        raise
+                    # Closed between answers, as a keep-alive connection may be: ask again,
+                    # once, on a new one (as Go's client does for a GET on a reused one).
+                    self._log(f"GET {path} -> the connection was closed; asking again")
+                    pipeline.disconnect()
+                    path, sent, response = pipeline.receive()
             except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
                 pipeline.disconnect()
                 self._log(f"GET {path} -> no answer after {_elapsed(sent)}")

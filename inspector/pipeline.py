@@ -155,7 +155,10 @@ def _status_line(reader: io.BufferedIOBase) -> tuple[str, int, str]:
     if not line:
         raise http.client.RemoteDisconnected("Remote end closed connection without response")
     parts = line.decode("iso-8859-1").rstrip("\r\n").split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+    # isdigit() alone takes "²00", which int() refuses.
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isascii():
+        raise http.client.BadStatusLine(repr(line))
+    if not parts[1].isdigit():
         raise http.client.BadStatusLine(repr(line))
     status = int(parts[1])
     if not 100 <= status <= 999:
@@ -191,6 +194,14 @@ class Pipeline:
         self._in_flight: deque[tuple[str, float]] = deque()
         self._socket: socket.socket | None = None
         self._reader: io.BufferedIOBase | None = None
+        self._answered = 0  # answers read whole on this connection
+
+    @property
+    def reused(self) -> bool:
+        """The connection has answered before: if it now ends without a word, the daemon
+        closed it between answers (idle, or after as many as it serves on one), and what is
+        in flight was not answered: asking again on a new one is safe for a GET."""
+        return self._socket is not None and self._answered > 0
 
     @property
     def in_flight(self) -> int:
@@ -235,6 +246,7 @@ class Pipeline:
     def finish(self, answer: Answer, *, whole: bool) -> None:
         """Done with the oldest answer; whole is False if its body was not read to the end."""
         self._in_flight.popleft()
+        self._answered += 1
         if answer.will_close or not whole:
             self.disconnect()
 
@@ -256,6 +268,7 @@ class Pipeline:
         if self._socket is not None:
             self._connector.close()
         self._socket = self._reader = None
+        self._answered = 0
 
     def _open(self) -> None:
         sock = self._connector.connect()

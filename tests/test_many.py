@@ -23,6 +23,7 @@ from tests.daemon_fixture import DockerDaemon
 from tests.fake_daemon import (
     CLOSE,
     HANG,
+    Behaviour,
     FakeDaemon,
     Request,
     Response,
@@ -209,6 +210,49 @@ def test_a_daemon_that_closes_after_an_answer_is_asked_the_rest_again(fake: Fake
     assert fake.paths.count(inspect_path("b")) == 1  # read once: the first copy died unread
 
 
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_a_kept_alive_connection_the_daemon_drops_between_answers_is_asked_again(
+    transport: str,
+) -> None:
+    """A daemon (or a proxy) may close a keep-alive connection after some answers, with no
+    `Connection: close`: what was in flight is asked again on a new one, once."""
+    closed: list[str] = []
+
+    def close_once(request: Request) -> Response | Behaviour:
+        if not closed:
+            closed.append(request.path)
+            return CLOSE
+        return json_response(IMAGE_C)
+
+    with FakeDaemon({"/_ping": ping("1.50")}, tcp=transport == "tcp") as fake:
+        fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+        fake.routes[inspect_path("b")] = json_response(IMAGE_B)
+        fake.routes[inspect_path("c")] = close_once
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run = run_cli("-f", "{{.Id}}", "a", "b", "c", "a", host=host)
+        paths = fake.paths
+
+    assert (run.code, run.stderr) == (0, "")
+    assert run.stdout == f"{A_ID}\n{B_ID}\n{C_ID}\n{A_ID}\n".encode()
+    assert paths.count(inspect_path("c")) == 2
+    assert fake.connections == 2
+
+
+def test_a_new_connection_that_closes_without_answering_is_not_asked_again(
+    fake: FakeDaemon,
+) -> None:
+    fake.routes[inspect_path("a")] = json_response(IMAGE_A)
+    fake.routes[inspect_path("c")] = CLOSE  # on the kept-alive connection, and on the new one
+
+    run = run_cli("--json", "a", "c", "b", host=fake.docker_host)
+
+    assert run.code == 3
+    assert "closed the connection without answering" in the_error_line(run)
+    assert json.loads(run.stdout) == [IMAGE_A]  # the array is closed
+    assert fake.paths.count(inspect_path("c")) == 2  # once again, not more
+    assert fake.connections == 2
+
+
 def test_an_answer_broken_off_is_an_error_and_the_images_after_it_still_come(
     fake: FakeDaemon,
 ) -> None:
@@ -250,6 +294,19 @@ def test_ctrl_c_mid_run_keeps_the_images_printed_and_closes_the_output(
     assert "Traceback" not in stderr
     assert "KeyboardInterrupt" not in stderr
     assert "internal error" not in stderr
+
+
+def test_ctrl_c_still_says_what_failed_before_it(fake: FakeDaemon) -> None:
+    fake.routes[inspect_path("a")] = not_found("a:latest")
+    fake.routes[inspect_path("b")] = json_response(IMAGE_B)
+    fake.routes[inspect_path("c")] = HANG
+
+    code, stdout, stderr = _interrupt(fake, ["--json", "a", "b", "c"], wait_for=B_ID.encode())
+
+    assert code == 130
+    assert json.loads(stdout) == [IMAGE_B]
+    assert "Error: No such image: a:latest" in stderr
+    assert "Traceback" not in stderr
 
 
 def test_ctrl_c_mid_run_keeps_whole_blocks_of_the_view(fake: FakeDaemon) -> None:

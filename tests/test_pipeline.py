@@ -75,6 +75,7 @@ def test_headers_are_read_by_any_case_and_repeated_ones_joined() -> None:
         (b"garbage\r\n\r\n", http.client.BadStatusLine),
         (b"HTTP/1.1 abc OK\r\n\r\n", http.client.BadStatusLine),
         (b"HTTP/1.1 20 OK\r\n\r\n", http.client.BadStatusLine),
+        (b"HTTP/1.1 \xb200 OK\r\n\r\n", http.client.BadStatusLine),  # Latin-1's "²00"
         (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 101 + b"\r\n", http.client.HTTPException),
         (b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70000 + b"\r\n\r\n", http.client.LineTooLong),
     ],
