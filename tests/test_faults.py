@@ -10,6 +10,7 @@ import json
 import os
 import pwd
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -104,6 +105,24 @@ class Run:
 # Settings of this environment that would change what the CLI does (PYTHONUNBUFFERED makes
 # sys.stdout.buffer a raw FileIO: the output tests choose it explicitly, see STDOUT_MODES).
 _UNSET = ("IMGINSPECT_DEBUG", "PYTHONUNBUFFERED")
+
+
+def read_terminal(leader: int) -> bytes:
+    """What a command writes to a pseudo-terminal until every writer has closed it (or
+    RUN_TIMEOUT passes): the leader's side, as a terminal would show it."""
+    said = b""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while time.monotonic() < deadline:
+        if not select.select([leader], [], [], 0.1)[0]:
+            continue
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: every writer has closed the terminal
+            break
+        if not chunk:
+            break
+        said += chunk
+    return said
 
 
 def cli_env(docker_host: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -5,7 +5,6 @@ progress line, and memory that does not grow with the number of images."""
 import json
 import os
 import pty
-import select
 import signal
 import socket
 import subprocess
@@ -45,6 +44,7 @@ from tests.test_faults import (
     cli_env,
     inspect_path,
     not_found,
+    read_terminal,
     run_cli,
     the_error_line,
 )
@@ -636,19 +636,8 @@ def test_progress_shows_on_a_terminal_for_a_long_run_and_is_erased(fake: FakeDae
         cwd=REPO,
     )
     os.close(follower)
-    said = b""
     try:
-        deadline = time.monotonic() + RUN_TIMEOUT
-        while time.monotonic() < deadline:
-            if not select.select([leader], [], [], 0.1)[0]:
-                continue
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the command has closed the terminal
-                break
-            if not chunk:
-                break
-            said += chunk
+        said = read_terminal(leader)
         stdout, _ = process.communicate(timeout=RUN_TIMEOUT)
     finally:
         os.close(leader)

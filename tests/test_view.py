@@ -10,12 +10,10 @@ import json
 import os
 import pty
 import re
-import select
 import struct
 import subprocess
 import sys
 import termios
-import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -42,7 +40,7 @@ from inspector.template.values import Value
 from tests.daemon_fixture import HOSTILE_ENV_VALUE, HOSTILE_LABELS, DockerDaemon
 from tests.fake_daemon import HANG, FakeDaemon, Response, json_response, ping
 from tests.podman_fixture import PodmanService
-from tests.test_faults import RUN_TIMEOUT, Run, inspect_path, the_error_line
+from tests.test_faults import RUN_TIMEOUT, Run, inspect_path, read_terminal, the_error_line
 
 REPO = Path(__file__).resolve().parent.parent
 INPUTS = Path(__file__).resolve().parent / "golden" / "inputs"
@@ -111,19 +109,8 @@ def run_on_terminal(*args: str, env: Mapping[str, str], columns: int = 100) -> R
         cwd=REPO,
     )
     os.close(follower)
-    chunks = []
-    deadline = time.monotonic() + RUN_TIMEOUT
     try:
-        while time.monotonic() < deadline:
-            if not select.select([leader], [], [], 0.1)[0]:
-                continue
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: every writer has closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        said = read_terminal(leader)
         _, stderr = process.communicate(timeout=RUN_TIMEOUT)
     finally:
         os.close(leader)
@@ -131,7 +118,7 @@ def run_on_terminal(*args: str, env: Mapping[str, str], columns: int = 100) -> R
             process.kill()
             process.wait()
     # The terminal turns each \n into \r\n.
-    stdout = b"".join(chunks).replace(b"\r\n", b"\n")
+    stdout = said.replace(b"\r\n", b"\n")
     return Run(process.returncode, stdout, stderr.decode(errors="replace"))
 
 
