@@ -204,10 +204,6 @@ class Pipeline:
         return self._socket is not None and self._answered > 0
 
     @property
-    def in_flight(self) -> int:
-        return len(self._in_flight)
-
-    @property
     def oldest(self) -> tuple[str, float]:
         """The oldest request in flight (its answer comes next), and when it was sent."""
         return self._in_flight[0]
