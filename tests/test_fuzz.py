@@ -30,12 +30,12 @@ from inspector.daemon import _check_shape
 from inspector.errors import DaemonBadResponse, ExitCode, TemplateExecError, UsageError
 from inspector.reference import parse_reference
 from inspector.render.format import format_image, format_lines
-from inspector.render.json import compact_array, indented_array
 from inspector.render.table import ImageAnswer, render_view
 from inspector.template import Template, compile_template
 from inspector.terminal import UNSAFE, escape_unsafe
 from tests.fake_daemon import FakeDaemon, Response, ping
 from tests.fuzzing import budget
+from tests.json_arrays import compact_array, indented_array
 from tests.test_faults import EMPTY_ARRAY, assert_no_traceback, inspect_path, run_cli
 from tests.test_view import NOW, SGR, history_path, real
 

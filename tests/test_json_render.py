@@ -7,14 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspector.render.json import (
-    compact_array,
-    compact_element,
-    compact_end,
-    indented_array,
-    indented_element,
-    indented_end,
-)
+from tests.json_arrays import compact_array, indented_array
 
 
 def test_no_documents_print_an_empty_array_like_docker() -> None:
@@ -146,14 +139,3 @@ def test_indent_and_compact_are_gos_for_any_answers(
     joined = b"[" + b",".join(documents) + b"]"
     assert indented_array(documents) == go_indent(joined) + b"\n"
     assert compact_array(documents) == go_indent(joined, compact=True) + b"\n"
-
-
-def test_elements_and_end_make_the_whole_array() -> None:
-    documents = [b'{"a":[1,{}]}\n', b'{"b":"\\"x"}\n', b"{}\n"]
-    for element, end, whole in (
-        (indented_element, indented_end, indented_array),
-        (compact_element, compact_end, compact_array),
-    ):
-        parts = [element(doc, first=not number) for number, doc in enumerate(documents)]
-        assert b"".join(parts) + end(empty=False) == whole(documents)
-        assert end(empty=True) == whole([])

@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from inspector.pipeline import Pipeline
-from inspector.render.json import compact_array, indented_array
 from tests.daemon_fixture import DockerDaemon
 from tests.fake_daemon import (
     CLOSE,
@@ -29,6 +28,7 @@ from tests.fake_daemon import (
     json_response,
     ping,
 )
+from tests.json_arrays import compact_array, indented_array
 from tests.test_faults import (
     A_ID,
     B_ID,

@@ -8,7 +8,6 @@ are few and repeat across images (issue 8: ~8x faster than a token-by-token rewr
 
 import itertools
 import re
-from collections.abc import Sequence
 
 # A JSON string, escapes included, in a document that holds an escaped quote somewhere.
 _STRING = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")')
@@ -20,16 +19,6 @@ _INDENT = b"    "
 _CACHE_SIZE = 10_000
 
 
-def indented_array(documents: Sequence[bytes]) -> bytes:
-    """What `docker image inspect` prints: the answers as one array, indented by 4 spaces."""
-    if not documents:
-        return indented_end(empty=True)
-    parts = [
-        indented_element(document, first=not number) for number, document in enumerate(documents)
-    ]
-    return b"".join(parts) + indented_end(empty=False)
-
-
 def indented_element(document: bytes, *, first: bool) -> bytes:
     """One answer in that array, with what goes before it (`[` for the first, else `,`)."""
     return (b"[\n    " if first else b",\n    ") + _indent(document, 1)
@@ -38,16 +27,6 @@ def indented_element(document: bytes, *, first: bool) -> bytes:
 def indented_end(*, empty: bool) -> bytes:
     """What ends the array: `[]` when no answer was printed, as docker prints it."""
     return b"[]\n" if empty else b"\n]\n"
-
-
-def compact_array(documents: Sequence[bytes]) -> bytes:
-    """What `docker image inspect -f json` prints: the answers as one compact array."""
-    if not documents:
-        return compact_end(empty=True)
-    parts = [
-        compact_element(document, first=not number) for number, document in enumerate(documents)
-    ]
-    return b"".join(parts) + compact_end(empty=False)
 
 
 def compact_element(document: bytes, *, first: bool) -> bytes:
