@@ -3,14 +3,16 @@
 import os
 import sys
 
-from inspector.option_table import COMPLETE_VAR  # generated, a few constants
+from inspector.cli.option_table import COMPLETE_VAR  # generated, a few constants
 
 
 def main() -> None:
     try:
         if os.environ.get(COMPLETE_VAR):
             _answer_a_tab_without_click()
-        from inspector.cli import main as run_command  # click and the rest: a moment to load
+        from inspector.cli.command import (
+            main as run_command,  # click and the rest: a moment to load
+        )
     except KeyboardInterrupt:
         sys.exit(130)  # ExitCode.INTERRUPTED, which is not loaded yet
     run_command()
@@ -24,7 +26,7 @@ def _answer_a_tab_without_click() -> None:
     here, click answers instead, as it would have.
     """
     try:
-        from inspector.tab import answer
+        from inspector.cli.tab import answer
 
         reply = answer(os.environ)
         if reply is None or sys.stdout is None:

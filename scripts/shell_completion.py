@@ -177,7 +177,7 @@ def completion_scripts(command: click.Command) -> Mapping[str, str]:
 
 _OPTION_TABLE = '''\
 # Generated from the click command by scripts/generate; do not edit.
-"""The command's options as data, for answering a TAB without click (inspector/tab.py)."""
+"""The command's options as data, for answering a TAB without click (inspector/cli/tab.py)."""
 
 # What the completion scripts set to ask for candidates (as click's Command names it).
 COMPLETE_VAR = {var}
@@ -191,7 +191,7 @@ FLAGS = (
 
 
 def option_table(command: click.Command) -> str:
-    """inspector/option_table.py: what inspector/tab.py must know of the command's options.
+    """inspector/cli/option_table.py: what inspector/cli/tab.py must know of the command's options.
 
     The TAB fast path reads the words the way click parses them only for a command of the
     shape it knows: one IMAGE... argument, options of one value or none, nothing from the
@@ -205,7 +205,7 @@ def option_table(command: click.Command) -> str:
     arguments = []
     for param in command.get_params(ctx):
         if param.envvar is not None:
-            raise ValueError(f"{param.name} reads {param.envvar}: teach inspector/tab.py first")
+            raise ValueError(f"{param.name} reads {param.envvar}: teach inspector/cli/tab.py first")
         if isinstance(param, click.Argument):
             arguments.append(param)
         elif isinstance(param, click.Option) and (param.is_flag or param.count):
@@ -213,9 +213,9 @@ def option_table(command: click.Command) -> str:
         elif isinstance(param, click.Option) and param.nargs == 1 and param.name:
             values.update(dict.fromkeys(param.opts, param.name))
         else:
-            raise ValueError(f"inspector/tab.py cannot read {param.name}: nargs={param.nargs}")
+            raise ValueError(f"inspector/cli/tab.py cannot read {param.name}: nargs={param.nargs}")
     if [(a.name, a.nargs) for a in arguments] != [("images", -1)] or ctx.auto_envvar_prefix:
-        raise ValueError("inspector/tab.py knows a command of one IMAGE... argument, no more")
+        raise ValueError("inspector/cli/tab.py knows a command of one IMAGE... argument, no more")
     return _OPTION_TABLE.format(
         var=json.dumps(var),  # a Python string literal, quoted as ruff formats it
         value_options="".join(

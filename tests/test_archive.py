@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from inspector import archive
 from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ExitCode, ImageNotFound
-from inspector.source import normalize_platform, parse_source
+from inspector.sources.archive import reader as archive
+from inspector.sources.archive.names import normalize_platform, parse_source
 from tests.archive_builder import (
     OCI_MANIFEST,
     Image,
@@ -736,7 +736,7 @@ def _peak_rss(*args: str) -> tuple[str, int]:
     """imginspect's output for args, and its peak resident memory in kB."""
     script = (
         "import resource, sys\n"
-        "from inspector import cli\n"
+        "from inspector.cli import command as cli\n"
         "code = cli.run(sys.argv[1:])\n"
         "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
     )

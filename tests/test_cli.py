@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector import __version__, cli
+from inspector import __version__
+from inspector.cli import command as cli
 from inspector.errors import ExitCode
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -137,10 +138,10 @@ def test_ctrl_c_while_the_command_is_still_loading_exits_130(
 
     class Interrupted:
         def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-            if name == "inspector.cli":
+            if name == "inspector.cli.command":
                 raise KeyboardInterrupt
 
-    monkeypatch.delitem(sys.modules, "inspector.cli")
+    monkeypatch.delitem(sys.modules, "inspector.cli.command")
     monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
     with pytest.raises(SystemExit) as exited:
         entry.main()

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from inspector import __version__, completion
-from inspector.completion import complete_image, image_candidates
+from inspector import __version__
+from inspector.sources.daemon import completion
+from inspector.sources.daemon.completion import complete_image, image_candidates
 from tests.fake_daemon import CLOSE, HANG, FakeDaemon, Framing, Response, json_response
 from tests.podman_fixture import PodmanService
 
@@ -214,7 +215,7 @@ def test_the_command_prints_nothing_but_an_empty_answer_without_a_daemon(host: s
 
 
 def test_context_names_complete_from_docker_config(tmp_path: Path) -> None:
-    from inspector.completion import complete_context
+    from inspector.sources.daemon.completion import complete_context
 
     for directory, name in (("a", "ctx-one"), ("b", "ctx-two"), ("c", "other"), ("d", "\x1bbad")):
         meta = tmp_path / "contexts" / "meta" / directory / "meta.json"

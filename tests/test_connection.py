@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.connection import (
+from inspector.errors import ExitCode, UsageError
+from inspector.sources.daemon.endpoint import (
     DEFAULT_HOST,
     DEFAULT_TLS_HOST,
     DaemonFlags,
@@ -13,7 +14,6 @@ from inspector.connection import (
     parse_host,
     resolve_connection,
 )
-from inspector.errors import ExitCode, UsageError
 from tests.docker_config import context_dir_name, use_context, write_context
 
 

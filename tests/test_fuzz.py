@@ -25,12 +25,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspector import cli
-from inspector.daemon import _check_shape
+from inspector.cli import command as cli
 from inspector.errors import DaemonBadResponse, ExitCode, TemplateExecError, UsageError
 from inspector.reference import parse_reference
 from inspector.render.format import format_image, format_lines
-from inspector.render.table import ImageAnswer, render_view
+from inspector.render.view import ImageAnswer, render_view
+from inspector.sources.daemon.client import _check_shape
 from inspector.template import Template, compile_template
 from inspector.terminal import UNSAFE, escape_unsafe
 from tests.fake_daemon import FakeDaemon, Response, ping

@@ -32,8 +32,12 @@ main()
 
 # What each group of heavy modules is for.
 CLIENT = {"requests", "requests_unixsocket", "urllib3", "http.client", "ssl", "email"}
-DAEMON = {"inspector.connection", "inspector.daemon", "inspector.transport"}
-VIEW = {"rich", "inspector.render.table"}
+DAEMON = {
+    "inspector.sources.daemon.endpoint",
+    "inspector.sources.daemon.client",
+    "inspector.sources.daemon.transport",
+}
+VIEW = {"rich", "inspector.render.view"}
 PARSER = {"inspector.template.lexer", "inspector.template.parser"}
 ENGINE = PARSER | {
     "inspector.template.evaluate",
@@ -42,11 +46,11 @@ ENGINE = PARSER | {
     "inspector.render.format",
 }
 FUNCTIONS = {"inspector.template.functions"}
-ARCHIVES = {"inspector.archive", "tarfile"}
+ARCHIVES = {"inspector.sources.archive.reader", "tarfile"}
 # What a run that neither asks the daemon nor reads an archive has no use for.
 LOCAL = {
-    "inspector.completion",
-    "inspector.source",
+    "inspector.sources.daemon.completion",
+    "inspector.sources.archive.names",
     "inspector.reference",
     "socket",
     "json",
@@ -93,23 +97,23 @@ def completing(words: str, shell: str = "bash") -> dict[str, str]:
     }
 
 
-# What a TAB on an image name loads (inspector/tab.py answers it): a plain socket, no click.
+# What a TAB on an image name loads (inspector/cli/tab.py answers it): a plain socket, no click.
 IMAGE_TAB_NEEDS = {
-    "inspector.tab",
-    "inspector.completion",
-    "inspector.connection",
+    "inspector.cli.tab",
+    "inspector.sources.daemon.completion",
+    "inspector.sources.daemon.endpoint",
     "inspector.reference",
     "_socket",
     "json",
 }
 IMAGE_TAB_SKIPS = (
     CLIENT
-    | (DAEMON - {"inspector.connection"})
+    | (DAEMON - {"inspector.sources.daemon.endpoint"})
     | VIEW
     | ENGINE
     | FUNCTIONS
     | ARCHIVES
-    | {"click", "inspector.cli", "inspector.environment"}
+    | {"click", "inspector.cli.command", "inspector.environment"}
     | {"socket", "shlex", "pathlib", "urllib.parse", "hashlib", "shutil", "subprocess"}
 )
 
@@ -142,13 +146,13 @@ PATHS = {
     "TAB on an option": way(
         env=completing("imginspect --ver"),
         stdout=b"plain,--version\n",
-        needed={"click", "inspector.cli"},
+        needed={"click", "inspector.cli.command"},
         unwanted=EVERYTHING | {"inspector.environment"},
     ),
     "TAB on an option's value": way(
         env=completing("imginspect --color n"),
         stdout=b"plain,never\n",
-        needed={"click", "inspector.cli"},
+        needed={"click", "inspector.cli.command"},
         unwanted=EVERYTHING | {"inspector.environment"},
     ),
     "TAB on an image name": way(

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from inspector.pipeline import Pipeline
+from inspector.sources.daemon.pipeline import Pipeline
 from tests.daemon_fixture import DockerDaemon
 from tests.fake_daemon import (
     CLOSE,
@@ -665,7 +665,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(fake: FakeDaemon) -> None:
 
 _PEAK_OF_A_RUN = """\
 import sys, tracemalloc
-from inspector import cli
+from inspector.cli import command as cli
 tracemalloc.start()
 code = cli.run(sys.argv[1:])
 print(code, tracemalloc.get_traced_memory()[1], file=sys.stderr)

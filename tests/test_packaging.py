@@ -62,7 +62,11 @@ def test_the_wheel_holds_the_package_the_page_and_the_scripts(wheel: Path) -> No
             assert archive.read(f"{DATA}/{target}") == source.read_bytes(), target
         entry_points = archive.read(f"imginspect-{__version__}.dist-info/entry_points.txt")
     assert b"imginspect = inspector.__main__:main" in entry_points
-    for module in ("inspector/cli.py", "inspector/completion.py", "inspector/environment.py"):
+    for module in (
+        "inspector/cli/command.py",
+        "inspector/sources/daemon/completion.py",
+        "inspector/environment.py",
+    ):
         assert module in names
     # What builds the files stays in the checkout.
     assert not [name for name in names if name.startswith(("tests/", "scripts/", "bench/"))]

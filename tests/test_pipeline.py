@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from inspector.pipeline import Answer, BodyCut
+from inspector.sources.daemon.pipeline import Answer, BodyCut
 
 
 def read_body(answer: Answer) -> bytes:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from inspector.connection import Connection, Endpoint, parse_host
-from inspector.daemon import Daemon
 from inspector.errors import DaemonUnreachable
 from inspector.reference import parse_reference
+from inspector.sources.daemon.client import Daemon
+from inspector.sources.daemon.endpoint import Connection, Endpoint, parse_host
 from tests.daemon_fixture import skip_or_fail
 from tests.fake_daemon import FakeDaemon, json_response, ping, refusing_socket
 from tests.podman_fixture import PodmanService

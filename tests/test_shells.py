@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import imginspect
+from inspector.cli.command import imginspect
 from tests.daemon_fixture import DockerDaemon, skip_or_fail
 from tests.shells import (
     COMPLETIONS,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.transport import SSH_EXIT_GRACE
+from inspector.sources.daemon.transport import SSH_EXIT_GRACE
 from tests.daemon_fixture import DockerDaemon
 from tests.fake_daemon import FakeDaemon, Response, json_response, ping
 from tests.ssh_fixture import SSHServer, sshd_session

@@ -1,7 +1,7 @@
 """A TAB answered without click prints what click prints, for every shell, on the test daemon.
 
-click's own path is the command run as `inspector.cli.main`, which the fast path never sees;
-the fast path is inspector.tab.answer, which the entry point calls first. Words that are not
+click's own path is the command run as `inspector.cli.command.main`, which the fast path never sees;
+the fast path is inspector.cli.tab.answer, which the entry point calls first. Words that are not
 plainly an IMAGE must get None from it, and the entry point must then print click's answer.
 """
 
@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspector.cli import imginspect
-from inspector.option_table import COMPLETE_VAR, FLAGS, VALUE_OPTIONS
-from inspector.tab import answer, split_arg_string
+from inspector.cli.command import imginspect
+from inspector.cli.option_table import COMPLETE_VAR, FLAGS, VALUE_OPTIONS
+from inspector.cli.tab import answer, split_arg_string
 from tests.daemon_fixture import DockerDaemon
 from tests.docker_config import write_context
 
@@ -29,7 +29,7 @@ NOWHERE = "unix:///nonexistent/imginspect-tab.sock"
 HOST = "{host}"  # the test daemon's address, filled in when the test runs
 SHELLS = ("bash", "zsh", "fish")
 RUN_TIMEOUT = 60
-CLICK_PATH = "from inspector.cli import main; main()"
+CLICK_PATH = "from inspector.cli.command import main; main()"
 
 
 class Tab(NamedTuple):
@@ -236,7 +236,7 @@ def test_the_generator_refuses_a_command_the_fast_path_cannot_read(command: clic
         import shell_completion
     finally:
         sys.path.remove(str(SCRIPTS))
-    with pytest.raises(ValueError, match=r"inspector/tab\.py"):
+    with pytest.raises(ValueError, match=r"inspector/cli/tab\.py"):
         shell_completion.option_table(command)
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from inspector.render.table import ImageAnswer
+from inspector.render.view import ImageAnswer
 from inspector.terminal import UNSAFE, escape_char, escape_unsafe
 from tests.daemon_fixture import HOSTILE_ENV_VALUE, HOSTILE_LABELS, DockerDaemon
 from tests.fake_daemon import FakeDaemon, json_response, ping

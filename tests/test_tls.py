@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.transport import certificate_validity
+from inspector.sources.daemon.transport import certificate_validity
 from tests.daemon_fixture import DockerDaemon, TLSListener, skip_or_fail
 from tests.fake_daemon import FakeDaemon, Response, json_response, ping
 from tests.test_faults import (

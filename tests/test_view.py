@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from inspector.layers import MAX_WORK
-from inspector.render.table import (
+from inspector.render.view import (
     ImageAnswer,
     command_line,
     go_duration,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from rich.cells import cell_len
 
-from inspector.render.table import ImageAnswer, render_view
+from inspector.render.view import ImageAnswer, render_view
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 README = GOLDEN.parent.parent / "README.md"

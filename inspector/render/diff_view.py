@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from inspector.compare import Change, Difference, LayerSize, Summary, total
-from inspector.render import table
-from inspector.render.table import DIM, KEY, TITLE, safe
+from inspector.render import view as table
+from inspector.render.view import DIM, KEY, TITLE, safe
 
 _MARKS = {"removed": ("-", "red"), "added": ("+", "green"), "changed": ("~", "yellow")}
 # How the scalar fields are titled, in the order compare.FIELDS reports them.

@@ -19,8 +19,8 @@ import requests.adapters
 import requests_unixsocket
 import urllib3
 
-from inspector.connection import Endpoint, TLSFiles
 from inspector.errors import DaemonError, DaemonTLSError, DaemonUnreachable
+from inspector.sources.daemon.endpoint import Endpoint, TLSFiles
 
 if TYPE_CHECKING:
     import subprocess

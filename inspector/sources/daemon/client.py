@@ -18,7 +18,6 @@ import requests
 import urllib3
 
 from inspector import __version__
-from inspector.connection import Connection, Endpoint
 from inspector.errors import (
     DaemonBadResponse,
     DaemonError,
@@ -29,9 +28,10 @@ from inspector.errors import (
     ImginspectError,
     UsageError,
 )
-from inspector.pipeline import Pipeline
 from inspector.reference import ImageReference, Platform, parse_reference
-from inspector.transport import Log, causes, no_log, open_transport, request_deadline
+from inspector.sources.daemon.endpoint import Connection, Endpoint
+from inspector.sources.daemon.pipeline import Pipeline
+from inspector.sources.daemon.transport import Log, causes, no_log, open_transport, request_deadline
 
 # The newest API this tool speaks: the version docker CLI 28.2 speaks, so both ask for the same.
 MAX_API_VERSION = "1.50"

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol, cast
 
 from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ImageNotFound
-from inspector.source import ArchiveSource, check_source, platform_text
+from inspector.sources.archive.names import ArchiveSource, check_source, platform_text
 
 # A JSON member (manifest, index, config) larger than this is refused, and all of them
 # together may not exceed MAX_KEPT: these bound the memory a hostile archive can take.

@@ -30,11 +30,11 @@ from inspector.errors import (
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
-    from inspector.archive import ArchiveImage
     from inspector.compare import Difference
-    from inspector.connection import Connection
     from inspector.reference import ImageReference, Platform
-    from inspector.source import ArchiveSource
+    from inspector.sources.archive.names import ArchiveSource
+    from inspector.sources.archive.reader import ArchiveImage
+    from inspector.sources.daemon.endpoint import Connection
     from inspector.template import Template
 
 EPILOG = """\b
@@ -88,7 +88,7 @@ class Command(click.Command):
 
 
 if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks cannot subscript it
-    from inspector.daemon import Daemon, Inspection
+    from inspector.sources.daemon.client import Daemon, Inspection
 
     _ReferenceBase = click.ParamType[ImageReference, Any]
     _PlatformBase = click.ParamType[Platform | None, Any]
@@ -124,7 +124,9 @@ class ReferenceType(_ReferenceBase):
         """Local image names, and IDs for a word in hex, from the daemon the command would ask."""
         from click.shell_completion import CompletionItem
 
-        from inspector.completion import complete_image  # the stdlib only: TAB must be quick
+        from inspector.sources.daemon.completion import (
+            complete_image,  # the stdlib only: TAB must be quick
+        )
 
         host, context = ctx.params.get("host"), ctx.params.get("context")
         return [
@@ -139,7 +141,7 @@ class ReferenceType(_ReferenceBase):
 
 
 def _complete_context(incomplete: str) -> list[str]:
-    from inspector.completion import complete_context
+    from inspector.sources.daemon.completion import complete_context
 
     return complete_context(incomplete, os.environ)
 
@@ -178,9 +180,9 @@ class SourceType(_SourceBase):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> ImageReference | ArchiveSource:
-        from inspector import source
         from inspector.reference import ImageReference
-        from inspector.source import ArchiveSource
+        from inspector.sources.archive import names as source
+        from inspector.sources.archive.names import ArchiveSource
 
         if isinstance(value, ImageReference | ArchiveSource):
             return value
@@ -207,7 +209,7 @@ def names_a_file(text: str) -> bool:
     (`./app.tar`, `/tmp/app.tar`); anything else goes to the daemon."""
     from pathlib import Path
 
-    from inspector import source
+    from inspector.sources.archive import names as source
 
     if source.has_prefix(text):
         return True
@@ -492,7 +494,10 @@ def imginspect(
     connection = None
     log = _debug_line if debug or os.environ.get("IMGINSPECT_DEBUG") == "1" else None
     if all_images or any(isinstance(image, ImageReference) for image in images):
-        from inspector.connection import DaemonFlags, resolve_connection  # only for a daemon
+        from inspector.sources.daemon.endpoint import (  # only for a daemon
+            DaemonFlags,
+            resolve_connection,
+        )
 
         flags = DaemonFlags(
             host=host,
@@ -573,9 +578,9 @@ def fetch(
     in theirs. An error that is about no image (the daemon cannot be reached, the list cannot
     be read) comes alone; usage errors are raised.
     """
-    from inspector import source
     from inspector.reference import ImageReference
-    from inspector.source import ArchiveSource
+    from inspector.sources.archive import names as source
+    from inspector.sources.archive.names import ArchiveSource
 
     # Archives name their platforms as containerd does; the daemon gets docker's query.
     archive_platform = source.normalize_platform(str(platform)) if platform else None
@@ -646,7 +651,9 @@ def fetch(
 
 
 def open_daemon(connection: Connection, log: Callable[[str], None] | None) -> Daemon:
-    from inspector.daemon import Daemon  # requests is heavy: import it only when asking
+    from inspector.sources.daemon.client import (
+        Daemon,  # requests is heavy: import it only when asking
+    )
 
     return Daemon(connection, log)
 
@@ -681,7 +688,9 @@ def fetch_layer_counts(
 
 def read_archive(named: ArchiveSource, *, with_history: bool, platform: str | None) -> Fetched:
     """Read one image from an archive, as if a daemon had answered."""
-    from inspector.archive import read_image  # tarfile and the compressors: only to read
+    from inspector.sources.archive.reader import (
+        read_image,  # tarfile and the compressors: only to read
+    )
 
     try:
         image = read_image(named, platform)
@@ -762,7 +771,7 @@ class ViewForm(OutputForm):
     def __init__(self, color: str) -> None:
         from datetime import UTC, datetime
 
-        from inspector.render import table
+        from inspector.render import view as table
 
         self._table = table
         self._width, self._color = view_settings(color)
@@ -884,7 +893,7 @@ def _is_terminal(stream: Any) -> bool:
 
 def view_settings(color: str) -> tuple[int, bool]:
     """The width and colour of the view (and of --diff's), from the terminal and environment."""
-    from inspector.render import table
+    from inspector.render import view as table
 
     is_terminal = stdout_is_terminal()
     try:

@@ -11,7 +11,7 @@ tests/test_tab.py checks that both print the same; scripts/generate writes the o
 
 from collections.abc import Mapping, Sequence
 
-from inspector.option_table import COMPLETE_VAR, FLAGS, VALUE_OPTIONS
+from inspector.cli.option_table import COMPLETE_VAR, FLAGS, VALUE_OPTIONS
 
 SHELLS = {"bash_complete": "bash", "zsh_complete": "zsh", "fish_complete": "fish"}
 
@@ -29,7 +29,7 @@ def answer(environ: Mapping[str, str]) -> bytes | None:
     if given is None:
         return None
     # Only now: a TAB that click answers should not pay for the socket and json modules.
-    from inspector.completion import complete_image
+    from inspector.sources.daemon.completion import complete_image
 
     candidates = complete_image(given.get("host"), incomplete, environ, given.get("context"))
     # As click's shell_complete: the items a line each, and a newline after them, even none.

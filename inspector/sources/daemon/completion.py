@@ -14,8 +14,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from inspector import __version__
-from inspector.connection import Connection, DaemonFlags, docker_config_dir, resolve_connection
 from inspector.errors import DaemonError, UsageError
+from inspector.sources.daemon.endpoint import (
+    Connection,
+    DaemonFlags,
+    docker_config_dir,
+    resolve_connection,
+)
 
 # For the whole answer: a TAB that hangs is worse than a TAB that offers nothing.
 COMPLETION_TIMEOUT = 1.0

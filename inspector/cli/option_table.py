@@ -1,5 +1,5 @@
 # Generated from the click command by scripts/generate; do not edit.
-"""The command's options as data, for answering a TAB without click (inspector/tab.py)."""
+"""The command's options as data, for answering a TAB without click (inspector/cli/tab.py)."""
 
 # What the completion scripts set to ask for candidates (as click's Command names it).
 COMPLETE_VAR = "_IMGINSPECT_COMPLETE"

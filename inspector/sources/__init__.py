@@ -1,0 +1,1 @@
+"""Where images come from: each source turns names into image records."""

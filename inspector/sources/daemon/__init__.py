@@ -1,0 +1,1 @@
+"""Images a Docker or Podman daemon has, asked over its API."""
