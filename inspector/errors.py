@@ -19,6 +19,8 @@ class ImginspectError(Exception):
     """Base of every error the tool reports as one line on stderr."""
 
     exit_code = ExitCode.INTERNAL
+    # True when asking the same source again (for the next image) cannot succeed either.
+    fatal = False
 
 
 class UsageError(ImginspectError):
@@ -65,8 +67,6 @@ class DaemonError(ImginspectError):
     """The daemon could not be asked, or answered something unusable."""
 
     exit_code = ExitCode.DAEMON
-    # True when asking again (for the next image) cannot succeed either.
-    fatal = False
 
 
 class DaemonUnreachable(DaemonError):

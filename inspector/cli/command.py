@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from inspector.compare import Difference
     from inspector.reference import ImageReference, Platform
-    from inspector.sources.archive.names import ArchiveSource
+    from inspector.sources.archive.names import ArchiveName
     from inspector.sources.archive.reader import ArchiveImage
     from inspector.sources.daemon.endpoint import Connection
     from inspector.template import Template
@@ -167,7 +167,7 @@ class PlatformType(_PlatformBase):
 
 
 if TYPE_CHECKING:
-    _SourceBase = click.ParamType[ImageReference | ArchiveSource, Any]
+    _SourceBase = click.ParamType[ImageReference | ArchiveName, Any]
 else:
     _SourceBase = click.ParamType
 
@@ -179,12 +179,12 @@ class SourceType(_SourceBase):
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> ImageReference | ArchiveSource:
+    ) -> ImageReference | ArchiveName:
         from inspector.reference import ImageReference
         from inspector.sources.archive import names as source
-        from inspector.sources.archive.names import ArchiveSource
+        from inspector.sources.archive.names import ArchiveName
 
-        if isinstance(value, ImageReference | ArchiveSource):
+        if isinstance(value, ImageReference | ArchiveName):
             return value
         text = str(value)
         if not names_a_file(text):
@@ -440,7 +440,7 @@ class Outcome:
 )
 @click.version_option(__version__, "--version", prog_name="imginspect")
 def imginspect(
-    images: tuple[ImageReference | ArchiveSource, ...],
+    images: tuple[ImageReference | ArchiveName, ...],
     all_images: bool,
     filters: tuple[tuple[str, str] | None, ...],
     as_json: bool,
@@ -562,7 +562,7 @@ def imginspect(
 
 def fetch(
     connection: Connection | None,
-    images: Sequence[ImageReference | ArchiveSource] | None,
+    images: Sequence[ImageReference | ArchiveName] | None,
     *,
     filters: Mapping[str, Sequence[str]] | None = None,
     log: Callable[[str], None] | None = None,
@@ -580,7 +580,7 @@ def fetch(
     """
     from inspector.reference import ImageReference
     from inspector.sources.archive import names as source
-    from inspector.sources.archive.names import ArchiveSource
+    from inspector.sources.archive.names import ArchiveName
 
     # Archives name their platforms as containerd does; the daemon gets docker's query.
     archive_platform = source.normalize_platform(str(platform)) if platform else None
@@ -611,7 +611,7 @@ def fetch(
         inspections: Generator[Inspection, None, None] | None = None
         gone = False  # the daemon could not be asked: ask it nothing more
         for number, image in enumerate(images):
-            if isinstance(image, ArchiveSource):
+            if isinstance(image, ArchiveName):
                 yield read_archive(image, with_history=with_history, platform=archive_platform)
                 continue
             if gone:
@@ -686,7 +686,7 @@ def fetch_layer_counts(
     return counts, None
 
 
-def read_archive(named: ArchiveSource, *, with_history: bool, platform: str | None) -> Fetched:
+def read_archive(named: ArchiveName, *, with_history: bool, platform: str | None) -> Fetched:
     """Read one image from an archive, as if a daemon had answered."""
     from inspector.sources.archive.reader import (
         read_image,  # tarfile and the compressors: only to read
@@ -907,7 +907,7 @@ def view_settings(color: str) -> tuple[int, bool]:
 
 
 def show_difference(
-    images: Sequence[ImageReference | ArchiveSource],
+    images: Sequence[ImageReference | ArchiveName],
     outcome: Outcome,
     *,
     as_json: bool,
@@ -927,7 +927,7 @@ def show_difference(
 
 
 def compare_images(
-    images: Sequence[ImageReference | ArchiveSource], outcome: Outcome
+    images: Sequence[ImageReference | ArchiveName], outcome: Outcome
 ) -> Difference:
     from inspector.compare import Image, compare
 

@@ -21,7 +21,7 @@ _ARCHITECTURES = {
 _PLATFORM_PART = re.compile(r"[a-z0-9_.-]+")
 
 
-class ArchiveSource(NamedTuple):
+class ArchiveName(NamedTuple):
     """An archive or layout named on the command line, and which image in it, if said."""
 
     text: str
@@ -30,7 +30,7 @@ class ArchiveSource(NamedTuple):
     selector: str | None = None  # a name or tag in the archive, or @N (its position)
 
 
-def parse_source(text: str) -> ArchiveSource:
+def parse_source(text: str) -> ArchiveName:
     """`docker-archive:PATH[:NAME]`, `oci-archive:...`, `oci:...`, or a plain path."""
     prefix, colon, rest = text.partition(":")
     if colon and prefix in PREFIXES:
@@ -40,8 +40,8 @@ def parse_source(text: str) -> ArchiveSource:
             raise UsageError(f"{text!r}: the path after {prefix}: is empty")
         if colon and not selector:
             raise UsageError(f"{text!r}: the image name after the path is empty")
-        return ArchiveSource(text, path, prefix, selector or None)
-    return ArchiveSource(text, text)
+        return ArchiveName(text, path, prefix, selector or None)
+    return ArchiveName(text, text)
 
 
 def has_prefix(text: str) -> bool:
@@ -54,7 +54,7 @@ def is_layout_directory(path: str) -> bool:
     return Path(path, "index.json").is_file() or Path(path, "manifest.json").is_file()
 
 
-def check_source(source: ArchiveSource) -> None:
+def check_source(source: ArchiveName) -> None:
     """Refuse a source that cannot be an archive before anything is read (stat only)."""
     try:
         mode = Path(source.path).stat().st_mode

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol, cast
 
 from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ImageNotFound
-from inspector.sources.archive.names import ArchiveSource, check_source, platform_text
+from inspector.sources.archive.names import ArchiveName, check_source, platform_text
 
 # A JSON member (manifest, index, config) larger than this is refused, and all of them
 # together may not exceed MAX_KEPT: these bound the memory a hostile archive can take.
@@ -82,7 +82,7 @@ class ArchiveImage:
     origin: str
 
 
-def read_image(source: ArchiveSource, platform: str | None = None) -> ArchiveImage:
+def read_image(source: ArchiveName, platform: str | None = None) -> ArchiveImage:
     """The one image of the archive the source names (platform: normalize_platform's text)."""
     check_source(source)
     where = source.text
@@ -774,7 +774,7 @@ class _Layout:
         return ArchiveImage(go_json(inspect), go_json(history), stored, origin)
 
 
-def _choose(layout: _Layout, source: ArchiveSource, platform: str | None) -> _Candidate:
+def _choose(layout: _Layout, source: ArchiveName, platform: str | None) -> _Candidate:
     """The one image the source and --platform pick, or why there is not exactly one."""
     candidates = layout.candidates
     if not candidates:

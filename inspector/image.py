@@ -1,0 +1,57 @@
+"""The one record an image travels as, from whichever source, to whichever output form."""
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from inspector.errors import ImginspectError
+
+
+class Origin(NamedTuple):
+    """Where an image was read without a daemon: the kind of file and its path.
+
+    `stored_size` is what its layer blobs take there, compressed or not; the inspect object's
+    Size is what docker counts: the layers' files, unpacked.
+    """
+
+    kind: str  # `docker-archive`, `oci-archive`, `OCI layout`, `docker save directory`
+    path: str
+    stored_size: int | None = None
+
+    @property
+    def description(self) -> str:
+        return f"{self.kind} {self.path}"
+
+
+class Image(NamedTuple):
+    """One image of a run, in the order asked: what the source said of it, or why nothing.
+
+    `inspect` is the inspect object (`GET /images/{name}/json`) as the exact JSON bytes the
+    source gave; `history` the history list, newest first, when the view or --diff asked for
+    it. `layer_counts` holds, by history `Id`, the number of layers of the build's step images,
+    where they settle which step made a layer (see layers.py). `origin` is None for an image a
+    daemon described.
+    """
+
+    asked: str
+    inspect: bytes | None = None
+    error: ImginspectError | None = None
+    history: bytes | None = None
+    history_error: ImginspectError | None = None
+    origin: Origin | None = None
+    layer_counts: Mapping[str, int] | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.inspect is not None
+
+    @property
+    def lost_source(self) -> ImginspectError | None:
+        """The source stopped answering when asked for the history: the image is still shown,
+        with a note, and the run fails with this error."""
+        error = self.history_error
+        return error if error is not None and error.fatal else None
+
+
+def failed(asked: str, error: ImginspectError) -> Image:
+    """The record of an image the source could not describe (or of a source that failed)."""
+    return Image(asked, error=error)
