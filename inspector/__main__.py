@@ -10,9 +10,7 @@ def main() -> None:
     try:
         if os.environ.get(COMPLETE_VAR):
             _answer_a_tab_without_click()
-        from inspector.cli.command import (
-            main as run_command,  # click and the rest: a moment to load
-        )
+        from inspector.cli.main import main as run_command  # click and the rest: a moment
     except KeyboardInterrupt:
         sys.exit(130)  # ExitCode.INTERRUPTED, which is not loaded yet
     run_command()
@@ -21,7 +19,7 @@ def main() -> None:
 def _answer_a_tab_without_click() -> None:
     """Exit with the answer to a TAB on an image name, or return for click to answer.
 
-    Click takes longer to load than a whole TAB may (issue 8); tab.answer says None to
+    Click takes longer to load than a whole TAB should; tab.answer says None to
     anything but an image name. A TAB must never print a traceback: whatever goes wrong
     here, click answers instead, as it would have.
     """

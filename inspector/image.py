@@ -39,17 +39,9 @@ class Image(NamedTuple):
     history_error: ImginspectError | None = None
     origin: Origin | None = None
     layer_counts: Mapping[str, int] | None = None
-
-    @property
-    def found(self) -> bool:
-        return self.inspect is not None
-
-    @property
-    def lost_source(self) -> ImginspectError | None:
-        """The source stopped answering when asked for the history: the image is still shown,
-        with a note, and the run fails with this error."""
-        error = self.history_error
-        return error if error is not None and error.fatal else None
+    # The source stopped answering after this image's answer (asked for its history or its
+    # step images): the image is still shown, and the run fails with this error.
+    source_error: ImginspectError | None = None
 
 
 def failed(asked: str, error: ImginspectError) -> Image:

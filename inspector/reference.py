@@ -22,7 +22,7 @@ _REFERENCE = re.compile(rf"(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>
 _ID = re.compile(r"(?:sha256:)?[a-f0-9]{1,64}")
 # Every path this module hands out has this form; checked again as a last line of defence.
 # (Patterns that only some paths need are compiled on first use, by re's cache: TAB completion
-# validates tags with this module and builds no path, issue 8.)
+# validates tags with this module and builds no path, and waits for every pattern compiled.)
 _SAFE_PATH = r"/images/[A-Za-z0-9._:@/+\-%]+/(?:json|history)"
 
 NAME_MAX_LENGTH = 255

@@ -23,8 +23,9 @@ from typing import Any
 
 from inspector.layers import image_ids_to_ask, layer_count
 from inspector.reference import parse_reference
+from inspector.sources.daemon import DaemonFlags
 from inspector.sources.daemon.client import Daemon
-from inspector.sources.daemon.endpoint import DaemonFlags, resolve_connection
+from inspector.sources.daemon.endpoint import resolve_connection
 from tests.daemon_fixture import FixtureImages, _UnixHTTPConnection, docker_daemon_session
 from tests.podman_fixture import podman_service_session
 

@@ -1,4 +1,4 @@
-"""Whole arrays as the command writes them, element by element (cli.stream), for expectations."""
+"""Whole arrays as the command writes them, element by element (cli/forms.py), for expectations."""
 
 from collections.abc import Sequence
 

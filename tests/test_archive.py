@@ -736,7 +736,7 @@ def _peak_rss(*args: str) -> tuple[str, int]:
     """imginspect's output for args, and its peak resident memory in kB."""
     script = (
         "import resource, sys\n"
-        "from inspector.cli import command as cli\n"
+        "from inspector.cli import main as cli\n"
         "code = cli.run(sys.argv[1:])\n"
         "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
     )

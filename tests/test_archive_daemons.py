@@ -17,8 +17,9 @@ from inspector.errors import ExitCode
 from inspector.reference import parse_reference
 from inspector.sources.archive import reader as archive
 from inspector.sources.archive.names import parse_source
+from inspector.sources.daemon import DaemonFlags
 from inspector.sources.daemon.client import Daemon
-from inspector.sources.daemon.endpoint import DaemonFlags, resolve_connection
+from inspector.sources.daemon.endpoint import resolve_connection
 from tests.daemon_fixture import DockerDaemon
 from tests.podman_fixture import PodmanService
 from tests.test_archive import EXAMPLE, Run, run

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from inspector import __version__
-from inspector.cli import command as cli
+from inspector.cli import main as cli
 from inspector.errors import ExitCode
+from inspector.sources import fetch
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 # A daemon address where nothing listens: a usage error must win before it is ever tried.
@@ -107,7 +108,7 @@ def test_an_unexpected_exception_is_one_line_and_exit_70(
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli, "fetch", broken)
+    monkeypatch.setattr(fetch, "fetch_images", broken)
     monkeypatch.setenv("DOCKER_HOST", NOWHERE["DOCKER_HOST"])
     monkeypatch.delenv("IMGINSPECT_DEBUG", raising=False)
     assert cli.run(["x"]) == ExitCode.INTERNAL
@@ -138,10 +139,10 @@ def test_ctrl_c_while_the_command_is_still_loading_exits_130(
 
     class Interrupted:
         def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-            if name == "inspector.cli.command":
+            if name == "inspector.cli.main":
                 raise KeyboardInterrupt
 
-    monkeypatch.delitem(sys.modules, "inspector.cli.command")
+    monkeypatch.delitem(sys.modules, "inspector.cli.main")
     monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
     with pytest.raises(SystemExit) as exited:
         entry.main()

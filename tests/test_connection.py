@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from inspector.errors import ExitCode, UsageError
+from inspector.sources.daemon import DaemonFlags
 from inspector.sources.daemon.endpoint import (
     DEFAULT_HOST,
     DEFAULT_TLS_HOST,
-    DaemonFlags,
     TLSFiles,
     parse_api_version,
     parse_host,

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspector.cli import command as cli
+from inspector.cli import main as cli
 from inspector.errors import DaemonBadResponse, ExitCode, TemplateExecError, UsageError
 from inspector.reference import parse_reference
 from inspector.render.format import format_image, format_lines

@@ -1,4 +1,4 @@
-"""Start-up cost (issue 8): each path of the command imports what it needs, and none of the
+"""Start-up cost: each path of the command imports what it needs, and none of the
 heavy modules it does not. The real command runs against the test daemon; the modules loaded
 when it exits are read from sys.modules."""
 

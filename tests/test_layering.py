@@ -1,156 +1,270 @@
-"""Data flows one way (STYLE.md): each module imports only the layers below it."""
+"""Data flows one way (STYLE.md): argv -> cli -> sources -> image records -> render -> stdout.
+
+Each module of the package may import only what its layer allows, the heavy third-party
+packages only where they are used, and no chain of imports comes back to where it started.
+Imports inside functions count: they are deferred, not absent.
+"""
 
 import ast
+import fnmatch
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "inspector"
 
-# module -> what of the project (and of the heavy third-party packages) it may import
-ALLOWED = {
-    "__init__": set(),
-    "cli": set(),
-    "sources": set(),
-    "sources.daemon": set(),
-    "sources.archive": set(),
-    "__main__": {"cli.command", "cli.option_table", "cli.tab"},
-    "cli.option_table": set(),
-    "cli.tab": {"sources.daemon.completion", "cli.option_table"},
-    "errors": set(),
-    "terminal": set(),
-    "reference": {"errors"},
-    "sources.daemon.endpoint": {"__init__", "errors"},
-    "environment": set(),
-    "sources.daemon.completion": {"__init__", "sources.daemon.endpoint", "errors", "reference"},
-    "sources.daemon.transport": {
-        "sources.daemon.endpoint",
-        "errors",
-        "requests",
-        "requests_unixsocket",
-    },
-    "sources.daemon.pipeline": set(),
-    "sources.daemon.client": {
-        "__init__",
-        "sources.daemon.endpoint",
-        "errors",
-        "sources.daemon.pipeline",
-        "reference",
-        "sources.daemon.transport",
-        "requests",
-    },
-    "sources.archive.names": {"errors"},
-    "sources.archive.reader": {"errors", "sources.archive.names"},
-    "layers": set(),
-    "compare": {"layers"},
-    "render.json": set(),
-    "render.view": {"errors", "layers", "rich", "template.gotime", "terminal"},
-    "render.diff_json": {"compare"},
-    "render.diff_view": {"compare", "render", "render.view", "rich"},
-    "render": set(),
-    "render.format": {"errors", "template", "template.schema", "template.values"},
-    "template": {"template.evaluate", "template.functions", "template.parser", "template.values"},
-    "template.values": set(),
-    "template.gotime": {"template.values"},
-    "template.schema": {"template.gotime", "template.values"},
-    "template.gofmt": {"template.values"},
-    "template.lexer": {"template.gofmt"},
-    "template.parser": {"errors", "template.gofmt", "template.lexer", "template.values"},
-    "template.evaluate": {
-        "errors",
-        "template",
-        "template.gofmt",
-        "template.parser",
-        "template.values",
-    },
-    "template.functions": {"template", "template.evaluate", "template.gofmt", "template.values"},
-    "cli.command": {
-        "sources.archive",
-        "cli.tab",
-        "__init__",
-        "sources.daemon.completion",
-        "sources.archive.reader",
-        "compare",
-        "sources.archive.names",
-        "sources.daemon.endpoint",
-        "sources.daemon.client",
-        "environment",
-        "errors",
-        "layers",
-        "reference",
-        "render",
-        "render.diff_json",
-        "render.diff_view",
-        "render.format",
-        "render.json",
-        "render.view",
-        "template",
-        "terminal",
-        "click",
-    },
-}
-WATCHED = {"requests", "requests_unixsocket", "click", "rich"}
+# The third-party packages whose importers are watched: each belongs to one layer.
+WATCHED = frozenset({"requests", "requests_unixsocket", "urllib3", "click", "rich"})
+# Modules every layer may use: errors, values and the record an image travels as.
+FOUNDATION = frozenset(
+    {"__init__", "errors", "terminal", "environment", "reference", "image", "untrusted"}
+)
+HTTP = frozenset({"requests", "requests_unixsocket", "urllib3"})
+
+# (module pattern, what it may import), the first pattern that matches a module ruling it.
+# Patterns are fnmatch patterns over dotted names: `sources.daemon.*` is every module of the
+# daemon's package (not the package itself, which is `sources.daemon`).
+RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (pattern, frozenset(allowed))
+    for pattern, allowed in (
+        ("__init__", ()),
+        ("errors", ()),
+        ("terminal", ()),
+        ("environment", ()),
+        ("reference", {"errors"}),
+        ("image", {"errors"}),
+        # Analyses of records: pure, over the untrusted JSON.
+        ("layers", {"untrusted"}),
+        ("compare", {"image", "layers", "untrusted"}),
+        # Go's text/template: a world of its own.
+        ("template", {"errors", "template.*"}),
+        ("template.*", {"errors", "template", "template.*"}),
+        # Sources: names in, records out; each source's package keeps to itself.
+        ("sources", ()),
+        ("sources.interface", {"image", "reference", "sources.names"}),
+        ("sources.names", {"errors", "reference", "sources.archive.names"}),
+        ("sources.fetch", {*FOUNDATION, "sources.*"}),
+        ("sources.daemon", {"__init__"}),
+        # What a TAB on an image name loads: no HTTP stack.
+        ("sources.daemon.completion", {*FOUNDATION, "sources.daemon", "sources.daemon.*"}),
+        ("sources.daemon.endpoint", {*FOUNDATION, "sources.daemon"}),
+        (
+            "sources.daemon.*",
+            {
+                *FOUNDATION,
+                *HTTP,
+                "layers",
+                "sources.interface",
+                "sources.names",
+                "sources.daemon",
+                "sources.daemon.*",
+            },
+        ),
+        ("sources.archive", ()),
+        (
+            "sources.archive.*",
+            {*FOUNDATION, "sources.interface", "sources.names", "sources.archive.*"},
+        ),
+        # Renderers: records in, bytes or text out; rich only for the views.
+        ("render", ()),
+        ("render.json", ()),
+        ("render.format", {*FOUNDATION, "template", "template.*"}),
+        ("render.diff_json", {*FOUNDATION, "compare"}),
+        ("render.*", {*FOUNDATION, "compare", "layers", "template.gotime", "render.*", "rich"}),
+        # The command: the only click code, above everything else.
+        ("cli", ()),
+        ("cli.option_table", ()),
+        ("cli.tab", {"cli.option_table", "sources.daemon.completion"}),
+        ("cli.*", {*FOUNDATION, "cli.*", "compare", "render.*", "sources.*", "template", "click"}),
+        ("__main__", {"cli.option_table", "cli.tab", "cli.main"}),
+    )
+)
 
 
-def _project_module(dotted: str) -> str | None:
-    """`inspector.render.json` -> `render.json`; `inspector` -> `__init__`; None if not a module."""
-    inner = dotted.removeprefix("inspector").lstrip(".").replace(".", "/")
-    if not inner:
-        return "__init__"
-    if (PACKAGE / f"{inner}.py").is_file() or (PACKAGE / inner).is_dir():
-        return inner.replace("/", ".")
-    return None
-
-
-def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            base = _absolute(path, node.module, node.level)
-            names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        else:
-            continue
-        for name in names:
-            top = name.split(".")[0]
-            if top == "inspector":
-                module = _project_module(name)
-                if module is not None:
-                    found.add(module)
-            elif top in WATCHED:
-                found.add(top)
-    return found
-
-
-def _absolute(path: Path, module: str | None, level: int) -> str:
-    """The dotted name a `from` import names, relative ones (`from .x import y`) resolved."""
-    if not level:
-        return module or ""
-    package = ["inspector", *path.relative_to(PACKAGE).parent.parts]
-    base = package[: len(package) - (level - 1)]
-    return ".".join([*base, module] if module else base)
-
-
-def _module_name(path: Path) -> str:
+def module_name(path: Path, package: Path = PACKAGE) -> str:
     """`render/json.py` -> `render.json`; a package's `__init__.py` is the package itself."""
-    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    parts = path.relative_to(package).with_suffix("").parts
     if parts[-1] == "__init__" and len(parts) > 1:
         parts = parts[:-1]
     return ".".join(parts)
 
 
-MODULES = sorted(PACKAGE.rglob("*.py"))
+def imports_of(source: str, name: str, modules: Iterable[str]) -> set[str]:
+    """The project's modules (by module_name) and the watched packages a module's source
+    imports. `from inspector.x import y` imports the module x.y if there is one, else x."""
+    known = set(modules)
+    package = name if _is_package(name, known) else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            base = _absolute(package, node.module, node.level)
+            names = [
+                f"{base}.{alias.name}" if _inner(f"{base}.{alias.name}") in known else base
+                for alias in node.names
+            ]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for dotted in names:
+            top = dotted.split(".")[0]
+            if top == "inspector":
+                found.add(_inner(dotted))
+            elif top in WATCHED:
+                found.add(top)
+    found.discard(name)
+    return found
 
 
-def test_every_module_of_the_package_is_checked() -> None:
-    """Packages' `__init__.py` and `__main__.py` import too: none may slip past the check."""
-    assert set(MODULES) == set(PACKAGE.rglob("*.py"))
-    assert {"__init__", "__main__", "render", "template"} <= set(map(_module_name, MODULES))
+def _is_package(name: str, known: set[str]) -> bool:
+    return name == "__init__" or any(other.startswith(f"{name}.") for other in known)
 
 
-@pytest.mark.parametrize("path", MODULES, ids=_module_name)
-def test_module_imports_only_what_its_layer_allows(path: Path) -> None:
-    name = _module_name(path)
-    assert name in ALLOWED, f"{name} is a new module: give it a row in ALLOWED"
-    assert _imports(path) <= ALLOWED[name], f"{name} imports {_imports(path) - ALLOWED[name]}"
+def _inner(dotted: str) -> str:
+    """`inspector.render.json` -> `render.json`; `inspector` -> `__init__`."""
+    return dotted.removeprefix("inspector").lstrip(".") or "__init__"
+
+
+def _absolute(package: str, module: str | None, level: int) -> str:
+    """The dotted name a `from` import names, relative ones (`from .x import y`) resolved."""
+    if not level:
+        return module or ""
+    parts = ["inspector", *([] if package == "__init__" else package.split("."))]
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join([*base, module] if module else base)
+
+
+def rule_for(name: str) -> frozenset[str] | None:
+    for pattern, allowed in RULES:
+        if fnmatch.fnmatchcase(name, pattern):
+            return allowed
+    return None
+
+
+def forbidden(name: str, imported: Iterable[str]) -> set[str]:
+    """What of imported the rule of module name does not allow (all of it, if none rules it)."""
+    allowed = rule_for(name) or frozenset()
+    return {
+        target
+        for target in imported
+        if not any(fnmatch.fnmatchcase(target, pattern) for pattern in allowed)
+        and not _ancestor(target, name)
+    }
+
+
+def _ancestor(target: str, name: str) -> bool:
+    """Every module loads the packages it is in: importing one of them adds nothing."""
+    return target == "__init__" or name.startswith(f"{target}.")
+
+
+def cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (or a module importing itself),
+    each as a sorted list: Tarjan's algorithm, iteratively."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work: list[tuple[str, list[str]]] = [(root, list(graph.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, todo = work[-1]
+            if todo:
+                target = todo.pop()
+                if target not in graph:
+                    continue
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, list(graph[target])))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1 or node in graph[node]:
+                    found.append(sorted(group))
+    return found
+
+
+def project_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    """Each module of the package and the project modules it imports (not its own packages)."""
+    paths = {module_name(path, package): path for path in sorted(package.rglob("*.py"))}
+    return {
+        name: {
+            target
+            for target in imports_of(path.read_text(), name, paths)
+            if target in paths and not _ancestor(target, name)
+        }
+        for name, path in paths.items()
+    }
+
+
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_module_imports_only_what_its_layer_allows(name: str) -> None:
+    assert rule_for(name) is not None, f"{name} is in no layer: give it a rule in RULES"
+    imported = imports_of(MODULES[name].read_text(), name, MODULES)
+    assert not forbidden(name, imported), f"{name} imports {sorted(forbidden(name, imported))}"
+
+
+def test_no_chain_of_imports_comes_back_to_where_it_started() -> None:
+    assert cycles(project_graph()) == []
+
+
+def test_every_layer_has_a_module() -> None:
+    """A rule that matches nothing is a layer that was renamed or removed: the table is stale."""
+    stale = [
+        pattern
+        for pattern, _ in RULES
+        if not any(fnmatch.fnmatchcase(name, pattern) for name in MODULES)
+    ]
+    assert stale == []
+
+
+# -- the checks themselves can fail --------------------------------------------------------
+
+
+def test_a_renderer_asking_a_source_is_caught(tmp_path: Path) -> None:
+    package = tmp_path / "inspector"
+    (package / "render").mkdir(parents=True)
+    (package / "sources").mkdir()
+    for empty in ("__init__.py", "render/__init__.py", "sources/__init__.py", "sources/fetch.py"):
+        (package / empty).write_text("")
+    view = package / "render" / "view.py"
+    view.write_text("def f():\n    from inspector.sources import fetch\n    import click\n")
+    names = [module_name(path, package) for path in package.rglob("*.py")]
+    imported = imports_of(view.read_text(), "render.view", names)
+    assert imported == {"sources.fetch", "click"}
+    assert forbidden("render.view", imported) == {"sources.fetch", "click"}
+    assert forbidden("nothing.rules.this", {"errors"}) == {"errors"}
+
+
+def test_a_cycle_is_caught(tmp_path: Path) -> None:
+    package = tmp_path / "inspector"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from inspector import b\n")
+    (package / "b.py").write_text("def later():\n    from inspector.c import x\n")
+    (package / "c.py").write_text("from . import a\n")
+    (package / "d.py").write_text("from inspector import a\n")
+    assert cycles(project_graph(package)) == [["a", "b", "c"]]

@@ -1,4 +1,4 @@
-"""Many images (issue 8): requests sent ahead on one connection, output streamed image by image
+"""Many images: requests sent ahead on one connection, output streamed image by image
 and never left broken (Ctrl-C, a daemon that closes or breaks off), --all and its filters, the
 progress line, and memory that does not grow with the number of images."""
 
@@ -665,7 +665,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(fake: FakeDaemon) -> None:
 
 _PEAK_OF_A_RUN = """\
 import sys, tracemalloc
-from inspector.cli import command as cli
+from inspector.cli import main as cli
 tracemalloc.start()
 code = cli.run(sys.argv[1:])
 print(code, tracemalloc.get_traced_memory()[1], file=sys.stderr)

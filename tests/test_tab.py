@@ -1,6 +1,6 @@
 """A TAB answered without click prints what click prints, for every shell, on the test daemon.
 
-click's own path is the command run as `inspector.cli.command.main`, which the fast path never sees;
+click's own path is the command run as `inspector.cli.main.main`, which the fast path never sees;
 the fast path is inspector.cli.tab.answer, which the entry point calls first. Words that are not
 plainly an IMAGE must get None from it, and the entry point must then print click's answer.
 """
@@ -29,7 +29,7 @@ NOWHERE = "unix:///nonexistent/imginspect-tab.sock"
 HOST = "{host}"  # the test daemon's address, filled in when the test runs
 SHELLS = ("bash", "zsh", "fish")
 RUN_TIMEOUT = 60
-CLICK_PATH = "from inspector.cli.command import main; main()"
+CLICK_PATH = "from inspector.cli.main import main; main()"
 
 
 class Tab(NamedTuple):

@@ -1,6 +1,6 @@
 """A TAB on an image name, answered without click: its completion protocol, for that one case.
 
-Importing click takes longer than a whole TAB may (issue 8), so the entry point asks here first.
+Importing click takes longer than a whole TAB should, so the entry point asks here first.
 When the word under the cursor is plainly an IMAGE (it is no option, the word before it is no
 option that takes a value, and every word before those is one this module reads as click's
 parser does), the words are read as click's BashComplete, ZshComplete and FishComplete read

@@ -4,9 +4,9 @@
 raises TemplateSyntaxError; `Template.execute` runs it on a Value and raises TemplateExecError
 with text/template's own message.
 
-The parts load as they are needed (issue 8): the parser to compile, the evaluator to run,
-docker's functions only for a template that names one; the view, which only borrows Go's
-duration printing from gotime, loads none of them.
+The parts load as they are needed, so each run pays only for its own: the parser to compile,
+the evaluator to run, docker's functions only for a template that names one; the view, which
+only borrows Go's duration printing from gotime, loads none of them.
 """
 
 from __future__ import annotations

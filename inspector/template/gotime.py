@@ -63,7 +63,7 @@ _DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satu
 
 # Location and GoTime are the data of struct-kind Values, so they must not be tuples (the
 # engine reads a tuple there as the struct's fields): plain classes, compared by value.
-# (Not dataclasses: each costs about 0.5 ms to define at start-up, issue 8.)
+# (Not dataclasses: defining one costs start-up time that every -f run would pay.)
 
 
 class Location:

@@ -25,8 +25,8 @@ class Kind(enum.Enum):
 
 
 # The engine's classes are plain classes with __slots__ (Value, GoType) or NamedTuples, not
-# dataclasses: defining a dataclass costs about 0.5 ms, and `-f` pays for each at start-up
-# (issue 8). A Value or GoType is not a tuple, so a struct's tuple data is never mistaken.
+# dataclasses: defining a dataclass takes many times longer, and `-f` pays for each at
+# start-up. A Value or GoType is not a tuple, so a struct's tuple data is never mistaken.
 
 
 class GoType:

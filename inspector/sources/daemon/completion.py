@@ -15,12 +15,8 @@ from typing import Any
 
 from inspector import __version__
 from inspector.errors import DaemonError, UsageError
-from inspector.sources.daemon.endpoint import (
-    Connection,
-    DaemonFlags,
-    docker_config_dir,
-    resolve_connection,
-)
+from inspector.sources.daemon import DaemonFlags
+from inspector.sources.daemon.endpoint import Connection, docker_config_dir, resolve_connection
 
 # For the whole answer: a TAB that hangs is worse than a TAB that offers nothing.
 COMPLETION_TIMEOUT = 1.0

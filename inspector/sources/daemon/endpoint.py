@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
-from inspector import DEFAULT_TIMEOUT
 from inspector.errors import UsageError
+from inspector.sources.daemon import DaemonFlags
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 # Where docker goes when TLS is on and no host is given (DefaultTLSHost in docker/cli opts).
@@ -31,19 +31,6 @@ SSH_OPTIONS = ("-o ConnectTimeout=30", "-T")
 DIAL_STDIO = ("system", "dial-stdio")
 
 _API_VERSION = re.compile(r"1\.[0-9]{1,3}")
-
-
-class DaemonFlags(NamedTuple):
-    """What the command line says about the daemon."""
-
-    host: str | None = None
-    context: str | None = None
-    tls: bool = False
-    tlsverify: bool = False
-    tlscacert: str | None = None
-    tlscert: str | None = None
-    tlskey: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
 
 
 class TLSFiles(NamedTuple):

@@ -1,0 +1,126 @@
+"""The command's parameter types: every value is checked before anything is asked of a source."""
+
+import math
+import os
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from inspector import MAX_TIMEOUT
+from inspector.errors import UsageError
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
+    from inspector.reference import Platform
+    from inspector.sources.names import ImageName
+
+if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks cannot subscript it
+    _NameBase = click.ParamType[ImageName, Any]
+    _PlatformBase = click.ParamType[Platform | None, Any]
+    _TimeoutBase = click.ParamType[float, Any]
+    _FilterBase = click.ParamType[tuple[str, str] | None, Any]
+else:
+    _NameBase = _PlatformBase = _TimeoutBase = _FilterBase = click.ParamType
+
+
+class ImageNameType(_NameBase):
+    """An image for the daemon (a reference or ID), or an archive or layout to read."""
+
+    name = "image"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> "ImageName":
+        from inspector.sources.names import ImageName, parse_name
+
+        if isinstance(value, ImageName):
+            return value
+        try:
+            return parse_name(str(value))
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list["CompletionItem"]:
+        """Local image names, and IDs for a word in hex, from the daemon the command would ask
+        (paths are the shell's to complete)."""
+        from click.shell_completion import CompletionItem
+
+        from inspector.sources.daemon.completion import complete_image  # the stdlib only
+
+        host, context = ctx.params.get("host"), ctx.params.get("context")
+        return [
+            CompletionItem(value, help=description)
+            for value, description in complete_image(
+                host if isinstance(host, str) else None,
+                incomplete,
+                os.environ,
+                context if isinstance(context, str) else None,
+            )
+        ]
+
+
+def complete_context(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The names of docker's contexts that start with the word."""
+    from inspector.sources.daemon.completion import complete_context as contexts
+
+    return contexts(incomplete, os.environ)
+
+
+class PlatformType(_PlatformBase):
+    """os/arch[/variant], normalized as docker does; empty means none, as in docker."""
+
+    name = "platform"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> "Platform | None":
+        from inspector.reference import Platform, parse_platform
+
+        if value is None or isinstance(value, Platform):
+            return value
+        if not str(value):
+            return None
+        try:
+            return parse_platform(str(value))
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class TimeoutType(_TimeoutBase):
+    """Seconds, more than 0 and at most MAX_TIMEOUT: nan, inf and typos fail before any I/O."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
+            self.fail(
+                f"{value!r} is not more than 0 and at most {MAX_TIMEOUT:g} seconds", param, ctx
+            )
+        return seconds
+
+
+class FilterType(_FilterBase):
+    """--filter NAME=VALUE, read as docker reads it (filters.ParseFlag); empty means none."""
+
+    name = "filter"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, str] | None:
+        if value is None or isinstance(value, tuple):
+            return value
+        if not str(value):
+            return None
+        name, equals, wanted = str(value).partition("=")
+        if not equals:
+            self.fail(f"bad format of filter {str(value)!r} (expected name=value)", param, ctx)
+        return name.strip().lower(), wanted.strip()

@@ -1,0 +1,52 @@
+"""Archives and layouts as a source: each file read in its turn, as a daemon would answer."""
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from inspector.errors import ImginspectError
+from inspector.image import Image, Origin
+from inspector.sources.archive.names import ArchiveName, normalize_platform
+from inspector.sources.interface import Request
+
+if TYPE_CHECKING:
+    from inspector.sources.names import ImageName
+
+
+class ArchiveSource:
+    """Reads each archive named, once, as a stream; nothing is extracted or written."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        # Archives name their platforms as containerd does; the daemon gets docker's query.
+        platform = request.platform
+        self._platform = normalize_platform(str(platform)) if platform else None
+
+    def images(self, names: Iterator["ImageName"]) -> Iterator[Image]:
+        for name in names:
+            if isinstance(name, ArchiveName):
+                yield self._read(name)
+
+    def close(self) -> None:
+        """Nothing stays open between two archives."""
+
+    def _read(self, name: ArchiveName) -> Image:
+        from inspector.sources.archive.reader import read_image  # tarfile and the compressors
+
+        try:
+            image = read_image(name, self._platform)
+        except ImginspectError as exc:
+            return Image(name.text, error=exc)
+        if not self._request.with_history:
+            return Image(name.text, image.inspect)
+        kind = next(
+            kind
+            for kind in ("docker save directory", "OCI layout", "docker-archive", "oci-archive")
+            if image.origin.startswith(kind + " ")
+        )
+        path = image.origin.removeprefix(kind + " ")
+        return Image(
+            name.text,
+            image.inspect,
+            history=image.history,
+            origin=Origin(kind, path, image.stored_size),
+        )

@@ -1,0 +1,113 @@
+"""Images from every source a run names, each as a record, in the order they were named.
+
+Each source turns its names into records behind the same small interface (`Source`): the
+daemon asks ahead of each image's turn over one connection, an archive is read in its turn.
+One image that fails stops no other; a source that cannot be asked any more (a daemon gone)
+says so once and is asked nothing more.
+"""
+
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
+
+from inspector.errors import ImginspectError, UsageError
+from inspector.image import Image, failed
+from inspector.sources.interface import Request, Say, Source
+
+if TYPE_CHECKING:
+    from inspector.sources.daemon import DaemonFlags
+    from inspector.sources.names import ImageName
+
+
+def fetch_images(
+    names: Sequence["ImageName"] | None,
+    request: Request,
+    *,
+    daemon: "DaemonFlags",
+    filters: Mapping[str, Sequence[str]] | None = None,
+    log: Say | None = None,
+    warn: Say | None = None,
+    counted: Callable[[int], None] | None = None,
+) -> Generator[Image, None, None]:
+    """A record for each name, in order; with names None, for every image the daemon lists
+    (filtered as `docker image ls --filter` does).
+
+    Every source the names need is opened first, so a wrong flag or environment variable is
+    a usage error before any image; usage errors are raised, as is an option that a source
+    cannot honour.
+    """
+    from inspector.reference import ImageReference
+
+    kinds = {ImageReference} if names is None else {type(name) for name in names}
+    with ExitStack() as stack:
+        sources: dict[type, Source] = {}
+        for kind in sorted(kinds, key=lambda kind: kind.__name__):  # the same order every run
+            source = _open(kind, request, daemon, log, warn)
+            stack.callback(source.close)
+            sources[kind] = source
+        if names is None:
+            from inspector.sources.daemon.source import DaemonSource
+
+            daemon_source = sources[ImageReference]
+            assert isinstance(daemon_source, DaemonSource)
+            try:
+                names = daemon_source.listed(filters or {})
+            except UsageError:
+                raise
+            except ImginspectError as exc:
+                yield failed("", exc)
+                return
+        if counted is not None:
+            counted(len(names))
+        yield from _in_order(names, sources)
+
+
+def _open(
+    kind: type, request: Request, daemon: "DaemonFlags", log: Say | None, warn: Say | None
+) -> Source:
+    """The source for one kind of name; its modules are loaded only for a run that needs it."""
+    from inspector.reference import ImageReference
+
+    if kind is ImageReference:
+        from inspector.sources.daemon.source import DaemonSource
+
+        return DaemonSource(daemon, request, log=log, warn=warn)
+    from inspector.sources.archive.source import ArchiveSource
+
+    return ArchiveSource(request)
+
+
+def _in_order(names: Sequence["ImageName"], sources: Mapping[type, Source]) -> Iterator[Image]:
+    """Each name's record from its source, in the order of names.
+
+    Each source is given its own names lazily, so one that asks ahead (the daemon) runs ahead
+    of the others while they are read in turn.
+    """
+    records: dict[type, Iterator[Image] | None] = {
+        kind: source.images(_of_kind(names, kind)) for kind, source in sources.items()
+    }
+    try:
+        for name in names:
+            those = records[type(name)]
+            if those is None:  # the source could not be asked any more
+                continue
+            try:
+                record = next(those, None)
+            except UsageError:
+                raise
+            except ImginspectError as exc:  # about the source, not this image
+                records[type(name)] = None
+                yield failed("", exc)
+                continue
+            if record is None:
+                records[type(name)] = None
+                continue
+            yield record
+    finally:  # what a source has in flight is let go of, even when the run is cut short
+        for those in records.values():
+            if isinstance(those, Generator):
+                those.close()
+
+
+def _of_kind(names: Sequence["ImageName"], kind: type) -> Iterator["ImageName"]:
+    return (name for name in names if type(name) is kind)

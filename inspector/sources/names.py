@@ -1,0 +1,58 @@
+"""Which source a name on the command line is for: an image the daemon has, or a file to read.
+
+Checked before any I/O but a stat: an invalid reference or an archive that cannot be one is a
+usage error before anything is asked.
+"""
+
+from typing import TypeAlias
+
+from inspector.errors import UsageError
+from inspector.reference import ImageReference
+from inspector.sources.archive.names import ArchiveName
+
+# What a name on the command line can be.
+ImageName: TypeAlias = ImageReference | ArchiveName
+
+
+def parse_name(text: str) -> ImageName:
+    """The image a word names; UsageError (exit 2) if it is neither a reference nor a file."""
+    from inspector.reference import parse_reference
+    from inspector.sources.archive import names as archive_names
+
+    if not names_a_file(text):
+        return parse_reference(text)
+    named = archive_names.parse_source(text)
+    archive_names.check_source(named)
+    return named
+
+
+def names_a_file(text: str) -> bool:
+    """A path rather than an image name: docker-archive:, oci-archive: or oci: before it, an
+    existing file or layout directory, or a `/` in something that is no image reference
+    (`./app.tar`, `/tmp/app.tar`); anything else goes to the daemon."""
+    from pathlib import Path
+
+    from inspector.sources.archive import names as archive_names
+
+    if archive_names.has_prefix(text):
+        return True
+    if not text or "\x00" in text:  # no path holds a NUL; the reference check says why
+        return False
+    path = Path(text)
+    try:
+        if path.is_dir():  # a directory named like an image (`nginx/`): the image, unless a layout
+            return archive_names.is_layout_directory(text) or not _is_reference(text)
+        exists = path.exists()
+    except OSError:  # a name too long, a directory we may not search: no file we can read
+        exists = False
+    return exists or ("/" in text and not _is_reference(text))
+
+
+def _is_reference(text: str) -> bool:
+    from inspector.reference import parse_reference
+
+    try:
+        parse_reference(text)
+    except UsageError:
+        return False
+    return True
