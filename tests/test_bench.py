@@ -29,7 +29,8 @@ def test_bench_run_measures_every_case_against_its_reference(docker_daemon: Dock
     for case in CASES:
         assert case in rows, done.stdout
     for case in CASES[2:]:  # each measured case has a ratio and a verdict on its target
-        assert re.search(r"\d+\.\d\d +\d+\.\d\d x .* <= [\d.]+ (ok|MISSED)$", rows[case]), rows[case]
+        verdict = r"\d+\.\d\d +\d+\.\d\d x .* <= [\d.]+ (ok|MISSED)$"
+        assert re.search(verdict, rows[case]), rows[case]
     assert "peak RSS of case 4:" in done.stdout
     # The bench's images are the daemon's no longer: the rest of the suite sees its own.
     listed = docker_daemon.docker("image", "ls", "--format", "{{.Repository}}").stdout
