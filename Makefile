@@ -27,9 +27,9 @@ lint: install
 test: install
 	$(BIN)/python -m pytest
 
-# Every case of issue 8 against docker image inspect and the interpreter's floor; the view's
-# cost against --json, and a TAB's against `import click`; on a real daemon
-# (DOCKER_HOST, or the test dockerd as root).
+# imginspect's start-up, one image, many images and TAB against docker image inspect and the
+# interpreter's floor; the view's cost against --json, and a TAB's against `import click`; on a
+# real daemon (DOCKER_HOST, or the test dockerd as root). See docs/performance.md.
 bench: install
 	$(BIN)/python bench/run
 	$(BIN)/python bench/view

@@ -157,6 +157,20 @@ def description(command: click.Command) -> tuple[str, list[str]]:
 # -- what only prose can say --------------------------------------------------------------------
 
 OPTION_DETAILS: Mapping[str, Sequence[str]] = {
+    "--all": (
+        "One `GET /images/json` (what `docker image ls` lists), then each image by its ID: "
+        "`imginspect --all --json` prints what `docker image inspect $(docker image ls -q)` "
+        "prints, each image once. Every output form works with it; the view heads each image "
+        "with its first tag, or its ID. Not with *IMAGE* arguments (exit 2). On a terminal, a "
+        "run that takes more than half a second shows its progress on standard error "
+        "(`imginspect: 120/300 images`), erased before anything else is printed.",
+    ),
+    "--filter": (
+        "Sent as docker sends `docker image ls --filter`: `label=KEY` or `label=KEY=VALUE`, "
+        "`dangling=true|false`, `reference=PATTERN`, `before=IMAGE`, `since=IMAGE`, "
+        "`until=TIMESTAMP`. A filter the daemon refuses is a usage error with its message; "
+        "`--filter` without `--all` is a usage error too.",
+    ),
     "--json": (
         "The objects are those of `GET /images/{name}/json`, in one array indented as "
         "`docker image inspect` indents it: byte for byte the same output (see OUTPUT).",
@@ -166,37 +180,78 @@ OPTION_DETAILS: Mapping[str, Sequence[str]] = {
         "nothing is sent. `-f json` prints the images as one compact JSON array. "
         "See FORMAT.",
     ),
-    "--quiet": ("Usage errors and daemon problems are still reported on standard error.",),
+    "--quiet": (
+        "Usage errors and daemon problems are still reported on standard error. With "
+        "`--diff`, only the exit status says whether the images differ.",
+    ),
     "--color": (
         "`auto` colours the view on a terminal, unless `NO_COLOR` is set and non-empty or "
         "`TERM` is `dumb`; a non-empty `FORCE_COLOR` colours it anywhere. `always` and "
         "`never` beat all of them. Only the view has colours; `less -R` shows them.",
     ),
     "--host": (
-        "*URL* is `unix:///path/to/socket`, `tcp://host:port` or `host:port` (tcp); a tcp "
-        "address without a port uses 2375. Without this option, `DOCKER_HOST` names the "
-        "daemon, and without that, `unix:///var/run/docker.sock` does.",
+        "*URL* is `unix:///path/to/socket`, `tcp://host[:port]`, `host[:port]` (tcp) or "
+        "`ssh://[user@]host[:port][/path/of/the/remote/socket]`. A tcp address without a port "
+        "uses 2375, even with TLS, as in docker; with TLS on and no address at all, the "
+        "daemon is `tcp://localhost:2376`. `npipe://` and `fd://` are usage errors. Without "
+        "this option, the daemon is chosen as described under DESCRIPTION.",
+        "For `ssh://`, imginspect runs `ssh -o ConnectTimeout=30 -T [-l user] [-p port] -- "
+        "host docker system dial-stdio` (with a socket path after the host, "
+        "`docker --host unix://PATH system dial-stdio`) with the `ssh` on `PATH` and your own "
+        "ssh configuration, one ssh for all the images of a run. The remote host needs docker "
+        "18.09 or newer on the `PATH` of ssh sessions. A password in the URL is a usage error.",
     ),
     "--diff": (
-        "Exactly two images, *A* and *B*, each from the daemon or an archive: their platform, "
-        "size, creation time, user, working directory, entrypoint and cmd, environment, "
-        "labels, ports, volumes and healthcheck, added, removed or changed, and the layers "
-        "they share or not, by diff ID. A view by default; with `--json`, the machine-readable "
-        "difference the README documents. The exit status is diff(1)'s: 0 the same, 1 "
-        "different, 2 or more for trouble (an image not found is 2 here).",
+        "Exactly two images, *A* and *B*, each from the daemon or an archive: their ID, "
+        "platform, size, creation time, user, working directory, entrypoint and cmd, "
+        "environment, labels, ports, volumes and healthcheck, added, removed or changed, and "
+        "the layers they share or not, by diff ID. A view by default; with `--json`, one JSON "
+        "document (see OUTPUT). `--platform` applies to both images; `--format` is a usage "
+        "error with it. The exit status is diff(1)'s: 0 the same, 1 different, 2 or more for "
+        "trouble (an image not found is 2 here).",
     ),
     "--platform": (
         "For an image of the daemon, sent as docker sends it (the `platform` query parameter, "
         "API 1.49 or newer; an older API is a usage error). For an archive that holds several "
         "platforms, the one to read.",
+        "Platforms are normalized as docker normalizes them: `Linux/x86_64` is `linux/amd64`, "
+        "`aarch64` is `arm64`, `armhf` is `arm`, and an OS version may follow the OS in "
+        "parentheses (`windows(10.0.17763)/amd64`). Both the OS and the architecture are "
+        "needed: where docker fills in a missing part from the machine it runs on "
+        "(`--platform linux`), imginspect exits 2. An empty value means no platform, as in "
+        "docker.",
+    ),
+    "--manifests": (
+        "Sent as `manifests=1` (API 1.48 or newer; an older API is a usage error): the daemon "
+        "adds a `Manifests` list to each image (each platform's manifest or attestation, "
+        "whether it is available here, its sizes), which `--json` and `-f json` print as it "
+        "comes and the view lists in a Manifests section.",
     ),
     "--context": (
         "A context made by `docker context create`, read from `$DOCKER_CONFIG/contexts` "
-        "(its endpoint and TLS material); `default` is the default socket. Not with `--host`.",
+        "(its endpoint and TLS material: see FILES); `default` is the context made of "
+        "`--host`, `DOCKER_HOST` and the default socket. A context that does not exist is a "
+        "usage error. Not with `--host`.",
+    ),
+    "--tlsverify": (
+        "TLS is on with `--tls`, `--tlsverify`, `DOCKER_TLS` or `DOCKER_TLS_VERIFY`; the "
+        "daemon's certificate is checked, against the CA and for the host name or IP address, "
+        "with `--tlsverify` or `DOCKER_TLS_VERIFY`. `ca.pem` is always read; `cert.pem` and "
+        "`key.pem` are used when both exist. With TLS off the file options are ignored, and "
+        "TLS never applies to `unix://` and `ssh://` addresses, nor to a context, which "
+        "carries its own TLS settings. A TLS failure exits 3 with a line that names the file "
+        "or the check.",
     ),
     "--timeout": (
-        "The limit applies to each request and to the reading of each answer, so a daemon "
-        "that stops answering half way is a daemon problem (exit 3), not a hang.",
+        "One deadline for each request (connecting, the status line and headers, and the "
+        "body) on unix sockets, TCP, TLS and ssh alike, so a daemon that stops answering half "
+        "way, or answers a byte at a time, is a daemon problem (exit 3), not a hang. `nan` and "
+        "`inf` are usage errors.",
+    ),
+    "--debug": (
+        "`IMGINSPECT_DEBUG=1` does the same. Each line starts with `debug:` and says the "
+        "daemon chosen, the rule that chose it and the settings it overrode, the API version "
+        "and why, or a request with its answer and time.",
     ),
 }
 
@@ -205,10 +260,16 @@ DESCRIPTION_MORE = (
     "image that is not found does not stop the others: what was found is printed, and the "
     "errors follow on standard error, one line each, as `Error:` and the daemon's own "
     "message (control characters shown escaped).",
-    "An *IMAGE* that names a file or directory (a `docker save` or `podman save` archive, an "
-    "OCI layout or `oci-archive`, possibly compressed, or anything prefixed `docker-archive:`, "
-    "`oci-archive:` or `oci:`) is read from there instead, with no daemon: streamed, never "
-    "extracted, every digest checked. An archive that cannot be read exits 2.",
+    "An *IMAGE* is read from an archive instead, with no daemon, when it starts with "
+    "`docker-archive:`, `oci-archive:` or `oci:` (the path ends at the next `:`; what "
+    "follows names the image inside, or `@N` the N-th, counting from 0), when it names an "
+    "existing file or a directory that holds an `index.json` or a `manifest.json`, or when "
+    "it contains a `/` and is not an image reference (`./app.tar`; such a path that does not "
+    "exist exits 2). Archives are `docker save` and `podman save` archives and OCI layouts, "
+    "as directories or tars, possibly compressed with gzip, bzip2 or xz: streamed, never "
+    "extracted, every digest checked. An archive that cannot be read exits 2, and so does one "
+    "that holds several images or platforms without being told which to read (the error "
+    "lists them).",
     "Each *IMAGE* is checked locally with the grammar of docker's `distribution/reference` "
     "(plus full and short hexadecimal IDs) before a request is built: anything else (`../x`, "
     "empty parts, spaces, control characters, `?`, `#`, upper-case repository names) exits "
@@ -216,9 +277,11 @@ DESCRIPTION_MORE = (
     "The daemon is chosen as the docker CLI chooses it: `--context`, else `--host`, else "
     "`DOCKER_HOST`, else `DOCKER_CONTEXT`, else the current context of "
     "`$DOCKER_CONFIG/config.json`, else `unix:///var/run/docker.sock`, and when that does not "
-    "exist, a Podman socket that answers. Addresses are `unix://`, `tcp://` (with TLS when "
-    "asked), `ssh://` (through `ssh ... docker system dial-stdio`) and `host:port`; `--debug` "
-    "says which daemon was chosen and why. The API version is the lower of the "
+    "exist, the first Podman socket that answers: `$XDG_RUNTIME_DIR/podman/podman.sock`, "
+    "then `/run/podman/podman.sock`. A daemon chosen any other way is never replaced by "
+    "Podman. Empty variables count as unset. Addresses are `unix://`, `tcp://` (with TLS "
+    "when asked), `ssh://` (through `ssh ... docker system dial-stdio`) and `host:port`; "
+    "`--debug` says which daemon was chosen and why. The API version is the lower of the "
     "daemon's (from one `GET /_ping`) and 1.50, the version docker CLI 28.2 speaks; a "
     "daemon that sends none is spoken to as 1.24, as docker does. Redirects are never "
     "followed, proxy variables are not used, and answers larger than 64 MiB are refused.",
@@ -273,11 +336,42 @@ OUTPUT = {
         "prints the same array as `--json` in compact form, on one line.",
     ),
     "quiet": ("`--quiet` prints nothing: the exit status says whether every image exists.",),
+    "diff": (
+        "`--diff` prints a view of what differs: the settings, each marked `-` (only in A), "
+        "`+` (only in B) or `~` (changed), then the layers, shared, only in A and only in B, "
+        "each with its size and each group with its total. An empty setting counts as not "
+        "set. With `--json` it prints one JSON document, indented by four spaces, with "
+        "characters that could act on a terminal written as `\\u` escapes. Its keys:",
+    ),
     "pipe": (
         "All output goes to standard output and every error to standard error. A closed "
         "pipe (`imginspect ... | head -1`) is not an error: output stops quietly.",
     ),
 }
+
+DIFF_KEYS = (
+    ("same", "true when nothing differs: no changes and no layer in only one image."),
+    (
+        "a, b",
+        "each image: `image` as given on the command line, `id`, `tags`, `platform`, `size` "
+        "(bytes), `created`; null where unknown.",
+    ),
+    (
+        "changes",
+        "a list of objects with `field` (`id`, `platform`, `size`, `created`, `user`, "
+        "`workdir`, `entrypoint`, `cmd`, `env`, `labels`, `ports`, `volumes` or "
+        "`healthcheck`, in that order), `change` (`added`, `removed` or `changed`), `key` "
+        "(the variable, label, port or path; null for the other fields), `a` and `b` (the "
+        "values as JSON; null where there is none, and always for ports and volumes), and for "
+        "`size`, `delta` (b - a, in bytes).",
+    ),
+    (
+        "layers",
+        "`shared`, `only_a` and `only_b`, lists of `diff_id` and `size` in image order, and "
+        "`shared_size`, `only_a_size` and `only_b_size`, their totals; a size is null when "
+        "unknown.",
+    ),
+)
 
 # What each function does, in the words of Go's text/template and docker's templates package.
 FUNCTIONS: Mapping[str, str] = {
@@ -317,7 +411,22 @@ FORMAT_LANGUAGE = (
     "`if`, `else if`, `else`; `range` over lists, maps (in key order) and integers, with "
     "`$i, $v :=`, `else`, `break` and `continue`; `with`, `else with`; `define`, "
     "`template` and `block`;",
-    "the functions below, Go's and docker's.",
+    "the functions below, Go's and docker's;",
+    "the methods of Go's `time.Time` (`.Metadata.LastTagTime`) and `time.Duration` (the "
+    "healthcheck's timings) that docker's struct has: `.Format` with Go's layouts, `.Unix`, "
+    "`.UTC`, `.Local` (the zone of `TZ`), `.Seconds`, `.String` and the others.",
+)
+
+FORMAT_LIMITS = (
+    ("template text", "256 KiB, nested 100 deep (a syntax error, exit 2)."),
+    ("template calling template", "100 deep."),
+    (
+        "work for one image",
+        "8,000,000 steps: a node walked or a range iteration is 1, a pipeline command 8, a "
+        "field, key or method looked up 4, a function or method called 16, a value printed 2.",
+    ),
+    ("output for one image", "16 MiB, and so is any one string made on the way."),
+    ("a value printed or turned into JSON", "nested 100 deep."),
 )
 
 FORMAT_TWO_MODES = (
@@ -329,9 +438,7 @@ FORMAT_TWO_MODES = (
     "A template that does not parse exits 2 before the daemon is asked, with the line, the "
     "column and a caret under the spot. A template that fails on an image prints nothing for "
     "that image and one line on standard error in text/template's words, and the run exits "
-    "4. When no image succeeds, a single empty line is printed, as docker does. Templates are "
-    "bounded (nesting depth, evaluation steps, output size), so none can hang imginspect or "
-    "exhaust its memory.",
+    "4. When no image succeeds, a single empty line is printed, as docker does.",
 )
 
 FORMAT_DIFFERENCES = (
@@ -343,6 +450,10 @@ FORMAT_DIFFERENCES = (
     "says `Error: template: ...` like every other error.",
     "If the daemon's JSON does not fit docker's Go struct (a field of the wrong type), docker "
     "refuses the image; imginspect runs the template on the raw JSON instead.",
+    "Templates are bounded (see Limits); docker's run as long and print as much as they will.",
+    "On a terminal, characters that could act on it (escape sequences, other control "
+    "characters, bidirectional overrides, invisible characters) are shown escaped, newlines "
+    "and tabs aside; to a file or a pipe the output is the template's, byte for byte.",
 )
 
 FORMAT_EXAMPLES = (
@@ -440,12 +551,50 @@ FILES = (
     ),
 )
 
+EXIT_STATUS_MORE = (
+    "In full, status 2 also covers a bad daemon address, a context that does not exist, an "
+    "option the daemon's API version lacks, an archive that cannot be read, and with "
+    "`--diff` an image not found: the problem is what was typed, and trying again changes "
+    "nothing. Status 3 also covers a TLS or ssh failure, and an answer that is not what the "
+    "API promises. Status 74 is a full disk or a closed file; a closed pipe is not an error: "
+    "output stops quietly, and the status is that of the work done.",
+)
+
 FILES_INTRO = (
     "Under the prefix imginspect is installed in (a virtual environment, `~/.local`, "
     "`/usr/local`):",
 )
+
+FILES_READ_INTRO = ("Read as the docker CLI reads them:",)
+FILES_READ = (
+    (
+        "$DOCKER_CONFIG/config.json",
+        "Its `currentContext` (what `docker context use` writes). One that cannot be parsed "
+        "is ignored with a `Warning:` line, as docker does.",
+    ),
+    (
+        "$DOCKER_CONFIG/contexts/meta/SHA256/meta.json",
+        "A context's endpoint, and its `SkipTLSVerify`; *SHA256* is the SHA-256 of the "
+        "context's name, in hex.",
+    ),
+    (
+        "$DOCKER_CONFIG/contexts/tls/SHA256/docker/",
+        "A context's `ca.pem`, `cert.pem` and `key.pem`.",
+    ),
+    (
+        "$DOCKER_CERT_PATH/ca.pem, cert.pem, key.pem",
+        "The CA, client certificate and key for TLS, unless `--tlscacert`, `--tlscert` or "
+        "`--tlskey` name others.",
+    ),
+    ("/var/run/docker.sock", "The default daemon."),
+    (
+        "$XDG_RUNTIME_DIR/podman/podman.sock, /run/podman/podman.sock",
+        "Podman's sockets, tried when the default daemon's socket does not exist.",
+    ),
+)
 COMPLETION_NOTE = (
-    "TAB completes options, `--color`'s values and the names of local images (`repo:tag`, "
+    "TAB completes options, `--color`'s values, `--context`'s names and the names of local "
+    "images (`repo:tag`, "
     "and IDs when the word is hexadecimal), which the completion asks the daemon for with "
     "one `GET /images/json` and a short timeout. When the daemon cannot be reached it offers "
     "nothing and prints nothing.",
@@ -453,6 +602,10 @@ COMPLETION_NOTE = (
 
 SEE_ALSO = (("docker-image-inspect", 1), ("docker", 1), ("podman-image-inspect", 1), ("jq", 1))
 TEXT_TEMPLATE_URL = "https://pkg.go.dev/text/template"
+SOURCE_DOCS = (
+    "imginspect's source has more: `README.md`, and `docs/` on the view, templates, "
+    "archives, `--diff`, daemons, reliability and performance.",
+)
 
 
 # -- the page ---------------------------------------------------------------------------------
@@ -502,6 +655,10 @@ def render(command: click.Command, date: str) -> str:
     out += _paragraphs(OUTPUT["json"], known)
     out.append(".SS Templates")
     out += _paragraphs([*OUTPUT["format"], *OUTPUT["quiet"], *OUTPUT["pipe"]], known)
+    out.append(".SS Comparisons")
+    out += _paragraphs(OUTPUT["diff"], known)
+    for key, text in DIFF_KEYS:
+        out.append(tagged(f"\\fB{escape(key)}\\fR", prose(text, known)))
     out += [".SH FORMAT"]
     out += _paragraphs(
         [
@@ -517,7 +674,18 @@ def render(command: click.Command, date: str) -> str:
         out.append(tagged(f"\\fB{escape(function)}\\fR", prose(FUNCTIONS[function] + ".")))
     out.append(".SS Docker compatibility")
     out += _paragraphs(FORMAT_TWO_MODES, known)
-    out += _paragraphs(["Deliberate differences from docker:"], known)
+    out.append(".SS Limits")
+    out += _paragraphs(
+        [
+            "Templates are bounded, so that none can hang imginspect or exhaust its memory. A "
+            "template past a bound fails with exit 4 (2 at parse time) and a message that "
+            "names it, and is not run again on the raw JSON:"
+        ],
+        known,
+    )
+    for what, limit in FORMAT_LIMITS:
+        out.append(tagged(escape(what), prose(limit, known)))
+    out.append(".SS Deliberate differences from docker")
     out.append(bullets(FORMAT_DIFFERENCES, known))
     out.append(".SS Examples")
     out.append(example(FORMAT_EXAMPLES))
@@ -531,13 +699,16 @@ def render(command: click.Command, date: str) -> str:
     for code, meaning in statuses:
         out.append(tagged(f"\\fB{code}\\fR", prose(meaning, known)))
     out += _paragraphs(
-        [status_note, "A closed pipe is not an error: the status is that of the work done."],
+        [status_note, *EXIT_STATUS_MORE],
         known,
     )
     out.append(".SH FILES")
     out += _paragraphs(FILES_INTRO, known)
     for path, text in FILES:
         out.append(tagged(f"\\fI{escape(path)}\\fR", prose(text)))
+    out += _paragraphs(FILES_READ_INTRO, known)
+    for path, text in FILES_READ:
+        out.append(tagged(f"\\fI{escape(path)}\\fR", prose(text, known)))
     out += _paragraphs(COMPLETION_NOTE, known)
     out.append(".SH EXAMPLES")
     for intro, lines in EXAMPLES:
@@ -555,6 +726,7 @@ def render(command: click.Command, date: str) -> str:
         "Go's text/template",
         ".UE .",
     ]
+    out += _paragraphs(SOURCE_DOCS, known)
     return _tidy("\n".join(out)) + "\n"
 
 

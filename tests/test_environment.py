@@ -82,7 +82,7 @@ def test_the_table_has_one_row_per_variable_with_text_for_help_and_the_man_page(
         assert "\n" not in variable.summary + variable.description
 
 
-def test_help_and_readme_list_every_variable() -> None:
+def test_help_and_the_man_page_list_every_variable() -> None:
     help_text = subprocess.run(
         [sys.executable, "-m", "inspector", "--help"],
         capture_output=True,
@@ -90,8 +90,8 @@ def test_help_and_readme_list_every_variable() -> None:
         check=True,
         timeout=30,
     ).stdout
-    readme = (REPO / "README.md").read_text()
-    environment = readme[readme.index("## Environment") :]
+    page = (REPO / "man" / "imginspect.1").read_text()
+    environment = page[page.index("\n.SH ENVIRONMENT\n") :].split("\n.SH ", 2)[1]
     for variable in VARIABLES:
         assert re.search(rf"^\s+{variable.name}\s+{re.escape(variable.summary)}$", help_text, re.M)
-        assert f"| `{variable.name}` |" in environment, variable.name
+        assert f".TP\n\\fB{variable.name}\\fR\n" in environment, variable.name
