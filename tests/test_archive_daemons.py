@@ -106,6 +106,7 @@ def test_templates_print_the_same_on_the_archive_as_on_the_daemon(
 
 def test_history_of_docker_save_is_the_daemons(docker_daemon: DockerDaemon, saved: Path) -> None:
     image = archive.read_image(parse_source(str(saved / "full.tar")))
+    assert image.history is not None
     ours = json.loads(image.history)
     theirs = daemon_history(docker_daemon.host, "lab-full:2.4.1")
     keys = ("Created", "CreatedBy", "Size", "Comment")
@@ -221,7 +222,9 @@ def test_podman_oci_archive_has_gzipped_layers_that_are_checked(
 ) -> None:
     image = archive.read_image(parse_source(str(podman_saved["oci-archive"])))
     # podman compresses the layers of an oci-archive: stored smaller than unpacked.
-    assert image.stored_size < json.loads(image.inspect)["Size"]
+    assert image.inspect is not None and image.origin is not None
+    assert image.origin.stored_size is not None
+    assert image.origin.stored_size < json.loads(image.inspect)["Size"]
     view = run(str(podman_saved["oci-dir"]), env={"COLUMNS": "100"})
     assert f"Source          OCI layout {podman_saved['oci-dir']}" in view.stdout.decode()
 

@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
     from inspector.compare import Difference
+    from inspector.image import Origin
     from inspector.reference import ImageReference, Platform
     from inspector.sources.archive.names import ArchiveName
-    from inspector.sources.archive.reader import ArchiveImage
     from inspector.sources.daemon.endpoint import Connection
     from inspector.template import Template
 
@@ -281,7 +281,7 @@ class Fetched(NamedTuple):
     result: bytes | ImginspectError
     asked: str = ""
     history: bytes | ImginspectError | None = None
-    origin: ArchiveImage | None = None
+    origin: Origin | None = None
     layer_counts: Mapping[str, int] | None = None
 
     @property
@@ -301,7 +301,7 @@ class Outcome:
         self.asked: list[str] = []
         self.histories: list[bytes | ImginspectError] = []
         # For the view too: the archive each image was read from (None: from the daemon).
-        self.origins: list[ArchiveImage | None] = []
+        self.origins: list[Origin | None] = []
         # By the index of a history: the step images' layer counts (Fetched.layer_counts).
         self.layer_counts: dict[int, Mapping[str, int]] = {}
 
@@ -693,12 +693,13 @@ def read_archive(named: ArchiveName, *, with_history: bool, platform: str | None
     )
 
     try:
-        image = read_image(named, platform)
+        image = read_image(named, platform, with_history=with_history)
     except ImginspectError as exc:
         return Fetched(exc)
-    if not with_history:
+    assert image.inspect is not None  # the reader raises when it cannot describe the image
+    if image.history is None:
         return Fetched(image.inspect)
-    return Fetched(image.inspect, named.text, image.history, image)
+    return Fetched(image.inspect, image.asked, image.history, image.origin)
 
 
 # -- streaming the output (issue 8) ---------------------------------------------------------
@@ -784,7 +785,7 @@ class ViewForm(OutputForm):
             document,
             history if isinstance(history, bytes) else None,
             None if isinstance(history, bytes) else str(history),
-            origin.origin if origin else None,
+            origin.description if origin else None,
             origin.stored_size if origin else None,
             fetched.layer_counts,
         )

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol, cast
 
 from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ImageNotFound
+from inspector.image import Image, Origin
 from inspector.sources.archive.names import ArchiveName, check_source, platform_text
 
 # A JSON member (manifest, index, config) larger than this is refused, and all of them
@@ -69,32 +70,29 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveImage:
-    """One image read from an archive, shaped like the daemon's answers."""
-
-    inspect: bytes
-    history: bytes
-    # The layer blobs' bytes as stored in the archive (compressed or not); the inspect
-    # object's Size is what `docker image inspect` counts: the layers' files, unpacked.
-    stored_size: int
-    # What was read: `docker-archive`, `oci-archive` or `OCI layout`, and where.
-    origin: str
-
-
-def read_image(source: ArchiveName, platform: str | None = None) -> ArchiveImage:
-    """The one image of the archive the source names (platform: normalize_platform's text)."""
-    check_source(source)
-    where = source.text
-    directory = Path(source.path).is_dir()
-    store = _DirectoryStore(Path(source.path), where) if directory else _scan(source.path, where)
-    layout = _Layout(store, where, source.kind)
+def read_image(
+    name: ArchiveName, platform: str | None = None, *, with_history: bool = True
+) -> Image:
+    """The one image of the archive the name names (platform: normalize_platform's text), with
+    its history when asked; ArchiveError, ArchiveChoiceNeeded or ImageNotFound if there is not
+    exactly one, or the archive is not sound."""
+    check_source(name)
+    where = name.text
+    directory = Path(name.path).is_dir()
+    store = _DirectoryStore(Path(name.path), where) if directory else _scan(name.path, where)
+    layout = _Layout(store, where, name.kind)
     if layout.uses_index:
-        format_name = "OCI layout" if directory else "oci-archive"
+        kind = "OCI layout" if directory else "oci-archive"
     else:
-        format_name = "docker save directory" if directory else "docker-archive"
-    candidate = _choose(layout, source, platform)
-    return layout.image(candidate, f"{format_name} {source.path}")
+        kind = "docker save directory" if directory else "docker-archive"
+    candidate = _choose(layout, name, platform)
+    inspect, history, stored_size = layout.image(candidate, with_history=with_history)
+    return Image(
+        asked=name.text,
+        inspect=inspect,
+        history=history,
+        origin=Origin(kind, name.path, stored_size),
+    )
 
 
 # -- reading streams ------------------------------------------------------------------------
@@ -733,7 +731,11 @@ class _Layout:
 
     # -- the chosen image -------------------------------------------------------------------
 
-    def image(self, candidate: _Candidate, origin: str) -> ArchiveImage:
+    def image(
+        self, candidate: _Candidate, *, with_history: bool
+    ) -> tuple[bytes, bytes | None, int]:
+        """The inspect object, the history if asked, and the layers' stored size, every blob
+        checked."""
         data, config = self.config(candidate)
         image_id = candidate.config_digest or f"sha256:{hashlib.sha256(data).hexdigest()}"
         rootfs = config.get("rootfs")
@@ -770,8 +772,10 @@ class _Layout:
             stored += facts.stored_size
         size = None if None in sizes else sum(s for s in sizes if s is not None)
         inspect = _inspect_object(config, image_id, candidate.repo_tags, size)
+        if not with_history:
+            return go_json(inspect), None, stored
         history = _history(config, image_id, candidate.repo_tags, sizes)
-        return ArchiveImage(go_json(inspect), go_json(history), stored, origin)
+        return go_json(inspect), go_json(history), stored
 
 
 def _choose(layout: _Layout, source: ArchiveName, platform: str | None) -> _Candidate:
