@@ -80,8 +80,9 @@ def image_history(
             }
         )
     answer.reverse()
-    answer[0]["Id"] = image_id
-    answer[0]["Tags"] = list(repo_tags) or None
+    if answer:  # no layers and no history: the daemon answers an empty list
+        answer[0]["Id"] = image_id
+        answer[0]["Tags"] = list(repo_tags) or None
     return answer
 
 
