@@ -73,6 +73,7 @@ def run(*args: str, cwd: Path = REPO, env: Mapping[str, str] | None = None) -> R
 def read(source: str | Path, platform: str | None = None) -> dict[str, Any]:
     """The inspect object imginspect builds from the archive."""
     image = archive.read_image(parse_source(str(source)), platform)
+    assert image.inspect is not None
     value = json.loads(image.inspect)
     assert isinstance(value, dict)
     return value
@@ -153,12 +154,50 @@ def test_every_layout_gives_the_same_inspect_object(
     }
 
 
+# Each layout, and the kind of file the view names as its source.
+ORIGINS = {
+    "docker-archive": (_docker, "docker-archive"),
+    "docker-25": (_docker25, "oci-archive"),  # manifest.json and index.json: the index is read
+    "docker-25 as docker-archive:": (_prefixed("docker-archive", _docker25), "docker-archive"),
+    "oci-archive": (_oci_archive, "oci-archive"),
+    "oci-dir": (_oci_dir, "OCI layout"),
+    "oci:": (_prefixed("oci", _oci_dir), "OCI layout"),
+    "unpacked-docker-save": (_unpacked_docker_save, "docker save directory"),
+    "gzip": (_compressed("gzip"), "docker-archive"),
+}
+
+
+@pytest.mark.parametrize(("layout", "kind"), ORIGINS.values(), ids=ORIGINS.keys())
+def test_the_record_says_what_was_asked_and_the_kind_and_path_of_the_file(
+    layout: Callable[[Image, Path], str], kind: str, tmp_path: Path
+) -> None:
+    image = make_image([{"a": b"a" * 3000}, {"b": b"b"}])
+    asked = layout(image, tmp_path)
+    name = parse_source(asked)
+    got = archive.read_image(name)
+    assert (got.asked, got.error, got.history_error) == (asked, None, None)
+    assert got.inspect is not None
+    assert got.origin is not None
+    assert (got.origin.kind, got.origin.path) == (kind, name.path)
+    assert got.origin.description == f"{kind} {name.path}"
+    assert got.origin.stored_size == sum(len(layer) for layer in image.layers)
+
+
+def test_the_history_is_read_only_when_asked(tmp_path: Path) -> None:
+    source = str(write(tmp_path / "a.tar", tar_of(docker_archive([make_image()]))))
+    with_history = archive.read_image(parse_source(source))
+    without = archive.read_image(parse_source(source), with_history=False)
+    assert with_history.history is not None and without.history is None
+    assert without == with_history._replace(history=None)
+
+
 def test_gzipped_layers_are_checked_and_sized_unpacked(tmp_path: Path) -> None:
     image = make_image([{"a": b"a" * 5000}], gzipped=True)
     source = write(tmp_path / "oci.tar", tar_of(oci_layout([image])))
     got = archive.read_image(parse_source(str(source)))
+    assert got.inspect is not None and got.origin is not None
     assert json.loads(got.inspect)["Size"] == 5000
-    assert got.stored_size == len(image.layers[0]) < 5000
+    assert got.origin.stored_size == len(image.layers[0]) < 5000
 
 
 def test_a_zstd_layer_is_checked_by_digest_but_has_no_size(tmp_path: Path) -> None:
@@ -182,6 +221,7 @@ def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes_and_em
     image = make_image([{"a": b"aa"}, {"b": b"bbb"}], history=history)
     source = write(tmp_path / "a.tar", tar_of(docker_archive([image])))
     got = archive.read_image(parse_source(str(source)))
+    assert got.inspect is not None and got.history is not None
     assert json.loads(got.history) == [
         {
             "Comment": "made b",

@@ -20,6 +20,7 @@ from inspector.sources.archive.names import parse_source
 from inspector.sources.daemon import DaemonFlags
 from inspector.sources.daemon.client import Daemon
 from inspector.sources.daemon.endpoint import resolve_connection
+from tests.archive_builder import docker_archive, make_image, tar_of
 from tests.daemon_fixture import DockerDaemon
 from tests.podman_fixture import PodmanService
 from tests.test_archive import EXAMPLE, Run, run
@@ -107,6 +108,7 @@ def test_templates_print_the_same_on_the_archive_as_on_the_daemon(
 
 def test_history_of_docker_save_is_the_daemons(docker_daemon: DockerDaemon, saved: Path) -> None:
     image = archive.read_image(parse_source(str(saved / "full.tar")))
+    assert image.history is not None
     ours = json.loads(image.history)
     theirs = daemon_history(docker_daemon.host, "lab-full:2.4.1")
     keys = ("Created", "CreatedBy", "Size", "Comment")
@@ -114,6 +116,25 @@ def test_history_of_docker_save_is_the_daemons(docker_daemon: DockerDaemon, save
         {k: step[k] for k in keys} for step in theirs
     ]
     assert ours[0]["Id"] == theirs[0]["Id"]
+
+
+def test_an_image_without_layers_or_history_has_the_daemons_empty_history(
+    docker_daemon: DockerDaemon, tmp_path: Path
+) -> None:
+    image = make_image([], tags=["lab-empty:1"], history=[])
+    path = tmp_path / "empty.tar"
+    path.write_bytes(tar_of(docker_archive([image])))
+    docker_daemon.docker("load", "-i", str(path))
+    try:
+        theirs = daemon_history(docker_daemon.host, "lab-empty:1")
+    finally:
+        docker_daemon.docker("rmi", "lab-empty:1")
+    got = archive.read_image(parse_source(str(path)))
+    assert got.history is not None
+    assert json.loads(got.history) == theirs == []
+    view = run(str(path), env={"COLUMNS": "100"})
+    assert view.code == 0, view.stderr
+    assert "Size            0 B unpacked, as docker counts" in view.stdout.decode()
 
 
 def test_a_gzipped_docker_save_reads_the_same(saved: Path, tmp_path: Path) -> None:
@@ -222,7 +243,9 @@ def test_podman_oci_archive_has_gzipped_layers_that_are_checked(
 ) -> None:
     image = archive.read_image(parse_source(str(podman_saved["oci-archive"])))
     # podman compresses the layers of an oci-archive: stored smaller than unpacked.
-    assert image.stored_size < json.loads(image.inspect)["Size"]
+    assert image.inspect is not None and image.origin is not None
+    assert image.origin.stored_size is not None
+    assert image.origin.stored_size < json.loads(image.inspect)["Size"]
     view = run(str(podman_saved["oci-dir"]), env={"COLUMNS": "100"})
     assert f"Source          OCI layout {podman_saved['oci-dir']}" in view.stdout.decode()
 

@@ -46,7 +46,14 @@ ENGINE = PARSER | {
     "inspector.render.format",
 }
 FUNCTIONS = {"inspector.template.functions"}
-ARCHIVES = {"inspector.sources.archive.reader", "tarfile"}
+ARCHIVES = {
+    "inspector.sources.archive.reader",
+    "inspector.sources.archive.stores",
+    "inspector.sources.archive.streams",
+    "inspector.sources.archive.layout",
+    "inspector.sources.archive.answers",
+    "tarfile",
+}
 # What a run that neither asks the daemon nor reads an archive has no use for.
 LOCAL = {
     "inspector.sources.daemon.completion",

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from inspector.errors import ImginspectError
-from inspector.image import Image, Origin
+from inspector.image import Image
 from inspector.sources.archive.names import ArchiveName, normalize_platform
 from inspector.sources.interface import Request
 
@@ -33,20 +33,6 @@ class ArchiveSource:
         from inspector.sources.archive.reader import read_image  # tarfile and the compressors
 
         try:
-            image = read_image(name, self._platform)
+            return read_image(name, self._platform, with_history=self._request.with_history)
         except ImginspectError as exc:
             return Image(name.text, error=exc)
-        if not self._request.with_history:
-            return Image(name.text, image.inspect)
-        kind = next(
-            kind
-            for kind in ("docker save directory", "OCI layout", "docker-archive", "oci-archive")
-            if image.origin.startswith(kind + " ")
-        )
-        path = image.origin.removeprefix(kind + " ")
-        return Image(
-            name.text,
-            image.inspect,
-            history=image.history,
-            origin=Origin(kind, path, image.stored_size),
-        )

@@ -1,0 +1,162 @@
+"""Blobs read once, as streams: counted, hashed, decompressed, and a layer measured.
+
+A layer passes through in chunks; only its own tar headers are read, for the sizes docker
+counts, so memory does not grow with the layer.
+"""
+
+import bz2
+import gzip
+import hashlib
+import io
+import lzma
+import tarfile
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol, cast
+
+# Reads from the archive and from layers, and tarfile's stream buffer.
+CHUNK = 1024 * 1024
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_BZIP2_MAGIC = b"BZh"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+# The errors reading a tar or a compressed stream can raise, whatever is wrong with it.
+READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class SourceBroken(Exception):
+    """The archive itself failed under a layer being measured: not the layer's problem."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class Counted:
+    """A read-only stream that counts and (optionally) hashes what passes through it."""
+
+    def __init__(
+        self, source: Readable, algorithm: str | None = "sha256", *, outer: bool = False
+    ) -> None:
+        self._source = source
+        self._pending = b""
+        self._hash = hashlib.new(algorithm) if algorithm else None
+        self._outer = outer
+        self.count = 0
+
+    def _pull(self, size: int) -> bytes:
+        try:
+            return self._source.read(size)
+        except READ_ERRORS as exc:
+            if self._outer:
+                raise SourceBroken(exc) from exc
+            raise
+
+    def peek(self, size: int) -> bytes:
+        while len(self._pending) < size:
+            chunk = self._pull(size - len(self._pending))
+            if not chunk:
+                break
+            self._pending += chunk
+        return self._pending[:size]
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(CHUNK), b""))
+        if self._pending:
+            data, self._pending = self._pending[:size], self._pending[size:]
+        else:
+            data = self._pull(size)
+        self.count += len(data)
+        if self._hash is not None:
+            self._hash.update(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        raise io.UnsupportedOperation("a stream read once cannot seek")
+
+    def seekable(self) -> bool:
+        return False
+
+    def drain(self) -> None:
+        while self.read(CHUNK):
+            pass
+
+    @property
+    def digest(self) -> str:
+        assert self._hash is not None
+        return f"{self._hash.name}:{self._hash.hexdigest()}"
+
+
+def compression_of(magic: bytes) -> str | None:
+    for name, prefix in (
+        ("gzip", _GZIP_MAGIC),
+        ("bzip2", _BZIP2_MAGIC),
+        ("xz", _XZ_MAGIC),
+        ("zstd", _ZSTD_MAGIC),
+    ):
+        if magic.startswith(prefix):
+            return name
+    return None
+
+
+def decompressed(stream: Counted, compression: str) -> Readable:
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=stream, mode="rb")
+    if compression == "bzip2":
+        return bz2.BZ2File(stream)
+    return lzma.LZMAFile(cast(BinaryIO, stream))
+
+
+@dataclass(frozen=True, slots=True)
+class LayerFacts:
+    """What one pass over a layer blob learned: enough to check it and to size it."""
+
+    stored_size: int
+    digest: str  # of the bytes as stored
+    diff_id: str | None = None  # of the uncompressed tar; None: compressed with zstd
+    unpacked_size: int | None = None  # what docker counts: the sizes in its tar headers
+    problem: str | None = None  # why it is not a readable layer
+
+
+def measure(stream: Counted) -> LayerFacts:
+    """Read a layer blob to its end: digests, and the sum of its files' sizes."""
+    compression = compression_of(stream.peek(8))
+    if compression == "zstd":
+        # Python reads zstd from 3.14 on: until then such a layer is checked against its
+        # digest, but neither against its diff-ID nor sized (so the image has no Size).
+        stream.drain()
+        return LayerFacts(stream.count, stream.digest)
+    try:
+        plain = stream if compression is None else Counted(decompressed(stream, compression))
+        unpacked = _tar_content_size(plain)
+        plain.drain()
+        stream.drain()
+    except READ_ERRORS as exc:
+        stream.drain()
+        what = f"{compression} data" if compression else "tar"
+        return LayerFacts(stream.count, stream.digest, problem=f"not a readable {what}: {exc}")
+    return LayerFacts(stream.count, stream.digest, plain.digest, unpacked)
+
+
+def _tar_content_size(plain: Counted) -> int:
+    """The sum of the sizes in a tar's headers: docker's size of a layer (its `hdr.Size`s)."""
+    if not plain.peek(1):
+        return 0
+    total = 0
+    with tarfile.open(fileobj=plain, mode="r|", bufsize=CHUNK) as tar:  # type: ignore[call-overload]
+        while (member := tar.next()) is not None:
+            forget_headers(tar)
+            total += member.size
+    return total
+
+
+def forget_headers(tar: tarfile.TarFile) -> None:
+    # Stream mode keeps every header it has read, for nothing: a layer may hold millions.
+    tar.members.clear()  # type: ignore[attr-defined]
