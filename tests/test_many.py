@@ -25,11 +25,12 @@ from tests.fake_daemon import (
     FakeDaemon,
     Request,
     Response,
+    inspect_path,
     json_response,
+    not_found,
     ping,
 )
-from tests.json_arrays import compact_array, indented_array
-from tests.test_faults import (
+from tests.helpers import (
     A_ID,
     B_ID,
     C_ID,
@@ -42,13 +43,12 @@ from tests.test_faults import (
     RUN_TIMEOUT,
     Run,
     cli_env,
-    inspect_path,
-    not_found,
+    read_body,
     read_terminal,
     run_cli,
     the_error_line,
 )
-from tests.test_pipeline import read_body
+from tests.json_arrays import compact_array, indented_array
 
 LIST_PATH = "/v1.50/images/json"
 
