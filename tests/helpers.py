@@ -2,9 +2,10 @@
 
 The command runs as it does for a person, `python -m inspector` in a subprocess: against a
 daemon given by its DOCKER_HOST (`run_cli`), in an environment of the test's choosing
-(`run_in_env`, `run_bare`), or at a pseudo-terminal (`run_on_terminal`). Then the images the
-fake daemons serve and what docker prints for them, and the pinned clock the view is rendered
-with. The daemons' paths and answers are in fake_daemon.py, the archives in archive_builder.py.
+(`run_in_env`, `run_bare`), at a pseudo-terminal (`run_on_terminal`), or started, to be
+interrupted (`start_cli`). Then the images the fake daemons serve and what docker prints for
+them, and the pinned clock the view is rendered with. The daemons' paths and answers are in
+fake_daemon.py, the archives in archive_builder.py.
 """
 
 import fcntl
@@ -14,6 +15,7 @@ import pty
 import pwd
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -181,6 +183,39 @@ def the_error_line(run: Run) -> str:
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith("Error: "), run.stderr
     return lines[0]
+
+
+# -- interrupting it ------------------------------------------------------------------------
+
+
+def start_cli(
+    *args: str,
+    host: str | None,
+    env: Mapping[str, str] | None = None,
+    sigint: signal.Handlers = signal.SIG_DFL,
+    bufsize: int = -1,
+) -> "subprocess.Popen[bytes]":
+    """Start the command (stdin empty, stdout and stderr pipes) with SIGINT at `sigint`: its
+    default action unless told otherwise, whatever this process does with SIGINT.
+
+    Tests that send the command SIGINT start it here, so that it takes a Ctrl-C as it does when
+    started at a terminal. A suite started in the background by a non-interactive shell
+    (`make check &` in a script) has SIGINT ignored; its children would inherit that, and a
+    Python started so installs no KeyboardInterrupt handler: the test's SIGINT would do
+    nothing. Popen's restore_signals resets only SIGPIPE, SIGXFZ and SIGXFSZ.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", "inspector", *args],
+        env=cli_env(host, env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+        bufsize=bufsize,
+        # preexec_fn runs between fork and exec, where waiting on a lock that another thread
+        # (a fake daemon's) held at the fork would hang: setting a signal's action takes none.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
+    )
 
 
 # -- at a terminal --------------------------------------------------------------------------

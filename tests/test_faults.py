@@ -55,6 +55,7 @@ from tests.helpers import (
     assert_no_traceback,
     cli_env,
     run_cli,
+    start_cli,
     the_error_line,
 )
 
@@ -851,14 +852,7 @@ def test_a_reader_that_stops_early_is_not_an_error(
 
 def test_ctrl_c_while_waiting_for_the_daemon_exits_130_quietly() -> None:
     with FakeDaemon({"/_ping": ping(), inspect_path("a"): HANG}) as fake:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "inspector", "a"],
-            env=cli_env(fake.docker_host),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=REPO,
-        )
+        process = start_cli("a", host=fake.docker_host)
         try:
             assert fake.wait_for_requests(2, timeout=RUN_TIMEOUT), fake.paths
             assert fake.paths == ["/_ping", inspect_path("a")]
@@ -893,14 +887,7 @@ def test_ctrl_c_in_the_middle_of_a_500_image_run_exits_130_and_prints_no_half_an
 ) -> None:
     """The images printed so far stay, whole; a JSON array is closed (issue 8: streamed)."""
     with FakeDaemon({"/_ping": ping()}, default=_slowly) as fake:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "inspector", *form, *FIVE_HUNDRED],
-            env=cli_env(fake.docker_host),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=REPO,
-        )
+        process = start_cli(*form, *FIVE_HUNDRED, host=fake.docker_host)
         try:
             assert fake.wait_for_requests(100, timeout=RUN_TIMEOUT), fake.paths
             process.send_signal(signal.SIGINT)
@@ -937,13 +924,10 @@ def test_ctrl_c_while_the_output_is_written_lets_it_finish_whole_then_exits_130(
     """~500 KB to a pipe nobody reads yet: the write of an image blocks, Ctrl-C comes, then
     the reader; that image is finished and the output closed (issue 8: streamed)."""
     with FakeDaemon({"/_ping": ping()}, default=_padded) as fake:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "inspector", *form, *FIVE_HUNDRED],
-            env=cli_env(fake.docker_host),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=REPO,
+        process = start_cli(
+            *form,
+            *FIVE_HUNDRED,
+            host=fake.docker_host,
             bufsize=0,  # read(1) reads one byte, and communicate() all the others
         )
         try:
