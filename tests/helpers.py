@@ -198,11 +198,11 @@ def start_cli(
     """Start the command (stdin empty, stdout and stderr pipes) with SIGINT at `sigint`: its
     default action unless told otherwise, whatever this process does with SIGINT.
 
-    Tests that send the command SIGINT start it here, so that it takes a Ctrl-C as it does when
-    started at a terminal. A suite started in the background by a non-interactive shell
-    (`make check &` in a script) has SIGINT ignored; its children would inherit that, and a
-    Python started so installs no KeyboardInterrupt handler: the test's SIGINT would do
-    nothing. Popen's restore_signals resets only SIGPIPE, SIGXFZ and SIGXFSZ.
+    Tests that send the command SIGINT start it here (test_test_suite.py checks), so that it
+    takes a Ctrl-C as it does when started at a terminal. A suite started in the background by
+    a non-interactive shell (`make check &` in a script) has SIGINT ignored; its children would
+    inherit that, and a Python started so installs no KeyboardInterrupt handler: the test's
+    SIGINT would do nothing. Popen's restore_signals resets only SIGPIPE, SIGXFZ and SIGXFSZ.
     """
     return subprocess.Popen(
         [sys.executable, "-m", "inspector", *args],
