@@ -264,6 +264,12 @@ def tar_of(
     return data
 
 
+def write(path: Path, data: bytes) -> Path:
+    """Write an archive (or any file) at path, and give the path."""
+    path.write_bytes(data)
+    return path
+
+
 def write_dir(files: Mapping[str, bytes], root: Path) -> Path:
     for name, data in files.items():
         path = root / name

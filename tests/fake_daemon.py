@@ -104,6 +104,21 @@ def ping(api_version: str | None = "1.50") -> Response:
 NOT_FOUND = json_response({"message": "page not found"}, status=404)
 
 
+def inspect_path(name: str, version: str = "1.50") -> str:
+    """Where the client asks for an image's inspect object."""
+    return f"/v{version}/images/{name}/json"
+
+
+def history_path(name: str) -> str:
+    """Where the client asks for an image's history."""
+    return f"/v1.50/images/{name}/history"
+
+
+def not_found(name: str) -> Response:
+    """The daemon's answer for an image it does not have (NOT_FOUND is for a path it lacks)."""
+    return json_response({"message": f"No such image: {name}"}, status=404)
+
+
 def refusing_socket(path: Path) -> Path:
     """Leave a unix socket file at path that nobody listens on: connecting is refused."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:

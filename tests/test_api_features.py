@@ -14,7 +14,7 @@ import pytest
 from inspector.reference import Platform, parse_platform
 from tests.daemon_fixture import DockerDaemon
 from tests.fake_daemon import FakeDaemon, Request, Response, json_response, ping
-from tests.test_faults import IMAGE_A, Run, cli_env, run_cli, the_error_line
+from tests.helpers import IMAGE_A, Run, cli_env, run_cli, the_error_line
 
 RUN_TIMEOUT = 30.0
 MANIFESTS = [

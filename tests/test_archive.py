@@ -7,7 +7,6 @@ docker and podman save.
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import hashlib
 import json
@@ -38,36 +37,10 @@ from tests.archive_builder import (
     sha256,
     tar_bytes,
     tar_of,
+    write,
     write_dir,
 )
-
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "examples" / "hello.tar"
-# Nothing may reach a daemon when every image is an archive: there is none here.
-NO_DAEMON = {"DOCKER_HOST": "unix:///nonexistent/imginspect-test.sock", "PATH": "/usr/bin:/bin"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Run:
-    code: int
-    stdout: bytes
-    stderr: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-
-def run(*args: str, cwd: Path = REPO, env: Mapping[str, str] | None = None) -> Run:
-    completed = subprocess.run(
-        [sys.executable, "-m", "inspector", *args],
-        capture_output=True,
-        timeout=120,
-        check=False,
-        cwd=cwd,
-        env={**NO_DAEMON, **(env or {}), "PYTHONPATH": str(REPO)},
-    )
-    return Run(completed.returncode, completed.stdout, completed.stderr.decode(errors="replace"))
+from tests.helpers import EXAMPLE, NO_DAEMON, REPO, run_bare
 
 
 def read(source: str | Path, platform: str | None = None) -> dict[str, Any]:
@@ -77,11 +50,6 @@ def read(source: str | Path, platform: str | None = None) -> dict[str, Any]:
     value = json.loads(image.inspect)
     assert isinstance(value, dict)
     return value
-
-
-def write(path: Path, data: bytes) -> Path:
-    path.write_bytes(data)
-    return path
 
 
 # -- every layout reads the same --------------------------------------------------------------
@@ -206,7 +174,7 @@ def test_a_zstd_layer_is_checked_by_digest_but_has_no_size(tmp_path: Path) -> No
     image.layers = [zstd_blob]
     source = write(tmp_path / "oci.tar", tar_of(oci_layout([image])))
     assert "Size" not in read(source)
-    view = run(str(source), env={"COLUMNS": "100"})
+    view = run_bare(str(source), env={"COLUMNS": "100"})
     assert "Size            unknown (a layer could not be unpacked)" in view.stdout.decode()
 
 
@@ -258,33 +226,33 @@ def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes_and_em
 def test_json_escapes_strings_as_go_does(tmp_path: Path) -> None:
     config = {"Labels": {"x": "<b> & \u2028 é \x1b"}}
     source = write(tmp_path / "a.tar", tar_of(docker_archive([make_image(config=config)])))
-    result = run("--json", str(source))
+    result = run_bare("--json", str(source))
     assert result.code == 0, result.stderr
     assert b'"x": "\\u003cb\\u003e \\u0026 \\u2028 \xc3\xa9 \\u001b"' in result.stdout
 
 
 def test_all_three_outputs_and_quiet_work_on_an_archive(tmp_path: Path) -> None:
     source = str(write(tmp_path / "a.tar", tar_of(docker_archive([make_image()]))))
-    as_json = run("--json", source)
+    as_json = run_bare("--json", source)
     assert as_json.code == 0, as_json.stderr
     assert as_json.json[0]["RepoTags"] == ["example/app:1"]
-    formatted = run("-f", "{{.Os}}/{{.Architecture}} {{json .Config.Cmd}} {{.Size}}", source)
+    formatted = run_bare("-f", "{{.Os}}/{{.Architecture}} {{json .Config.Cmd}} {{.Size}}", source)
     assert formatted.stdout == b'linux/amd64 ["/bin/app","--serve"] 6\n'
     # Wide enough that the path (pytest's, of any length) is never wrapped.
-    view = run(source, env={"COLUMNS": "400"})
+    view = run_bare(source, env={"COLUMNS": "400"})
     assert view.code == 0, view.stderr
     text = view.stdout.decode()
     assert f"Source          docker-archive {source}" in text
     assert "6 B unpacked, as docker counts" in text
     assert "of layers, as stored" in text
     assert "COPY layer0 /" in text
-    quiet = run("-q", source)
+    quiet = run_bare("-q", source)
     assert (quiet.code, quiet.stdout, quiet.stderr) == (0, b"", "")
 
 
 def test_archives_and_daemon_images_mix_in_the_order_given(tmp_path: Path) -> None:
     source = str(write(tmp_path / "a.tar", tar_of(docker_archive([make_image()]))))
-    result = run("-f", "{{.Id}}", source, "some-image:1", source)
+    result = run_bare("-f", "{{.Id}}", source, "some-image:1", source)
     # The daemon is unreachable (3); the archive is still read, before and after it.
     assert result.code == ExitCode.DAEMON
     assert result.stdout.decode().splitlines() == [make_image().id] * 2
@@ -301,7 +269,7 @@ def _two_images(tmp_path: Path) -> tuple[Path, Image, Image]:
 
 def test_several_images_and_no_choice_lists_them_and_exits_2(tmp_path: Path) -> None:
     path, first, second = _two_images(tmp_path)
-    result = run(str(path))
+    result = run_bare(str(path))
     assert result.code == ExitCode.USAGE
     assert result.stdout == b""
     lines = result.stderr.splitlines()
@@ -336,7 +304,7 @@ def test_a_name_the_archive_does_not_hold_is_not_found_and_exits_1(tmp_path: Pat
     path, _, _ = _two_images(tmp_path)
     with pytest.raises(ImageNotFound, match="no image matches example/three:1; it holds: @0"):
         read(f"docker-archive:{path}:example/three:1")
-    result = run(f"docker-archive:{path}:example/three:1")
+    result = run_bare(f"docker-archive:{path}:example/three:1")
     assert result.code == ExitCode.NOT_FOUND
     assert result.stderr.count("\n") == 1
 
@@ -391,7 +359,7 @@ def test_a_multi_platform_index_without_platform_lists_and_exits_2(tmp_path: Pat
         "linux/arm64",
         "linux/arm/v7",
     ]
-    result = run("--platform", "linux/s390x", str(path))
+    result = run_bare("--platform", "linux/s390x", str(path))
     assert result.code == ExitCode.NOT_FOUND
     assert "no image matches linux/s390x" in result.stderr
 
@@ -407,7 +375,7 @@ def test_platforms_whose_blobs_were_left_out_are_listed_but_not_chosen(tmp_path:
 
 
 def test_platform_is_checked_before_anything_is_read() -> None:
-    result = run("--platform", "linux", "x.tar")
+    result = run_bare("--platform", "linux", "x.tar")
     assert result.code == ExitCode.USAGE
     assert "invalid platform 'linux'" in result.stderr
 
@@ -447,7 +415,7 @@ def test_an_image_listed_once_for_each_tag_is_one_image_with_every_tag(tmp_path:
 def test_a_path_that_cannot_be_an_archive_exits_2_before_anything_is_read(
     argument: str, message: str
 ) -> None:
-    result = run(argument)
+    result = run_bare(argument)
     assert result.code == ExitCode.USAGE
     assert result.stdout == b""
     assert result.stderr.count("\n") == 1
@@ -461,14 +429,14 @@ def test_image_names_still_go_to_the_daemon_even_beside_a_directory_of_that_name
     (tmp_path / "team").mkdir()
     (tmp_path / "team" / "app").mkdir()
     for name in ("nginx", "team/app:1.0", "registry.example.com:5000/team/app"):
-        result = run(name, cwd=tmp_path)
+        result = run_bare(name, cwd=tmp_path)
         assert result.code == ExitCode.DAEMON, (name, result.stderr)
         assert "does not exist" in result.stderr
 
 
 def test_an_existing_file_is_read_as_an_archive_even_without_a_slash(tmp_path: Path) -> None:
     write(tmp_path / "app.tar", tar_of(docker_archive([make_image()])))
-    assert run("-f", "{{.RepoTags}}", "app.tar", cwd=tmp_path).stdout == b"[example/app:1]\n"
+    assert run_bare("-f", "{{.RepoTags}}", "app.tar", cwd=tmp_path).stdout == b"[example/app:1]\n"
 
 
 # -- broken archives ----------------------------------------------------------------------------
@@ -649,7 +617,7 @@ def test_a_broken_archive_is_one_line_and_exit_2_and_nothing_is_extracted(
     source = write(tmp_path / "broken.tar", make(tmp_path))
     workdir = tmp_path / "cwd"
     workdir.mkdir()
-    result = run(str(source), cwd=workdir)
+    result = run_bare(str(source), cwd=workdir)
     assert result.code == ExitCode.USAGE, result.stderr
     assert result.stdout == b""
     assert result.stderr.startswith(f"Error: {source}")
@@ -663,7 +631,7 @@ def test_a_broken_archive_is_one_line_and_exit_2_and_nothing_is_extracted(
 def test_a_broken_archive_does_not_stop_the_others(tmp_path: Path) -> None:
     good = write(tmp_path / "good.tar", tar_of(docker_archive([make_image()])))
     bad = write(tmp_path / "bad.tar", b"nope" * 200)
-    result = run("-f", "{{.Id}}", str(bad), str(good))
+    result = run_bare("-f", "{{.Id}}", str(bad), str(good))
     assert result.code == ExitCode.USAGE
     assert result.stdout == f"{make_image().id}\n".encode()
 
@@ -809,7 +777,7 @@ def test_the_readme_starts_with_the_sample_archive_and_it_works_without_a_daemon
     readme = (REPO / "README.md").read_text()
     first_command = readme.split("```sh\n", 1)[1].split("\n", 1)[0]
     assert first_command.endswith("&& .venv/bin/imginspect examples/hello.tar")
-    result = run("examples/hello.tar", env={"COLUMNS": "80"})
+    result = run_bare("examples/hello.tar", env={"COLUMNS": "80"})
     assert result.code == 0, result.stderr
     assert result.stdout.decode().startswith("examples/hello.tar ───")
     assert "imginspect-hello:1" in result.stdout.decode()

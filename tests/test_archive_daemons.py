@@ -22,8 +22,8 @@ from inspector.sources.daemon.client import Daemon
 from inspector.sources.daemon.endpoint import resolve_connection
 from tests.archive_builder import docker_archive, make_image, tar_of
 from tests.daemon_fixture import DockerDaemon
+from tests.helpers import EXAMPLE, Run, run_bare
 from tests.podman_fixture import PodmanService
-from tests.test_archive import EXAMPLE, Run, run
 
 # Fields the daemon keeps about an image of its own, which no archive records.
 DAEMON_ONLY = {"RepoDigests", "Parent", "VirtualSize", "GraphDriver", "Metadata"}
@@ -83,8 +83,8 @@ def test_json_of_docker_save_is_the_daemons_answer_in_every_field_both_have(
 ) -> None:
     if reference == "untagged":
         reference = docker_daemon.images.untagged_id
-    from_archive = inspect(run("--json", str(saved / f"{name}.tar")))
-    from_daemon = inspect(run("--json", reference, env={"DOCKER_HOST": docker_daemon.host}))
+    from_archive = inspect(run_bare("--json", str(saved / f"{name}.tar")))
+    from_daemon = inspect(run_bare("--json", reference, env={"DOCKER_HOST": docker_daemon.host}))
     assert set(from_archive) == set(from_daemon) - DAEMON_ONLY - _empty_keys(from_daemon)
     for key, value in from_archive.items():
         assert value == from_daemon[key], key
@@ -101,8 +101,10 @@ def _empty_keys(document: Mapping[str, Any]) -> set[str]:
 def test_templates_print_the_same_on_the_archive_as_on_the_daemon(
     docker_daemon: DockerDaemon, saved: Path, template: str
 ) -> None:
-    from_archive = run("-f", template, str(saved / "full.tar"))
-    from_daemon = run("-f", template, "lab-full:2.4.1", env={"DOCKER_HOST": docker_daemon.host})
+    from_archive = run_bare("-f", template, str(saved / "full.tar"))
+    from_daemon = run_bare(
+        "-f", template, "lab-full:2.4.1", env={"DOCKER_HOST": docker_daemon.host}
+    )
     assert (from_archive.code, from_archive.stdout) == (0, from_daemon.stdout)
 
 
@@ -132,7 +134,7 @@ def test_an_image_without_layers_or_history_has_the_daemons_empty_history(
     got = archive.read_image(parse_source(str(path)))
     assert got.history is not None
     assert json.loads(got.history) == theirs == []
-    view = run(str(path), env={"COLUMNS": "100"})
+    view = run_bare(str(path), env={"COLUMNS": "100"})
     assert view.code == 0, view.stderr
     assert "Size            0 B unpacked, as docker counts" in view.stdout.decode()
 
@@ -141,11 +143,13 @@ def test_a_gzipped_docker_save_reads_the_same(saved: Path, tmp_path: Path) -> No
     packed = tmp_path / "full.tar.gz"
     with (saved / "full.tar").open("rb") as source, gzip.open(packed, "wb") as sink:
         shutil.copyfileobj(source, sink)
-    assert run("--json", str(packed)).stdout == run("--json", str(saved / "full.tar")).stdout
+    assert (
+        run_bare("--json", str(packed)).stdout == run_bare("--json", str(saved / "full.tar")).stdout
+    )
 
 
 def test_the_view_of_docker_save_shows_where_it_came_from(saved: Path) -> None:
-    result = run(str(saved / "full.tar"), env={"COLUMNS": "100"})
+    result = run_bare(str(saved / "full.tar"), env={"COLUMNS": "100"})
     assert result.code == 0, result.stderr
     text = result.stdout.decode()
     assert f"Source          docker-archive {saved / 'full.tar'}" in text
@@ -158,14 +162,14 @@ def test_docker_save_of_two_images_lists_them_until_one_is_chosen(
     docker_daemon: DockerDaemon, saved: Path
 ) -> None:
     path = saved / "two.tar"
-    listed = run(str(path))
+    listed = run_bare(str(path))
     assert listed.code == ExitCode.USAGE
     # In the archive's order, which docker save does not promise.
     assert sorted(line.split("  ")[2] for line in listed.stderr.splitlines()[1:]) == [
         "lab-full:2.4.1",
         "lab-tiny:1",
     ]
-    chosen = run("-f", "{{.Id}}", f"docker-archive:{path}:lab-tiny:1")
+    chosen = run_bare("-f", "{{.Id}}", f"docker-archive:{path}:lab-tiny:1")
     assert chosen.stdout.decode().strip() == docker_daemon.images.tiny_id
 
 
@@ -175,11 +179,11 @@ def test_the_sample_archive_loaded_into_docker_is_what_imginspect_reads(
     docker_daemon.docker("load", "-i", str(EXAMPLE))
     try:
         from_daemon = inspect(
-            run("--json", "imginspect-hello:1", env={"DOCKER_HOST": docker_daemon.host})
+            run_bare("--json", "imginspect-hello:1", env={"DOCKER_HOST": docker_daemon.host})
         )
     finally:
         docker_daemon.docker("rmi", "imginspect-hello:1")
-    from_archive = inspect(run("--json", str(EXAMPLE)))
+    from_archive = inspect(run_bare("--json", str(EXAMPLE)))
     for key, value in from_archive.items():
         if key == "Config":  # the daemon fills in docker's struct: Hostname "", Tty false...
             assert _without_zeros(value) == _without_zeros(from_daemon[key])
@@ -219,9 +223,9 @@ def _without_zeros(config: Mapping[str, Any]) -> dict[str, Any]:
 def test_podman_save_in_each_format_reads_as_podman_describes_the_image(
     podman_service: PodmanService, podman_saved: dict[str, Path], layout: str
 ) -> None:
-    from_archive = inspect(run("--json", str(podman_saved[layout])))
+    from_archive = inspect(run_bare("--json", str(podman_saved[layout])))
     from_podman = inspect(
-        run("--json", podman_service.images.full, env={"DOCKER_HOST": podman_service.host})
+        run_bare("--json", podman_service.images.full, env={"DOCKER_HOST": podman_service.host})
     )
     assert from_archive["Id"] == podman_service.images.full_id
     for key in ("Id", "RepoTags", "Created", "Author", "Architecture", "Os", "RootFS"):
@@ -234,7 +238,9 @@ def test_podman_save_in_each_format_reads_as_podman_describes_the_image(
 
 
 def test_the_three_podman_formats_read_the_same(podman_saved: dict[str, Path]) -> None:
-    outputs = {layout: run("--json", str(path)).stdout for layout, path in podman_saved.items()}
+    outputs = {
+        layout: run_bare("--json", str(path)).stdout for layout, path in podman_saved.items()
+    }
     assert len(set(outputs.values())) == 1, outputs
 
 
@@ -246,7 +252,7 @@ def test_podman_oci_archive_has_gzipped_layers_that_are_checked(
     assert image.inspect is not None and image.origin is not None
     assert image.origin.stored_size is not None
     assert image.origin.stored_size < json.loads(image.inspect)["Size"]
-    view = run(str(podman_saved["oci-dir"]), env={"COLUMNS": "100"})
+    view = run_bare(str(podman_saved["oci-dir"]), env={"COLUMNS": "100"})
     assert f"Source          OCI layout {podman_saved['oci-dir']}" in view.stdout.decode()
 
 
@@ -257,20 +263,20 @@ def test_diff_of_an_image_and_its_docker_save_is_no_difference(
     docker_daemon: DockerDaemon, saved: Path
 ) -> None:
     env = {"DOCKER_HOST": docker_daemon.host}
-    result = run("--diff", "--json", "lab-full:2.4.1", str(saved / "full.tar"), env=env)
+    result = run_bare("--diff", "--json", "lab-full:2.4.1", str(saved / "full.tar"), env=env)
     assert result.code == 0, result.stderr
     document = result.json
     assert document["same"] is True
     assert document["changes"] == []
     assert [layer["size"] for layer in document["layers"]["shared"]] == [1982256, 47, 0]
-    view = run("--diff", "lab-full:2.4.1", str(saved / "full.tar"), env=env)
+    view = run_bare("--diff", "lab-full:2.4.1", str(saved / "full.tar"), env=env)
     assert view.code == 0
     assert "No differences: the same image." in view.stdout.decode()
 
 
 def test_diff_of_two_daemon_images_exits_1_with_what_differs(docker_daemon: DockerDaemon) -> None:
     env = {"DOCKER_HOST": docker_daemon.host}
-    result = run("--diff", "--json", "lab-full:2.4.1", "lab-tiny:1", env=env)
+    result = run_bare("--diff", "--json", "lab-full:2.4.1", "lab-tiny:1", env=env)
     assert result.code == 1, result.stderr
     document = result.json
     changes = {(c["field"], c["change"], c["key"]) for c in document["changes"]}
@@ -297,7 +303,7 @@ def test_diff_of_two_daemon_images_exits_1_with_what_differs(docker_daemon: Dock
 
 def test_diff_with_an_image_that_is_not_there_exits_2(docker_daemon: DockerDaemon) -> None:
     env = {"DOCKER_HOST": docker_daemon.host}
-    result = run("--diff", "lab-full:2.4.1", "lab-nope:1", env=env)
+    result = run_bare("--diff", "lab-full:2.4.1", "lab-nope:1", env=env)
     assert result.code == ExitCode.USAGE
     assert result.stdout == b""
     assert result.stderr.count("\n") == 1

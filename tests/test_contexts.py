@@ -19,7 +19,7 @@ from inspector.sources.daemon import DaemonFlags
 from inspector.sources.daemon.endpoint import resolve_connection
 from tests.docker_config import use_context, write_context
 from tests.fake_daemon import FakeDaemon, json_response, ping
-from tests.test_faults import RUN_TIMEOUT, Run, cli_env, run_cli, the_error_line
+from tests.helpers import RUN_TIMEOUT, Run, cli_env, run_cli, the_error_line
 
 PLACES = ("ctx-a", "ctx-b", "env", "flag")
 

@@ -17,9 +17,9 @@ from inspector.compare import Change, Image, compare, total
 from inspector.errors import ExitCode
 from inspector.render.diff_json import diff_document
 from inspector.render.diff_view import render_diff
-from tests.archive_builder import docker_archive, make_image, tar_of
+from tests.archive_builder import docker_archive, make_image, tar_of, write
 from tests.fake_daemon import FakeDaemon, json_response, ping
-from tests.test_archive import run, write
+from tests.helpers import run_bare
 
 BASE: dict[str, Any] = {
     "Id": "sha256:" + "a" * 64,
@@ -291,13 +291,13 @@ def archives(tmp_path: Path) -> dict[str, str]:
 
 
 def test_diff_of_the_same_image_exits_0(archives: dict[str, str]) -> None:
-    result = run("--diff", archives["one"], archives["one-gz"])
+    result = run_bare("--diff", archives["one"], archives["one-gz"])
     assert result.code == ExitCode.OK, result.stderr
     assert "No differences: the same image." in result.stdout.decode()
 
 
 def test_diff_of_different_images_exits_1_and_json_says_why(archives: dict[str, str]) -> None:
-    result = run("--diff", "--json", archives["one"], archives["two"])
+    result = run_bare("--diff", "--json", archives["one"], archives["two"])
     assert result.code == ExitCode.DIFFERENT, result.stderr
     document = result.json
     fields = [(c["field"], c["change"], c["key"]) for c in document["changes"]]
@@ -309,8 +309,8 @@ def test_diff_of_different_images_exits_1_and_json_says_why(archives: dict[str, 
 
 
 def test_quiet_diff_only_sets_the_status(archives: dict[str, str]) -> None:
-    same = run("-q", "--diff", archives["one"], archives["one"])
-    different = run("-q", "--diff", archives["one"], archives["two"])
+    same = run_bare("-q", "--diff", archives["one"], archives["one"])
+    different = run_bare("-q", "--diff", archives["one"], archives["two"])
     assert (same.code, same.stdout, same.stderr) == (0, b"", "")
     assert (different.code, different.stdout, different.stderr) == (1, b"", "")
 
@@ -324,7 +324,7 @@ def test_quiet_diff_only_sets_the_status(archives: dict[str, str]) -> None:
     ],
 )
 def test_diff_usage_errors_exit_2(args: list[str], message: str) -> None:
-    result = run(*args)
+    result = run_bare(*args)
     assert result.code == ExitCode.USAGE
     assert message in result.stderr
 
@@ -340,7 +340,7 @@ def test_diff_usage_errors_exit_2(args: list[str], message: str) -> None:
 def test_diff_trouble_is_2_or_more_and_prints_no_diff(
     archives: dict[str, str], second: str, code: int
 ) -> None:
-    result = run("--diff", archives["one"], second.format(**archives))
+    result = run_bare("--diff", archives["one"], second.format(**archives))
     assert result.code == code, result.stderr
     assert result.stdout == b""
     assert result.stderr.startswith("Error: ")
@@ -352,13 +352,15 @@ def test_diff_with_an_image_the_daemon_does_not_have_exits_2(archives: dict[str,
         "/v1.50/images/gone:1/json": json_response({"message": "No such image: gone:1"}, 404),
     }
     with FakeDaemon(routes) as fake:
-        result = run("--diff", "gone:1", archives["one"], env={"DOCKER_HOST": fake.docker_host})
+        result = run_bare(
+            "--diff", "gone:1", archives["one"], env={"DOCKER_HOST": fake.docker_host}
+        )
     assert result.code == ExitCode.USAGE
     assert result.stderr == "Error: No such image: gone:1\n"
 
 
 def test_diff_of_a_daemon_image_and_an_archive(archives: dict[str, str]) -> None:
-    document = json.loads(run("--json", archives["one"]).stdout)[0]
+    document = json.loads(run_bare("--json", archives["one"]).stdout)[0]
     history = json.loads(
         json.dumps(
             [
@@ -373,7 +375,7 @@ def test_diff_of_a_daemon_image_and_an_archive(archives: dict[str, str]) -> None
         "/v1.50/images/app:1/history": json_response(history),
     }
     with FakeDaemon(routes) as fake:
-        result = run("--diff", "app:1", archives["one"], env={"DOCKER_HOST": fake.docker_host})
+        result = run_bare("--diff", "app:1", archives["one"], env={"DOCKER_HOST": fake.docker_host})
     assert result.code == ExitCode.OK, result.stderr
     assert "2 shared (7 B); 0 only in A (0 B); 0 only in B (0 B)" in result.stdout.decode()
 

@@ -1,12 +1,11 @@
 """imginspect against `docker image inspect` (CLI 28) on the same real daemon, byte for byte."""
 
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
 
 from tests.daemon_fixture import DockerDaemon, FixtureImages
+from tests.helpers import imginspect
 
 # Each case names the images of one call, chosen from the fixture images.
 CASES: dict[str, Callable[[FixtureImages], list[str]]] = {
@@ -23,16 +22,6 @@ CASES: dict[str, Callable[[FixtureImages], list[str]]] = {
     "partly missing": lambda i: [i.full_tags[0], "lab-missing:1", i.tiny],
     "all missing": lambda i: ["lab-missing:1", "lab-missing:2"],
 }
-
-
-def imginspect(daemon: DockerDaemon, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "inspector", *args],
-        env=daemon.env(),
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
 
 
 # (imginspect's flags, the docker flags that must give the same bytes)

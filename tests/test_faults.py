@@ -8,9 +8,7 @@ output ask for --json; the view's own faults are tested in test_view.py.
 import importlib.util
 import json
 import os
-import pwd
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -21,7 +19,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
@@ -34,42 +32,34 @@ from tests.fake_daemon import (
     Framing,
     Request,
     Response,
+    inspect_path,
     json_response,
+    not_found,
     ping,
     refusing_socket,
 )
+from tests.helpers import (
+    A_ID,
+    B_ID,
+    C_ID,
+    DOCKER_OUTPUT_A_B,
+    EMPTY_ARRAY,
+    IMAGE_A,
+    IMAGE_B,
+    IMAGE_C,
+    REPO,
+    RUN_TIMEOUT,
+    STARTUP_ALLOWANCE,
+    Run,
+    as_user,
+    assert_no_traceback,
+    cli_env,
+    run_cli,
+    start_cli,
+    the_error_line,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-# Generous: a run takes a fraction of a second; this only stops a hung CLI from hanging pytest.
-RUN_TIMEOUT = 10.0
-# What a run may take beyond its --timeout: starting Python, importing requests, exiting.
-STARTUP_ALLOWANCE = 2.5
-
-A_ID = "sha256:" + "a" * 64
-B_ID = "sha256:" + "b" * 64
-C_ID = "sha256:" + "c" * 64
-IMAGE_A = {"Id": A_ID, "RepoTags": ["a:1"], "Config": {"Env": [], "Labels": {}}}
-IMAGE_B = {"Id": B_ID}
-IMAGE_C = {"Id": C_ID, "Size": 1982256}
-
-# What `docker image inspect a b` (docker 28.2) prints for IMAGE_A and IMAGE_B.
-DOCKER_OUTPUT_A_B = f"""\
-[
-    {{
-        "Id": "{A_ID}",
-        "RepoTags": [
-            "a:1"
-        ],
-        "Config": {{
-            "Env": [],
-            "Labels": {{}}
-        }}
-    }},
-    {{
-        "Id": "{B_ID}"
-    }}
-]
-""".encode()
+# What `docker image inspect a` (docker 28.2) prints for IMAGE_A.
 DOCKER_OUTPUT_A = f"""\
 [
     {{
@@ -84,108 +74,6 @@ DOCKER_OUTPUT_A = f"""\
     }}
 ]
 """.encode()
-EMPTY_ARRAY = b"[]\n"
-
-
-def inspect_path(name: str, version: str = "1.50") -> str:
-    return f"/v{version}/images/{name}/json"
-
-
-def not_found(name: str) -> Response:
-    return json_response({"message": f"No such image: {name}"}, status=404)
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    stdout: bytes
-    stderr: str
-
-
-# Settings of this environment that would change what the CLI does (PYTHONUNBUFFERED makes
-# sys.stdout.buffer a raw FileIO: the output tests choose it explicitly, see STDOUT_MODES).
-_UNSET = ("IMGINSPECT_DEBUG", "PYTHONUNBUFFERED")
-
-
-def read_terminal(leader: int) -> bytes:
-    """What a command writes to a pseudo-terminal until every writer has closed it (or
-    RUN_TIMEOUT passes): the leader's side, as a terminal would show it."""
-    said = b""
-    deadline = time.monotonic() + RUN_TIMEOUT
-    while time.monotonic() < deadline:
-        if not select.select([leader], [], [], 0.1)[0]:
-            continue
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: every writer has closed the terminal
-            break
-        if not chunk:
-            break
-        said += chunk
-    return said
-
-
-def cli_env(docker_host: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This environment without docker settings or debug switches, then the test's own."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("DOCKER_") and key not in _UNSET
-    }
-    if docker_host is not None:
-        env["DOCKER_HOST"] = docker_host
-    env.update(extra or {})
-    return env
-
-
-def run_cli(
-    *args: str,
-    host: str | None,
-    env: Mapping[str, str] | None = None,
-    stdout: int | IO[Any] = subprocess.PIPE,
-    python: str = sys.executable,
-    user: str | None = None,
-    wrapper: Sequence[str] = (),
-) -> Run:
-    completed = subprocess.run(
-        [*wrapper, python, "-m", "inspector", *args],
-        env=cli_env(host, env),
-        stdin=subprocess.DEVNULL,
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        timeout=RUN_TIMEOUT,
-        cwd="/" if user else REPO,
-        **_as_user(user),
-        check=False,
-    )
-    return Run(
-        completed.returncode,
-        completed.stdout if completed.stdout is not None else b"",
-        completed.stderr.decode("utf-8", "backslashreplace"),
-    )
-
-
-def _as_user(user: str | None) -> dict[str, Any]:
-    """subprocess arguments that run as user, with its own group and no supplementary ones."""
-    if user is None:
-        return {}
-    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
-
-
-def assert_no_traceback(run: Run) -> None:
-    for text in (run.stderr, run.stdout.decode("utf-8", "replace")):
-        assert "Traceback" not in text
-        assert "Exception ignored" not in text
-
-
-def the_error_line(run: Run) -> str:
-    """The one line on stderr, which must read `Error: ...`."""
-    assert_no_traceback(run)
-    assert run.stderr.endswith("\n"), run.stderr
-    lines = run.stderr.splitlines()
-    assert len(lines) == 1, run.stderr
-    assert lines[0].startswith("Error: "), run.stderr
-    return lines[0]
 
 
 @pytest.fixture(autouse=True)
@@ -667,7 +555,7 @@ def unprivileged() -> Iterator[Unprivileged]:
                     capture_output=True,
                     text=True,
                     cwd="/",
-                    **_as_user("nobody"),
+                    **as_user("nobody"),
                     timeout=RUN_TIMEOUT,
                     check=False,
                 )
@@ -964,14 +852,7 @@ def test_a_reader_that_stops_early_is_not_an_error(
 
 def test_ctrl_c_while_waiting_for_the_daemon_exits_130_quietly() -> None:
     with FakeDaemon({"/_ping": ping(), inspect_path("a"): HANG}) as fake:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "inspector", "a"],
-            env=cli_env(fake.docker_host),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=REPO,
-        )
+        process = start_cli("a", host=fake.docker_host)
         try:
             assert fake.wait_for_requests(2, timeout=RUN_TIMEOUT), fake.paths
             assert fake.paths == ["/_ping", inspect_path("a")]
@@ -1006,14 +887,7 @@ def test_ctrl_c_in_the_middle_of_a_500_image_run_exits_130_and_prints_no_half_an
 ) -> None:
     """The images printed so far stay, whole; a JSON array is closed (issue 8: streamed)."""
     with FakeDaemon({"/_ping": ping()}, default=_slowly) as fake:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "inspector", *form, *FIVE_HUNDRED],
-            env=cli_env(fake.docker_host),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=REPO,
-        )
+        process = start_cli(*form, *FIVE_HUNDRED, host=fake.docker_host)
         try:
             assert fake.wait_for_requests(100, timeout=RUN_TIMEOUT), fake.paths
             process.send_signal(signal.SIGINT)
@@ -1050,13 +924,10 @@ def test_ctrl_c_while_the_output_is_written_lets_it_finish_whole_then_exits_130(
     """~500 KB to a pipe nobody reads yet: the write of an image blocks, Ctrl-C comes, then
     the reader; that image is finished and the output closed (issue 8: streamed)."""
     with FakeDaemon({"/_ping": ping()}, default=_padded) as fake:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "inspector", *form, *FIVE_HUNDRED],
-            env=cli_env(fake.docker_host),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=REPO,
+        process = start_cli(
+            *form,
+            *FIVE_HUNDRED,
+            host=fake.docker_host,
             bufsize=0,  # read(1) reads one byte, and communicate() all the others
         )
         try:

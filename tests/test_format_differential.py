@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon_fixture import DockerDaemon, FixtureImages
-from tests.test_differential import imginspect
+from tests.helpers import imginspect
 
 # Format strings people use (docker's docs, scripts in the wild), then every function, verb,
 # control structure and error path. Each runs over several images in one call.

@@ -33,11 +33,10 @@ from inspector.render.view import ImageAnswer, render_view
 from inspector.sources.daemon.client import _check_shape
 from inspector.template import Template, compile_template
 from inspector.terminal import UNSAFE, escape_unsafe
-from tests.fake_daemon import FakeDaemon, Response, ping
+from tests.fake_daemon import FakeDaemon, Response, history_path, inspect_path, ping
 from tests.fuzzing import budget
+from tests.helpers import EMPTY_ARRAY, NOW, SGR, assert_no_traceback, real, run_cli
 from tests.json_arrays import compact_array, indented_array
-from tests.test_faults import EMPTY_ARRAY, assert_no_traceback, inspect_path, run_cli
-from tests.test_view import NOW, SGR, history_path, real
 
 # -- references -----------------------------------------------------------------------------
 

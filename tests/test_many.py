@@ -25,11 +25,12 @@ from tests.fake_daemon import (
     FakeDaemon,
     Request,
     Response,
+    inspect_path,
     json_response,
+    not_found,
     ping,
 )
-from tests.json_arrays import compact_array, indented_array
-from tests.test_faults import (
+from tests.helpers import (
     A_ID,
     B_ID,
     C_ID,
@@ -42,13 +43,13 @@ from tests.test_faults import (
     RUN_TIMEOUT,
     Run,
     cli_env,
-    inspect_path,
-    not_found,
+    read_body,
     read_terminal,
     run_cli,
+    start_cli,
     the_error_line,
 )
-from tests.test_pipeline import read_body
+from tests.json_arrays import compact_array, indented_array
 
 LIST_PATH = "/v1.50/images/json"
 
@@ -333,14 +334,8 @@ def test_an_ignored_ctrl_c_stays_ignored(fake: FakeDaemon) -> None:
     fake.routes[inspect_path("a")] = json_response(IMAGE_A)
     fake.routes[inspect_path("b")] = json_response(IMAGE_B)
     fake.routes[inspect_path("c")] = late
-    process = subprocess.Popen(
-        [sys.executable, "-m", "inspector", "-f", "{{.Id}}", "a", "b", "c"],
-        env=cli_env(fake.docker_host),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=REPO,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    process = start_cli(
+        "-f", "{{.Id}}", "a", "b", "c", host=fake.docker_host, sigint=signal.SIG_IGN
     )
     try:
         deadline = time.monotonic() + RUN_TIMEOUT
@@ -362,14 +357,7 @@ def test_an_ignored_ctrl_c_stays_ignored(fake: FakeDaemon) -> None:
 
 def _interrupt(fake: FakeDaemon, args: list[str], *, wait_for: bytes) -> tuple[int, bytes, str]:
     """Run until stdout shows wait_for and the daemon holds the answer for c, then Ctrl-C."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "inspector", *args],
-        env=cli_env(fake.docker_host, {"COLUMNS": "80"}),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=REPO,
-    )
+    process = start_cli(*args, host=fake.docker_host, env={"COLUMNS": "80"})
     try:
         assert process.stdout is not None
         seen = b""

@@ -6,13 +6,7 @@ import io
 import pytest
 
 from inspector.sources.daemon.pipeline import Answer, BodyCut
-
-
-def read_body(answer: Answer) -> bytes:
-    chunks = []
-    while chunk := answer.read1(7):  # small reads: chunk and buffer edges get crossed
-        chunks.append(chunk)
-    return b"".join(chunks)
+from tests.helpers import read_body
 
 
 @pytest.mark.parametrize(

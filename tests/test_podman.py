@@ -16,9 +16,9 @@ from inspector.reference import parse_reference
 from inspector.sources.daemon.client import Daemon
 from inspector.sources.daemon.endpoint import Connection, Endpoint, parse_host
 from tests.daemon_fixture import skip_or_fail
-from tests.fake_daemon import FakeDaemon, json_response, ping, refusing_socket
+from tests.fake_daemon import FakeDaemon, inspect_path, json_response, ping, refusing_socket
+from tests.helpers import IMAGE_A, Run, cli_env, the_error_line
 from tests.podman_fixture import PodmanService
-from tests.test_faults import IMAGE_A, Run, cli_env, inspect_path, the_error_line
 
 RUN_TIMEOUT = 60.0
 

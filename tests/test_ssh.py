@@ -13,16 +13,15 @@ import pytest
 
 from inspector.sources.daemon.transport import SSH_EXIT_GRACE
 from tests.daemon_fixture import DockerDaemon
-from tests.fake_daemon import FakeDaemon, Response, json_response, ping
-from tests.ssh_fixture import SSHServer, sshd_session
-from tests.test_faults import (
+from tests.fake_daemon import FakeDaemon, Response, inspect_path, json_response, ping
+from tests.helpers import (
     IMAGE_A,
     STARTUP_ALLOWANCE,
     Run,
     cli_env,
-    inspect_path,
     the_error_line,
 )
+from tests.ssh_fixture import SSHServer, sshd_session
 
 RUN_TIMEOUT = 60.0
 

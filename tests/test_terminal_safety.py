@@ -9,11 +9,18 @@ import pytest
 from inspector.render.view import ImageAnswer
 from inspector.terminal import UNSAFE, escape_char, escape_unsafe
 from tests.daemon_fixture import HOSTILE_ENV_VALUE, HOSTILE_LABELS, DockerDaemon
-from tests.fake_daemon import FakeDaemon, json_response, ping
-from tests.test_faults import Run, inspect_path, run_cli, the_error_line
-from tests.test_view import SGR, real, run_on_terminal, view
-from tests.test_view import cli_env as view_cli_env
-from tests.test_view import run as run_piped
+from tests.fake_daemon import FakeDaemon, inspect_path, json_response, ping
+from tests.helpers import (
+    SGR,
+    Run,
+    real,
+    run_cli,
+    run_in_env,
+    run_on_terminal,
+    the_error_line,
+    view,
+    view_env,
+)
 
 # One of each kind of character that can move the cursor, recolour, reorder or hide text.
 HOSTILE_CHARACTERS = [
@@ -94,9 +101,9 @@ RAW = ("\x1b]", "\x1b[31m", "\x07", "\u2028", "\u202e")
 
 
 def _both_ways(docker_daemon: DockerDaemon, form: str) -> tuple[Run, Run]:
-    env = view_cli_env({"COLUMNS": "200", "TERM": "xterm"}, host=docker_daemon.host)
+    env = view_env({"COLUMNS": "200", "TERM": "xterm"}, host=docker_daemon.host)
     args = [*FORMS[form], docker_daemon.images.hostile]
-    on_terminal, piped = run_on_terminal(*args, env=env), run_piped(*args, env=env)
+    on_terminal, piped = run_on_terminal(*args, env=env), run_in_env(*args, env=env)
     assert (on_terminal.code, on_terminal.stderr) == (0, "")
     assert (piped.code, piped.stderr) == (0, "")
     return on_terminal, piped
@@ -184,7 +191,7 @@ def test_no_field_of_an_answer_can_act_on_the_terminal(args: list[str]) -> None:
         inspect_path("b"): json_response({"message": message}, 404),
     }
     with FakeDaemon(routes) as fake:
-        env = view_cli_env({"COLUMNS": "120", "TERM": "xterm"}, host=fake.docker_host)
+        env = view_env({"COLUMNS": "120", "TERM": "xterm"}, host=fake.docker_host)
         run = run_on_terminal(*args, "a", "b", env=env)
 
     shown = SGR.sub("", run.stdout.decode())

@@ -17,13 +17,12 @@ import pytest
 
 from inspector.sources.daemon.transport import certificate_validity
 from tests.daemon_fixture import DockerDaemon, TLSListener, skip_or_fail
-from tests.fake_daemon import FakeDaemon, Response, json_response, ping
-from tests.test_faults import (
+from tests.fake_daemon import FakeDaemon, Response, inspect_path, json_response, ping
+from tests.helpers import (
     IMAGE_A,
     STARTUP_ALLOWANCE,
     Run,
     cli_env,
-    inspect_path,
     the_error_line,
 )
 from tests.tls_certs import CertSet, KeyPair, make_ca, make_cert_set, openssl_path

@@ -5,17 +5,12 @@ The renderer is called directly with the clock and time zone pinned; the command
 subprocess against a fake daemon (faults, terminals), the test dockerd and the podman service.
 """
 
-import fcntl
 import json
-import os
-import pty
 import re
-import struct
 import subprocess
 import sys
-import termios
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -38,88 +33,32 @@ from inspector.render.view import (
 from inspector.template.gotime import DURATION, duration_string
 from inspector.template.values import Value
 from tests.daemon_fixture import HOSTILE_ENV_VALUE, HOSTILE_LABELS, DockerDaemon
-from tests.fake_daemon import HANG, FakeDaemon, Response, json_response, ping
+from tests.fake_daemon import (
+    HANG,
+    FakeDaemon,
+    Response,
+    history_path,
+    inspect_path,
+    json_response,
+    ping,
+)
+from tests.helpers import (
+    INPUTS,
+    NOW,
+    RUN_TIMEOUT,
+    SGR,
+    Run,
+    real,
+    run_in_env,
+    run_on_terminal,
+    the_error_line,
+    view,
+    view_env,
+)
 from tests.podman_fixture import PodmanService
-from tests.test_faults import RUN_TIMEOUT, Run, inspect_path, read_terminal, the_error_line
 
-REPO = Path(__file__).resolve().parent.parent
-INPUTS = Path(__file__).resolve().parent / "golden" / "inputs"
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-# What colour looks like: rich's SGR sequences, and nothing else may start with ESC.
-SGR = re.compile(r"\x1b\[[0-9;]*m")
 # Nothing from the daemon may put these on the terminal (newlines are the view's own).
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-# Settings of the environment that change the view; each test sets its own.
-VIEW_SETTINGS = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "TZ")
-
-
-def real(case: str) -> tuple[bytes, bytes]:
-    """The test daemons' captured answers for a golden case: inspect and history."""
-    return (
-        (INPUTS / f"{case}.inspect.json").read_bytes(),
-        (INPUTS / f"{case}.history.json").read_bytes(),
-    )
-
-
-def view(*images: ImageAnswer, width: int = 80, color: bool = False) -> str:
-    return render_view(images, width=width, color=color, now=NOW, tz=UTC)
-
-
-def history_path(name: str) -> str:
-    return f"/v1.50/images/{name}/history"
-
-
-def cli_env(extra: Mapping[str, str] | None = None, *, host: str | None = None) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("DOCKER_") and key not in VIEW_SETTINGS
-    }
-    env.pop("PYTHONUNBUFFERED", None)
-    env.pop("IMGINSPECT_DEBUG", None)
-    if host is not None:
-        env["DOCKER_HOST"] = host
-    env.update(extra or {})
-    return env
-
-
-def run(*args: str, env: Mapping[str, str]) -> Run:
-    completed = subprocess.run(
-        [sys.executable, "-m", "inspector", *args],
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=60,
-        cwd=REPO,
-        check=False,
-    )
-    return Run(completed.returncode, completed.stdout, completed.stderr.decode(errors="replace"))
-
-
-def run_on_terminal(*args: str, env: Mapping[str, str], columns: int = 100) -> Run:
-    """Run with stdout on a pseudo-terminal of the given width (stderr stays a pipe)."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "inspector", *args],
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=follower,
-        stderr=subprocess.PIPE,
-        cwd=REPO,
-    )
-    os.close(follower)
-    try:
-        said = read_terminal(leader)
-        _, stderr = process.communicate(timeout=RUN_TIMEOUT)
-    finally:
-        os.close(leader)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    # The terminal turns each \n into \r\n.
-    stdout = said.replace(b"\r\n", b"\n")
-    return Run(process.returncode, stdout, stderr.decode(errors="replace"))
 
 
 def header_width(stdout: bytes) -> int:
@@ -544,7 +483,7 @@ TERMINAL_CASES = [
 def test_on_a_terminal_the_view_is_coloured_unless_told_not_to(
     fake_image: FakeDaemon, args: list[str], environ: dict[str, str], colored: bool
 ) -> None:
-    result = run_on_terminal(*args, "a", env=cli_env(environ, host=fake_image.docker_host))
+    result = run_on_terminal(*args, "a", env=view_env(environ, host=fake_image.docker_host))
     assert (result.code, result.stderr) == (0, "")
     assert bool(SGR.search(result.stdout.decode())) is colored
     assert header_width(result.stdout) == 100
@@ -562,7 +501,7 @@ PIPE_CASES = [
 def test_piped_the_view_is_plain_text_unless_told_otherwise(
     fake_image: FakeDaemon, args: list[str], environ: dict[str, str], colored: bool
 ) -> None:
-    result = run(*args, "a", env=cli_env(environ, host=fake_image.docker_host))
+    result = run_in_env(*args, "a", env=view_env(environ, host=fake_image.docker_host))
     assert (result.code, result.stderr) == (0, "")
     assert (b"\x1b" in result.stdout) is colored
     assert header_width(result.stdout) == 80
@@ -573,15 +512,15 @@ def test_piped_the_view_is_plain_text_unless_told_otherwise(
     [
         (run_on_terminal, {"TERM": "xterm"}, 100),
         (run_on_terminal, {"TERM": "xterm", "COLUMNS": "60"}, 60),
-        (run, {}, 80),
-        (run, {"COLUMNS": "200"}, 200),
+        (run_in_env, {}, 80),
+        (run_in_env, {"COLUMNS": "200"}, 200),
     ],
     ids=["terminal", "terminal+COLUMNS", "piped", "piped+COLUMNS"],
 )
 def test_the_width_is_the_terminals_or_columns(
     fake_image: FakeDaemon, runner: Callable[..., Run], environ: dict[str, str], width: int
 ) -> None:
-    result = runner("a", env=cli_env(environ, host=fake_image.docker_host))
+    result = runner("a", env=view_env(environ, host=fake_image.docker_host))
     assert header_width(result.stdout) == width
     lines = SGR.sub("", result.stdout.decode()).splitlines()
     assert max(cell_len(line) for line in lines) <= width
@@ -597,7 +536,7 @@ def test_the_width_is_the_terminals_or_columns(
 def test_only_the_view_asks_for_the_history(
     fake_image: FakeDaemon, args: list[str], asks_history: bool
 ) -> None:
-    result = run(*args, "a", env=cli_env(host=fake_image.docker_host))
+    result = run_in_env(*args, "a", env=view_env(host=fake_image.docker_host))
     assert result.code == 0
     # lab-full's history leaves layer 3 open: the view asks for the two step images too.
     expected = ["/_ping", inspect_path("a")]
@@ -620,7 +559,7 @@ def test_an_image_whose_history_fails_is_shown_with_a_note_and_exit_0(
     fake_image: FakeDaemon, answer: Response, reason: str
 ) -> None:
     fake_image.routes[history_path("a")] = answer
-    result = run("a", env=cli_env({"COLUMNS": "200"}, host=fake_image.docker_host))
+    result = run_in_env("a", env=view_env({"COLUMNS": "200"}, host=fake_image.docker_host))
     text = result.stdout.decode()
     assert (result.code, result.stderr) == (0, "")
     assert "Note: the layer history could not be read (" in text
@@ -636,7 +575,7 @@ def test_a_history_that_never_comes_keeps_the_image_and_exits_3() -> None:
         fake.routes[inspect_path("a")] = Response(200, inspect)
         fake.routes[history_path("a")] = HANG
         fake.routes[inspect_path("b")] = Response(200, inspect)
-        result = run("--timeout", "0.5", "a", "b", env=cli_env(host=fake.docker_host))
+        result = run_in_env("--timeout", "0.5", "a", "b", env=view_env(host=fake.docker_host))
         paths = fake.paths
     text = result.stdout.decode()
     assert result.code == 3
@@ -661,7 +600,7 @@ def test_step_images_that_cannot_be_read_leave_the_layer_open_and_exit_0(
 ) -> None:
     for path in step_images("lab-full"):
         fake_image.routes[path] = answer
-    result = run("a", env=cli_env({"COLUMNS": "200"}, host=fake_image.docker_host))
+    result = run_in_env("a", env=view_env({"COLUMNS": "200"}, host=fake_image.docker_host))
     text = result.stdout.decode()
     assert (result.code, result.stderr) == (0, "")
     assert "Note: the history does not say which step made layer 3;" in text
@@ -677,7 +616,7 @@ def test_a_step_image_that_never_comes_keeps_the_image_and_exits_3() -> None:
         fake.routes[inspect_path("a")] = Response(200, inspect)
         fake.routes[history_path("a")] = Response(200, history)
         fake.routes[inspect_path("b")] = Response(200, inspect)
-        result = run("--timeout", "0.5", "a", "b", env=cli_env(host=fake.docker_host))
+        result = run_in_env("--timeout", "0.5", "a", "b", env=view_env(host=fake.docker_host))
         paths = fake.paths
     text = result.stdout.decode()
     assert result.code == 3
@@ -691,7 +630,7 @@ def test_a_missing_image_exits_1_and_the_others_are_shown_in_order(
     fake_image: FakeDaemon,
 ) -> None:
     fake_image.routes[inspect_path("b")] = json_response({"message": "No such image: b"}, 404)
-    result = run("a", "b", "a", env=cli_env(host=fake_image.docker_host))
+    result = run_in_env("a", "b", "a", env=view_env(host=fake_image.docker_host))
     text = result.stdout.decode()
     assert result.code == 1
     assert result.stderr == "Error: No such image: b\n"
@@ -705,7 +644,7 @@ def test_the_view_to_a_full_device_exits_74(fake_image: FakeDaemon) -> None:
     with Path("/dev/full").open("wb") as full:
         completed = subprocess.run(
             [sys.executable, "-m", "inspector", "a"],
-            env=cli_env(host=fake_image.docker_host),
+            env=view_env(host=fake_image.docker_host),
             stdin=subprocess.DEVNULL,
             stdout=full,
             stderr=subprocess.PIPE,
@@ -719,7 +658,7 @@ def test_the_view_to_a_full_device_exits_74(fake_image: FakeDaemon) -> None:
 def test_a_reader_that_stops_early_is_not_an_error_for_the_view(fake_image: FakeDaemon) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "inspector", *["a"] * 50],
-        env=cli_env(host=fake_image.docker_host),
+        env=view_env(host=fake_image.docker_host),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -737,8 +676,8 @@ def test_a_reader_that_stops_early_is_not_an_error_for_the_view(fake_image: Fake
 def test_the_view_of_lab_full_answers_what_runs_as_whom_where_and_from_what(
     docker_daemon: DockerDaemon,
 ) -> None:
-    env = cli_env({"COLUMNS": "200", "TZ": "UTC"}, host=docker_daemon.host)
-    result = run(docker_daemon.images.full_tags[0], env=env)
+    env = view_env({"COLUMNS": "200", "TZ": "UTC"}, host=docker_daemon.host)
+    result = run_in_env(docker_daemon.images.full_tags[0], env=env)
     text = result.stdout.decode()
     assert (result.code, result.stderr) == (0, "")
     for line in (
@@ -775,8 +714,8 @@ def test_the_view_of_lab_full_answers_what_runs_as_whom_where_and_from_what(
 def test_the_workdir_layer_is_shown_with_the_workdir_step(docker_daemon: DockerDaemon) -> None:
     """COPY, then WORKDIR /app (a layer of 0 bytes: it creates /app), then RUN mkdir -p /bin
     (no layer): the history cannot tell the last two apart; their step images can."""
-    env = cli_env({"COLUMNS": "200", "TZ": "UTC"}, host=docker_daemon.host)
-    result = run("--debug", docker_daemon.images.workdir, env=env)
+    env = view_env({"COLUMNS": "200", "TZ": "UTC"}, host=docker_daemon.host)
+    result = run_in_env("--debug", docker_daemon.images.workdir, env=env)
     text = result.stdout.decode()
     assert result.code == 0, result.stderr
     layers = re.findall(r"^  +(\d)  [0-9a-f]{12}  +\S+ \S+  [\d-]+ [\d:]+  (.*)$", text, re.M)
@@ -790,16 +729,16 @@ def test_the_workdir_layer_is_shown_with_the_workdir_step(docker_daemon: DockerD
 
 
 def test_only_the_view_asks_for_step_images(docker_daemon: DockerDaemon) -> None:
-    env = cli_env(host=docker_daemon.host)
+    env = view_env(host=docker_daemon.host)
     for args in (["--json"], ["-f", "{{.Id}}"], ["-q"]):
-        result = run("--debug", *args, docker_daemon.images.workdir, env=env)
+        result = run_in_env("--debug", *args, docker_daemon.images.workdir, env=env)
         assert result.code == 0
         assert "/images/sha256:" not in result.stderr
 
 
 def test_the_created_time_is_in_the_time_zone_of_tz(docker_daemon: DockerDaemon) -> None:
-    env = cli_env({"TZ": "JST-9"}, host=docker_daemon.host)  # POSIX form: no tzdata needed
-    text = run(docker_daemon.images.tiny, env=env).stdout.decode()
+    env = view_env({"TZ": "JST-9"}, host=docker_daemon.host)  # POSIX form: no tzdata needed
+    text = run_in_env(docker_daemon.images.tiny, env=env).stdout.decode()
     assert re.search(r"\n  Created         \S+\+09:00 \(", text)
 
 
@@ -824,8 +763,8 @@ def test_the_hostile_fixture_has_the_values_the_view_test_expects() -> None:
 def test_hostile_labels_and_env_cannot_act_on_the_terminal(
     docker_daemon: DockerDaemon, color: str, columns: str
 ) -> None:
-    env = cli_env({"COLUMNS": columns}, host=docker_daemon.host)
-    result = run("--color", color, docker_daemon.images.hostile, env=env)
+    env = view_env({"COLUMNS": columns}, host=docker_daemon.host)
+    result = run_in_env("--color", color, docker_daemon.images.hostile, env=env)
     assert (result.code, result.stderr) == (0, "")
     raw = result.stdout.decode()
     text = SGR.sub("", raw)
@@ -840,7 +779,7 @@ def test_hostile_labels_and_env_cannot_act_on_the_terminal(
 
 def test_the_view_of_a_podman_image(podman_service: PodmanService) -> None:
     image = podman_service.images.full
-    result = run(image, env=cli_env({"COLUMNS": "200"}, host=podman_service.host))
+    result = run_in_env(image, env=view_env({"COLUMNS": "200"}, host=podman_service.host))
     text = result.stdout.decode()
     assert (result.code, result.stderr) == (0, "")
     for line in (
@@ -858,7 +797,7 @@ def test_the_view_of_a_podman_image(podman_service: PodmanService) -> None:
 
 def test_the_json_of_a_podman_image(podman_service: PodmanService) -> None:
     images = podman_service.images
-    result = run("--json", images.full, env=cli_env(host=podman_service.host))
+    result = run_in_env("--json", images.full, env=view_env(host=podman_service.host))
     assert result.code == 0
     [document] = json.loads(result.stdout)
     assert document["Id"] == images.full_id
