@@ -885,7 +885,7 @@ def _slowly(request: Request) -> Answer:
 def test_ctrl_c_in_the_middle_of_a_500_image_run_exits_130_and_prints_no_half_answer(
     form: list[str],
 ) -> None:
-    """The images printed so far stay, whole; a JSON array is closed (issue 8: streamed)."""
+    """The images printed so far stay, whole; a JSON array is closed (output is streamed)."""
     with FakeDaemon({"/_ping": ping()}, default=_slowly) as fake:
         process = start_cli(*form, *FIVE_HUNDRED, host=fake.docker_host)
         try:
@@ -922,7 +922,7 @@ def test_ctrl_c_while_the_output_is_written_lets_it_finish_whole_then_exits_130(
     form: list[str],
 ) -> None:
     """~500 KB to a pipe nobody reads yet: the write of an image blocks, Ctrl-C comes, then
-    the reader; that image is finished and the output closed (issue 8: streamed)."""
+    the reader; that image is finished and the output closed (output is streamed)."""
     with FakeDaemon({"/_ping": ping()}, default=_padded) as fake:
         process = start_cli(
             *form,
