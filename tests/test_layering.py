@@ -41,6 +41,8 @@ ALLOWED = {
     },
     "sources.archive.names": {"errors"},
     "sources.archive.reader": {"errors", "sources.archive.names"},
+    "untrusted": set(),
+    "image": {"errors"},
     "layers": set(),
     "compare": {"layers"},
     "render.json": set(),
