@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from inspector import terminal
 from inspector.compare import Change, Image, compare, total
 from inspector.errors import ExitCode
 from inspector.render.diff_json import diff_document
@@ -224,6 +225,20 @@ def test_json_escapes_what_could_act_on_a_terminal_and_stays_valid() -> None:
     document = json.loads(output)
     user = next(c for c in document["changes"] if c["field"] == "user")
     assert user["b"] == "\x1b[31mred"
+
+
+@pytest.mark.parametrize(
+    "char",
+    ["\x00", "\x1b", "\n", "\x7f", "\x9b", "\u00ad", "\u202e", "\ufeff", "\ud800", "\U000e0041"],
+)
+def test_json_writes_the_characters_the_view_escapes_as_json_escapes(char: str) -> None:
+    hostile = image("b", Config={"Labels": {f"k{char}": f"v{char}"}})
+    text = diff_document(compare(image("a"), hostile)).decode()
+    assert terminal.UNSAFE.search(text.replace("\n", "")) is None
+    document = json.loads(text)
+    added = next(change for change in document["changes"] if change["field"] == "labels")
+    expected = "\ufffd" if char == "\ud800" else char  # UTF-8 cannot carry a lone surrogate
+    assert (added["key"], added["b"]) == (f"k{expected}", f"v{expected}")
 
 
 # -- the view ---------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ ALLOWED = {
     "compare": {"layers"},
     "render.json": set(),
     "render.view": {"errors", "layers", "rich", "template.gotime", "terminal"},
-    "render.diff_json": {"compare"},
+    "render.diff_json": {"compare", "terminal"},
     "render.diff_view": {"compare", "render", "render.view", "rich"},
     "render": set(),
     "render.format": {"errors", "template", "template.schema", "template.values"},
