@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from inspector.image import Image
 from inspector.layers import Layer, join_layers
 
 Kind = Literal["added", "removed", "changed"]
@@ -28,17 +29,6 @@ FIELDS = (
     "volumes",
     "healthcheck",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Image:
-    """One side: the name it was asked by, its inspect JSON, and its history JSON if known
-    (with the layer counts of the step images that settle it, as for the view)."""
-
-    asked: str
-    inspect: bytes
-    history: bytes | None = None
-    layer_counts: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +78,8 @@ class Difference:
 
 
 def compare(a: Image, b: Image) -> Difference:
-    """Everything FIELDS lists, A to B, and the layers by diff-ID."""
+    """Everything FIELDS lists, A to B, and the layers by diff-ID (of images a source found:
+    an inspect of None reads as an empty object)."""
     doc_a, doc_b = _object(a.inspect), _object(b.inspect)
     changes: list[Change] = []
     for name in FIELDS:

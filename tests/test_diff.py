@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from inspector import terminal
-from inspector.compare import Change, Image, compare, total
+from inspector.compare import Change, compare, total
 from inspector.errors import ExitCode
+from inspector.image import Image
 from inspector.render.diff_json import diff_document
 from inspector.render.diff_view import render_diff
 from tests.archive_builder import docker_archive, make_image, tar_of
@@ -60,7 +61,7 @@ def image(name: str = "a", history: list[dict[str, Any]] | None = None, **change
         else:
             document["Config"][key] = value
     steps = HISTORY if history is None else history
-    return Image(name, json.dumps(document).encode(), json.dumps(steps).encode())
+    return Image(name, json.dumps(document).encode(), history=json.dumps(steps).encode())
 
 
 def changes_of(a: Image, b: Image) -> list[Change]:
@@ -404,7 +405,8 @@ def test_a_layer_size_the_history_leaves_open_is_unknown_until_step_images_settl
     document = json.dumps({"Id": "sha256:x", "RootFS": {"Layers": ["sha256:1", "sha256:2"]}})
     other = Image("b", b'{"Id": "sha256:y", "RootFS": {"Layers": []}}')
     history = json.dumps(steps).encode()
-    open_layers = compare(Image("a", document.encode(), history), other)
+    open_layers = compare(Image("a", document.encode(), history=history), other)
     assert [layer.size for layer in open_layers.only_a] == [None, None]
-    settled = compare(Image("a", document.encode(), history, {"sha256:r": 0}), other)
+    counts = {"sha256:r": 0}
+    settled = compare(Image("a", document.encode(), history=history, layer_counts=counts), other)
     assert [layer.size for layer in settled.only_a] == [5000, 0]

@@ -778,19 +778,23 @@ class ViewForm(OutputForm):
         self._now = datetime.now(UTC)  # one "now" for every image of the run
 
     def image(self, fetched: Fetched, document: bytes, *, first: bool) -> bytes:
-        history, origin = fetched.history, fetched.origin
-        answer = self._table.ImageAnswer(
+        from inspector.image import Image, Origin
+        from inspector.sources.archive.names import parse_source
+
+        history, archive = fetched.history, fetched.origin
+        origin = None
+        if archive is not None:  # the reader describes what it read as `<kind> <path>`
+            path = parse_source(fetched.asked).path
+            origin = Origin(archive.origin.removesuffix(f" {path}"), path, archive.stored_size)
+        image = Image(
             fetched.asked,
             document,
-            history if isinstance(history, bytes) else None,
-            None if isinstance(history, bytes) else str(history),
-            origin.origin if origin else None,
-            origin.stored_size if origin else None,
-            fetched.layer_counts,
+            history=history if isinstance(history, bytes) else None,
+            history_error=history if isinstance(history, ImginspectError) else None,
+            origin=origin,
+            layer_counts=fetched.layer_counts,
         )
-        text = self._table.render_view(
-            [answer], width=self._width, color=self._color, now=self._now
-        )
+        text = self._table.render_view([image], width=self._width, color=self._color, now=self._now)
         return (b"" if first else b"\n") + text.encode()  # as render_view parts its blocks
 
 
@@ -926,14 +930,18 @@ def show_difference(
     return ExitCode.OK if difference.same else ExitCode.DIFFERENT
 
 
-def compare_images(
-    images: Sequence[ImageReference | ArchiveName], outcome: Outcome
-) -> Difference:
-    from inspector.compare import Image, compare
+def compare_images(images: Sequence[ImageReference | ArchiveName], outcome: Outcome) -> Difference:
+    from inspector.compare import compare
+    from inspector.image import Image
 
     histories = [h if isinstance(h, bytes) else None for h in outcome.histories] or [None, None]
     a, b = (
-        Image(image.text, document, history, outcome.layer_counts.get(index))
+        Image(
+            image.text,
+            document,
+            history=history,
+            layer_counts=outcome.layer_counts.get(index),
+        )
         for index, (image, document, history) in enumerate(
             zip(images, outcome.documents, histories, strict=True)
         )

@@ -13,7 +13,6 @@ import math
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -22,6 +21,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from inspector.image import Image
 from inspector.layers import Layer, join_layers, too_long_to_join
 from inspector.template.gotime import format_duration
 
@@ -66,23 +66,6 @@ _OCI_MARK = "OCI "
 _LABEL_WIDTH = len("Docker version")
 
 
-@dataclass(frozen=True, slots=True)
-class ImageAnswer:
-    """What the daemon said about one image: its inspect JSON and its history, or why not."""
-
-    asked: str
-    inspect: bytes
-    history: bytes | None = None
-    history_problem: str | None = None
-    # An image read from an archive: what and where (`docker-archive x.tar`), and the size of
-    # its layer blobs as stored there; its Size is the daemon's: the layers' files, unpacked.
-    origin: str | None = None
-    stored_size: int | None = None
-    # The number of layers of the build's step images, by their history Id, as far as asked
-    # (`layers.image_ids_to_ask`): it settles which step made a layer where the history cannot.
-    layer_counts: Mapping[str, int] | None = None
-
-
 def want_color(choice: str, environ: Mapping[str, str], is_terminal: bool) -> bool:
     """--color first; then NO_COLOR (non-empty: none), FORCE_COLOR, TERM=dumb, the terminal."""
     if choice != "auto":
@@ -104,14 +87,15 @@ def output_width(environ: Mapping[str, str], terminal_columns: int | None) -> in
 
 
 def render_view(
-    images: Sequence[ImageAnswer],
+    images: Sequence[Image],
     *,
     width: int,
     color: bool,
     now: datetime,
     tz: tzinfo | None = None,
 ) -> str:
-    """The view of every image, one block each; tz None means the local time zone."""
+    """The view of every image, one block each, of images a source found (an inspect of None
+    shows as an empty object); tz None means the local time zone."""
     console = new_console(width, color)
     for number, image in enumerate(images):
         if number:
@@ -156,7 +140,7 @@ def _keep_styles(match: re.Match[str]) -> str:
 class _ImageView:
     """The sections of one image's block, built from its (untrusted) JSON."""
 
-    def __init__(self, image: ImageAnswer, now: datetime, tz: tzinfo | None, width: int):
+    def __init__(self, image: Image, now: datetime, tz: tzinfo | None, width: int):
         self.image = image
         self.now = now
         self.tz = tz
@@ -194,10 +178,11 @@ class _ImageView:
 
     def image_rows(self) -> RenderableType | None:
         doc = self.doc
+        origin = self.image.origin
         rows: list[tuple[str, Text | None]] = [
             ("ID", _short_id(doc.get("Id"), _ID)),
             ("Tags", _joined(_list(doc.get("RepoTags"))) or Text("none", style=_DIM)),
-            ("Source", _safe(self.image.origin) if self.image.origin else None),
+            ("Source", _safe(origin.description) if origin else None),
             ("Digests", _lines(_list(doc.get("RepoDigests")))),
             ("Created", self.created(doc.get("Created"))),
             ("Size", self.size()),
@@ -219,9 +204,10 @@ class _ImageView:
         return Text.assemble(size, (" unpacked, as docker counts", _DIM))
 
     def stored_size(self) -> Text | None:
-        if self.image.stored_size is None:
+        origin = self.image.origin
+        if origin is None or origin.stored_size is None:
             return None
-        size = _size(self.image.stored_size) or Text("")
+        size = _size(origin.stored_size) or Text("")
         return Text.assemble(size, (" of layers, as stored", _DIM))
 
     def created(self, value: object) -> Text | None:
@@ -340,7 +326,8 @@ class _ImageView:
     def history_steps(self) -> list[Mapping[str, Any]] | str:
         """The history oldest first, or why there is none."""
         if self.image.history is None:
-            return self.image.history_problem or "not asked for"
+            error = self.image.history_error
+            return (str(error) if error is not None else "") or "not asked for"
         history = _loads(self.image.history)
         if not isinstance(history, list):
             return "the daemon's answer is not a list"
@@ -507,7 +494,9 @@ def heading(title: Text, width: int) -> RenderableType:
 # -- values from the daemon -----------------------------------------------------------------
 
 
-def _loads(data: bytes) -> object:
+def _loads(data: bytes | None) -> object:
+    if data is None:
+        return None
     try:
         return json.loads(data)
     except (ValueError, RecursionError):
