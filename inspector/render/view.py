@@ -3,12 +3,12 @@
 rich is imported here and nowhere else, so `--json` never pays for it. Every string that came
 from the daemon goes through `_safe` (control, bidi and other invisible characters are shown
 escaped) and reaches rich only as a `Text`: never as markup, emoji codes or highlighting.
-A field that is missing, null or of an unexpected type never breaks the view: it is left out,
-or shown as the JSON it was.
+Every field is read through inspector.untrusted, as --diff reads it: a field that is missing,
+null or of an unexpected type never breaks the view; it is left out, or shown as the JSON it
+was.
 """
 
 import io
-import json
 import math
 import re
 import shlex
@@ -22,12 +22,26 @@ from rich.table import Table
 from rich.text import Text
 
 from inspector.image import Image
-from inspector.layers import Layer, join_layers, too_long_to_join
+from inspector.layers import Layer, diff_ids, history_steps, join_layers, too_long_to_join
 from inspector.template.gotime import format_duration
 
 # The one set of characters that must not reach a terminal, shared with stderr and --format.
 from inspector.terminal import UNSAFE_CHARS
 from inspector.terminal import escape_char as _escape
+from inspector.untrusted import (
+    count,
+    flag,
+    json_text,
+    keys,
+    member,
+    number,
+    parse,
+    string,
+    strings,
+    text,
+    text_values,
+    unset,
+)
 
 DEFAULT_WIDTH = 80
 # Narrower than this, nothing lines up.
@@ -97,8 +111,8 @@ def render_view(
     """The view of every image, one block each, of images a source found (an inspect of None
     shows as an empty object); tz None means the local time zone."""
     console = new_console(width, color)
-    for number, image in enumerate(images):
-        if number:
+    for index, image in enumerate(images):
+        if index:
             console.print()
         console.print(_ImageView(image, now, tz, console.width).render())
     return console_text(console)
@@ -145,13 +159,11 @@ class _ImageView:
         self.now = now
         self.tz = tz
         self.width = width
-        document = _loads(image.inspect)
-        self.doc: Mapping[str, Any] = document if isinstance(document, dict) else {}
-        config = self.doc.get("Config")
-        self.config: Mapping[str, Any] = config if isinstance(config, dict) else {}
+        self.doc = parse(image.inspect)
+        self.config = member(self.doc, "Config")
 
     def render(self) -> RenderableType:
-        image_id = _str(self.doc.get("Id")) or ""
+        image_id = text(self.doc.get("Id")) or ""
         parts: list[RenderableType] = [self.header()]
         if image_id:
             parts.append(_safe(image_id, _DIM))
@@ -181,9 +193,9 @@ class _ImageView:
         origin = self.image.origin
         rows: list[tuple[str, Text | None]] = [
             ("ID", _short_id(doc.get("Id"), _ID)),
-            ("Tags", _joined(_list(doc.get("RepoTags"))) or Text("none", style=_DIM)),
+            ("Tags", _joined(strings(doc.get("RepoTags"))) or Text("none", style=_DIM)),
             ("Source", _safe(origin.description) if origin else None),
-            ("Digests", _lines(_list(doc.get("RepoDigests")))),
+            ("Digests", _lines(strings(doc.get("RepoDigests")))),
             ("Created", self.created(doc.get("Created"))),
             ("Size", self.size()),
             ("In archive", self.stored_size()),
@@ -211,19 +223,20 @@ class _ImageView:
         return Text.assemble(size, (" of layers, as stored", _DIM))
 
     def created(self, value: object) -> Text | None:
-        if value is None or value == "":
+        shown = text(value)
+        if not shown:
             return None
         moment = _parse_time(value)
         if moment is None:
-            return _safe(_str(value) or "")
+            return _safe(shown)
         local = _local(moment, self.tz)
         shown = local.isoformat(timespec="seconds") if local else moment.isoformat()
         return Text.assemble(_safe(shown), (f" ({_age(moment, self.now)})", _DIM))
 
     def platform(self) -> Text | None:
-        parts = [_str(self.doc.get(key)) for key in ("Os", "Architecture", "Variant")]
+        parts = [text(self.doc.get(key)) for key in ("Os", "Architecture", "Variant")]
         shown = "/".join(part for part in parts if part)
-        os_version = _str(self.doc.get("OsVersion"))
+        os_version = text(self.doc.get("OsVersion"))
         if os_version:
             shown = f"{shown} ({os_version})" if shown else os_version
         return _safe(shown) if shown else None
@@ -232,20 +245,21 @@ class _ImageView:
 
     def run_rows(self) -> RenderableType | None:
         config = self.config
-        entrypoint = _list(config.get("Entrypoint"))
-        cmd = _list(config.get("Cmd"))
+        entrypoint = strings(config.get("Entrypoint"))
+        cmd = strings(config.get("Cmd"))
         command = [*entrypoint, *cmd]
-        user = _str(config.get("User"))
+        user = text(config.get("User"))
+        shell = strings(config.get("Shell"))
         rows: list[tuple[str, Text | None]] = [
             ("Command", command_line(command) if command else Text("none set", style=_DIM)),
             ("Entrypoint", command_line(entrypoint) if entrypoint and cmd else None),
             ("Cmd", command_line(cmd) if entrypoint and cmd else None),
             ("User", _safe(user) if user else Text("root (no user set)", style=_DIM)),
             ("Working dir", _nonempty(config.get("WorkingDir"))),
-            ("Shell", command_line(_list(config.get("Shell"))) if config.get("Shell") else None),
+            ("Shell", command_line(shell) if shell else None),
             ("Stop signal", _nonempty(config.get("StopSignal"))),
             ("Healthcheck", _healthcheck(config.get("Healthcheck"))),
-            ("On build", _lines(_list(config.get("OnBuild")))),
+            ("On build", _lines(strings(config.get("OnBuild")))),
         ]
         return _key_values([(key, value) for key, value in rows if value is not None])
 
@@ -253,24 +267,22 @@ class _ImageView:
 
     def environment(self) -> RenderableType | None:
         pairs = []
-        for entry in _list(self.config.get("Env")):
+        for entry in strings(self.config.get("Env")):
             key, _, value = entry.partition("=")
             pairs.append((_safe(key, _KEY), _safe(value)))
         return _pairs(pairs, self.body_width) if pairs else None
 
     def ports(self) -> RenderableType | None:
-        ports = sorted(_keys(self.config.get("ExposedPorts")), key=_port_order)
+        ports = sorted(keys(self.config.get("ExposedPorts")), key=_port_order)
         return _safe("  ".join(ports)) if ports else None
 
     def volumes(self) -> RenderableType | None:
-        return _lines(sorted(_keys(self.config.get("Volumes"))))
+        return _lines(sorted(keys(self.config.get("Volumes"))))
 
     def labels(self) -> RenderableType | None:
-        labels = self.config.get("Labels")
-        if labels is None or labels == {}:
+        labels = text_values(self.config.get("Labels"))
+        if not labels:
             return None
-        if not isinstance(labels, dict):
-            return _safe(_str(labels) or "")
         ordered = sorted(
             labels.items(), key=lambda item: (not item[0].startswith(_OCI_PREFIX), item[0])
         )
@@ -281,7 +293,7 @@ class _ImageView:
             pairs.append(
                 (
                     Text.assemble((mark, _MARK), _safe(key, _KEY)) if marked else _safe(key, _KEY),
-                    _safe(_str(value) or ""),
+                    _safe(value),
                 )
             )
         return _pairs(pairs, self.body_width, indent=len(_OCI_MARK) + 4 if marked else 4)
@@ -289,8 +301,7 @@ class _ImageView:
     # -- Layers ------------------------------------------------------------------------------
 
     def layers(self) -> RenderableType | None:
-        rootfs = self.doc.get("RootFS")
-        diff_ids = _list(rootfs.get("Layers")) if isinstance(rootfs, dict) else []
+        layer_ids = diff_ids(self.doc)
         steps = self.history_steps()
         note: Text | None = None
         joined: list[Layer] | None = None
@@ -298,22 +309,22 @@ class _ImageView:
             note = _note(
                 f"the layer history could not be read ({steps}); showing the layer IDs only"
             )
-        elif too_long_to_join(diff_ids, steps):
+        elif too_long_to_join(layer_ids, steps):
             note = _note(
                 f"the history ({_count(len(steps), 'step')}) is too long to pair with the "
-                f"{_count(len(diff_ids), 'layer')}; showing the layer IDs only"
+                f"{_count(len(layer_ids), 'layer')}; showing the layer IDs only"
             )
         else:
-            joined = join_layers(diff_ids, steps, self.image.layer_counts)
+            joined = join_layers(layer_ids, steps, self.image.layer_counts)
             if joined is None:
                 note = _note(
                     f"the history ({_count(len(steps), 'step')}) does not match the "
-                    f"{_count(len(diff_ids), 'layer')}; showing the layer IDs only"
+                    f"{_count(len(layer_ids), 'layer')}; showing the layer IDs only"
                 )
             else:
                 note = _open_layers_note(joined)
         if joined is None:
-            joined = [Layer(diff_id, None) for diff_id in diff_ids]
+            joined = [Layer(diff_id, None) for diff_id in layer_ids]
         if not joined and note is None:
             return None
         parts: list[RenderableType] = []
@@ -328,10 +339,8 @@ class _ImageView:
         if self.image.history is None:
             error = self.image.history_error
             return (str(error) if error is not None else "") or "not asked for"
-        history = _loads(self.image.history)
-        if not isinstance(history, list):
-            return "the daemon's answer is not a list"
-        return [step if isinstance(step, dict) else {} for step in reversed(history)]
+        steps = history_steps(self.image.history)
+        return "the daemon's answer is not a list" if steps is None else steps
 
     def layer_table(self, layers: Sequence["Layer"]) -> RenderableType:
         table = Table.grid(padding=(0, 2))
@@ -396,7 +405,7 @@ class _ImageView:
         moment = _unix_time(value)
         local = _local(moment, self.tz) if moment else None
         if local is None:
-            return Text("-", style=_DIM) if value in (None, 0, "") else _safe(_str(value) or "")
+            return Text("-", style=_DIM) if value in (None, 0, "") else _safe(text(value) or "")
         return Text(local.strftime("%Y-%m-%d %H:%M"))
 
     # -- Manifests (API 1.48+, --manifests) -------------------------------------------------
@@ -409,51 +418,45 @@ class _ImageView:
         rows: list[tuple[Text, Text]] = []
         for entry in listed:
             if not isinstance(entry, dict):
-                rows.append((Text("?", style=_KEY), _safe(_json(entry))))
+                rows.append((Text("?", style=_KEY), _safe(json_text(entry))))
                 continue
             rows.append((self.manifest_name(entry), self.manifest_facts(entry)))
         return _pairs(rows, self.body_width)
 
     @staticmethod
     def manifest_name(entry: Mapping[str, Any]) -> Text:
-        image_data = entry.get("ImageData")
-        descriptor = entry.get("Descriptor")
-        platform = (image_data.get("Platform") if isinstance(image_data, dict) else None) or (
-            descriptor.get("platform") if isinstance(descriptor, dict) else None
+        platform = member(member(entry, "ImageData"), "Platform") or member(
+            member(entry, "Descriptor"), "platform"
         )
-        if isinstance(platform, dict):
-            parts = [
-                _str(platform.get(key) or platform.get(key.capitalize()))
-                for key in ("os", "architecture", "variant")
-            ]
-            shown = "/".join(part for part in parts if part)
-            if shown:
-                return _safe(shown, _KEY)
-        kind = _str(entry.get("Kind"))
+        parts = [
+            text(platform.get(key) or platform.get(key.capitalize()))
+            for key in ("os", "architecture", "variant")
+        ]
+        shown = "/".join(part for part in parts if part)
+        if shown:
+            return _safe(shown, _KEY)
+        kind = text(entry.get("Kind"))
         return _safe(kind or "unknown", _KEY)
 
     @staticmethod
     def manifest_facts(entry: Mapping[str, Any]) -> Text:
         facts: list[Text] = []
-        kind = _str(entry.get("Kind"))
+        kind = text(entry.get("Kind"))
         if kind and kind != "image":
             facts.append(_safe(kind))
-        available = entry.get("Available")
-        if isinstance(available, bool):
+        available = flag(entry.get("Available"))
+        if available is not None:
             facts.append(
                 Text("available here" if available else "not here", style="" if available else _DIM)
             )
-        size = entry.get("Size")
-        if isinstance(size, dict):
-            for key, label in (("Content", "content"), ("Total", "total")):
-                shown = _size(size.get(key), exact=False)
-                if shown is not None:
-                    facts.append(shown + Text(f" {label}"))
-        image_data = entry.get("ImageData")
-        if isinstance(image_data, dict) and isinstance(image_data.get("Size"), dict):
-            unpacked = _size(image_data["Size"].get("Unpacked"), exact=False)
-            if unpacked is not None:
-                facts.append(unpacked + Text(" unpacked"))
+        size = member(entry, "Size")
+        for key, label in (("Content", "content"), ("Total", "total")):
+            shown = _size(size.get(key), exact=False)
+            if shown is not None:
+                facts.append(shown + Text(f" {label}"))
+        unpacked = _size(member(member(entry, "ImageData"), "Size").get("Unpacked"), exact=False)
+        if unpacked is not None:
+            facts.append(unpacked + Text(" unpacked"))
         short = _short_id(entry.get("ID"), _DIM)
         if short is not None:
             facts.append(short)
@@ -464,18 +467,18 @@ class _ImageView:
     def storage(self) -> RenderableType | None:
         driver = self.doc.get("GraphDriver")
         if not isinstance(driver, dict):
-            return None if driver is None else _safe(_str(driver) or "")
+            return None if driver is None else _safe(text(driver) or "")
         rows: list[tuple[Text, Text]] = []
-        name = _str(driver.get("Name"))
+        name = text(driver.get("Name"))
         if name:
             rows.append((Text("Driver", style=_KEY), _safe(name)))
         data = driver.get("Data")
         if isinstance(data, dict):
             rows += [
-                (_safe(key, _KEY), _safe(_str(value) or "")) for key, value in sorted(data.items())
+                (_safe(key, _KEY), _safe(value)) for key, value in sorted(text_values(data).items())
             ]
         elif data is not None:
-            rows.append((Text("Data", style=_KEY), _safe(_str(data) or "")))
+            rows.append((Text("Data", style=_KEY), _safe(text(data) or "")))
         return _pairs(rows, self.body_width) if rows else None
 
     @property
@@ -494,69 +497,30 @@ def heading(title: Text, width: int) -> RenderableType:
 # -- values from the daemon -----------------------------------------------------------------
 
 
-def _loads(data: bytes | None) -> object:
-    if data is None:
-        return None
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _json(value: object) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    except (ValueError, TypeError, RecursionError):
-        return repr(value)
-
-
-def _str(value: object) -> str | None:
-    """A string as it is; null as None; anything else as the JSON it was."""
-    if value is None or isinstance(value, str):
-        return value
-    return _json(value)
-
-
-def _list(value: object) -> list[str]:
-    """A list of strings, whatever the daemon sent instead."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [item if isinstance(item, str) else _json(item) for item in value]
-    return [_str(value) or ""]
-
-
-def _keys(value: object) -> list[str]:
-    """The keys of an object used as a set (`{"80/tcp": {}}`), whatever the daemon sent."""
-    if isinstance(value, dict):
-        return list(value)
-    return _list(value)
-
-
 def _safe(value: str, style: str = "") -> Text:
     """Daemon text as a rich Text, with every character that could act on a terminal escaped
     (and the backslashes that could be taken for escapes doubled)."""
-    text = Text(style=style, overflow="fold")
+    shown = Text(style=style, overflow="fold")
     start = 0
     for match in _TO_ESCAPE.finditer(value):
-        text.append(value[start : match.start()])
-        text.append(_escape(match[0]), style=_ESCAPED)
+        shown.append(value[start : match.start()])
+        shown.append(_escape(match[0]), style=_ESCAPED)
         start = match.end()
-    text.append(value[start:])
-    return text
+    shown.append(value[start:])
+    return shown
 
 
 def _nonempty(value: object) -> Text | None:
-    text = _str(value)
-    return _safe(text) if text else None
+    shown = text(value)
+    return _safe(shown) if shown else None
 
 
 def _short_id(value: object, style: str = "") -> Text | None:
-    text = _str(value)
-    if not text:
+    shown = text(value)
+    if not shown:
         return None
-    full = _SHA256.fullmatch(text)
-    return Text(full[1][:12], style=style) if full else _safe(text, style)
+    full = _SHA256.fullmatch(shown)
+    return Text(full[1][:12], style=style) if full else _safe(shown, style)
 
 
 def _diff_id(value: str | None) -> Text:
@@ -596,20 +560,20 @@ def _open_layers_note(layers: Sequence[Layer]) -> Text | None:
     )
 
 
-def _plain(text: Text | None) -> str | None:
-    return None if text is None else text.plain
+def _plain(shown: Text | None) -> str | None:
+    return None if shown is None else shown.plain
 
 
-def _pad(text: Text, width: int, *, right: bool = False) -> Text:
-    gap = " " * max(0, width - text.cell_len)
-    return Text.assemble(gap, text) if right else Text.assemble(text, gap)
+def _pad(shown: Text, width: int, *, right: bool = False) -> Text:
+    gap = " " * max(0, width - shown.cell_len)
+    return Text.assemble(gap, shown) if right else Text.assemble(shown, gap)
 
 
 def _command(value: object) -> Text:
-    text = _str(value)
-    if not text or not text.strip():
+    shown = text(value)
+    if not shown or not shown.strip():
         return Text("(no command recorded)", style=_DIM)
-    return _safe(text.strip())
+    return _safe(shown.strip())
 
 
 def _port_order(port: str) -> tuple[float, str]:
@@ -639,11 +603,11 @@ def _quote(arg: str) -> str:
 
 
 def _healthcheck(value: object) -> Text | None:
-    if value is None:
+    if unset(value):
         return None
     if not isinstance(value, dict):
-        return _safe(_str(value) or "")
-    test = _list(value.get("Test"))
+        return _safe(text(value) or "")
+    test = strings(value.get("Test"))
     if not test:
         command = Text("inherited from the base image", style=_DIM)
     elif test[0] == "NONE":
@@ -666,7 +630,7 @@ def _healthcheck(value: object) -> Text | None:
     ]
     retries = value.get("Retries")
     if retries:
-        timing.append(f"{_str(retries)} retries" if retries != 1 else "1 retry")
+        timing.append(f"{text(retries)} retries" if retries != 1 else "1 retry")
     if not timing:
         return command
     return Text.assemble(command, "\n", _safe(", ".join(timing), _DIM))
@@ -677,7 +641,7 @@ def go_duration(value: object) -> str | None:
     if not value:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        return _str(value)
+        return text(value)
     return format_duration(value)
 
 
@@ -685,19 +649,16 @@ def go_duration(value: object) -> str | None:
 
 
 def _size(value: object, *, exact: bool = True) -> Text | None:
-    """`1.98 MB (1,982,303 bytes)`: SI units with 3 digits, as `docker images`, never 1e+03."""
-    if value is None:
+    """`1.98 MB (1,982,303 bytes)`: SI units with 3 digits, as `docker images`, never 1e+03;
+    a value that is no size (or too large for the units) as it is; None when it is unset."""
+    if unset(value):
         return None
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        number = int(value)
-    if number is None or number < 0 or number >= 1000 ** len(_SI_UNITS):
-        return _safe(_str(value) or "")
-    shown = si_size(number)
-    if exact and number >= 1000:
-        return Text.assemble(shown, (f" ({number:,} bytes)", _DIM))
+    size = count(value)
+    if size is None or size >= 1000 ** len(_SI_UNITS):
+        return _safe(text(value) or "")
+    shown = si_size(size)
+    if exact and size >= 1000:
+        return Text.assemble(shown, (f" ({size:,} bytes)", _DIM))
     return Text(shown)
 
 
@@ -712,10 +673,11 @@ def si_size(number: int) -> str:
 
 
 def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
+    shown = string(value)
+    if shown is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.strip())
+        moment = datetime.fromisoformat(shown.strip())
     except ValueError:
         return None
     if moment.year <= 1:  # Go's zero time: not set
@@ -724,10 +686,11 @@ def _parse_time(value: object) -> datetime | None:
 
 
 def _unix_time(value: object) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    seconds = number(value)
+    if seconds is None or seconds <= 0:
         return None
     try:
-        return datetime.fromtimestamp(value, UTC)
+        return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         return None
 
