@@ -26,15 +26,8 @@ from rich.cells import cell_len
 
 from inspector.image import Image
 from inspector.layers import MAX_WORK
-from inspector.render.view import (
-    command_line,
-    go_duration,
-    human_duration,
-    output_width,
-    render_view,
-    si_size,
-    want_color,
-)
+from inspector.render.parts import command_line, go_duration, human_duration, si_size
+from inspector.render.view import output_width, render_view, want_color
 from inspector.template.gotime import DURATION, duration_string
 from inspector.template.values import Value
 from tests.daemon_fixture import HOSTILE_ENV_VALUE, HOSTILE_LABELS, DockerDaemon

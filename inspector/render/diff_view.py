@@ -1,6 +1,6 @@
 """`--diff`: two images compared, readably; made of the view's parts, as safe as the view.
 
-Every string from either image goes through the view's escaping (`view.safe`) and reaches
+Every string from either image goes through the view's escaping (`parts.safe`) and reaches
 rich as a Text, never as markup; each value is shown as the view shows it. Changes are marked
 `-` (only in A), `+` (only in B) and `~` (changed), so the output says everything without
 colour too.
@@ -15,8 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from inspector.compare import Change, Difference, LayerSize, Summary, total
-from inspector.render.view import (
+from inspector.render.parts import (
     DIM,
+    ID,
     KEY,
     TITLE,
     command_line,
@@ -172,7 +173,7 @@ class _DiffView:
 def _describe(summary: Summary) -> Text:
     parts: list[Text] = []
     if summary.id:
-        parts.append(short_id(summary.id, "bold yellow") or Text(""))
+        parts.append(short_id(summary.id, ID) or Text(""))
     if summary.tags:
         parts.append(safe(", ".join(summary.tags)))
     if summary.platform:
