@@ -1,15 +1,17 @@
 """Two images compared: what differs in how they run, and which layers they share.
 
 Pure: it reads the two inspect objects (and histories, for layer sizes) as the daemon or an
-archive gave them, and trusts none of their types.
+archive gave them, through the accessors the view reads them with, so a value of an odd type
+is compared as the view shows it.
 """
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from inspector.layers import Layer, join_layers
+from inspector.image import Image
+from inspector.layers import Layer, diff_ids, history_steps, join_layers
+from inspector.untrusted import count, keys, member, parse, strings, text, text_values, unset
 
 Kind = Literal["added", "removed", "changed"]
 # The fields compared, in the order they are reported; `id` first, layers after them all.
@@ -31,17 +33,6 @@ FIELDS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Image:
-    """One side: the name it was asked by, its inspect JSON, and its history JSON if known
-    (with the layer counts of the step images that settle it, as for the view)."""
-
-    asked: str
-    inspect: bytes
-    history: bytes | None = None
-    layer_counts: Mapping[str, int] | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Summary:
     """What the report says about each side."""
 
@@ -57,7 +48,10 @@ class Summary:
 class Change:
     """One difference: a field, the key within it (an env name, a label, a port), both values.
 
-    `a` is None for something added in B, `b` None for something removed from A.
+    `a` is None for something added in B, `b` None for something removed from A. A value is
+    text (the image's string, or the JSON of a value of another type), a list of strings
+    (entrypoint, cmd), a size in bytes (or the text of a size that is no number of bytes), or
+    the healthcheck object as the image has it.
     """
 
     field: str
@@ -88,8 +82,9 @@ class Difference:
 
 
 def compare(a: Image, b: Image) -> Difference:
-    """Everything FIELDS lists, A to B, and the layers by diff-ID."""
-    doc_a, doc_b = _object(a.inspect), _object(b.inspect)
+    """Everything FIELDS lists, A to B, and the layers by diff-ID (of images a source found:
+    an inspect of None reads as an empty object)."""
+    doc_a, doc_b = parse(a.inspect), parse(b.inspect)
     changes: list[Change] = []
     for name in FIELDS:
         value_a, value_b = _FIELD_VALUES[name](doc_a), _FIELD_VALUES[name](doc_b)
@@ -124,68 +119,47 @@ def total(layers: Sequence[LayerSize]) -> int | None:
     return sum(layer.size or 0 for layer in layers)
 
 
-# -- reading the untrusted JSON -------------------------------------------------------------
-
-
-def _object(data: bytes | None) -> Mapping[str, Any]:
-    try:
-        value = json.loads(data) if data is not None else None
-    except (ValueError, RecursionError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _config(doc: Mapping[str, Any]) -> Mapping[str, Any]:
-    config = doc.get("Config")
-    return config if isinstance(config, dict) else {}
+# -- each field, as the view reads it -------------------------------------------------------
 
 
 def _text(value: object) -> str | None:
-    """A string as it is, unset (None, "") as None, anything else as its JSON."""
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-
-
-def _json_value(value: object) -> Any:
-    """Unset (null, "", [], {}) as None; anything else as it was."""
-    return None if value in (None, "", [], {}) else value
+    """text(), with "" as unset."""
+    return text(value) or None
 
 
 def _platform(doc: Mapping[str, Any]) -> str | None:
-    parts = [_text(doc.get(key)) for key in ("Os", "Architecture", "Variant")]
+    parts = [text(doc.get(key)) for key in ("Os", "Architecture", "Variant")]
     return "/".join(part for part in parts if part) or None
 
 
-def _size(doc: Mapping[str, Any]) -> int | None:
-    size = doc.get("Size")
-    return size if isinstance(size, int) and not isinstance(size, bool) else None
+def _size(doc: Mapping[str, Any]) -> int | str | None:
+    """The size in bytes, or the text of a value that is no size (as the view shows it)."""
+    value = doc.get("Size")
+    size = count(value)
+    if size is not None or unset(value):
+        return size
+    return text(value)
+
+
+def _command(value: object) -> list[str] | None:
+    return strings(value) or None
+
+
+def _healthcheck(value: object) -> object:
+    return None if unset(value) else value
 
 
 def _env(doc: Mapping[str, Any]) -> dict[str, str]:
-    env = _config(doc).get("Env")
     pairs: dict[str, str] = {}
-    for entry in env if isinstance(env, list) else []:
-        key, _, value = (entry if isinstance(entry, str) else json.dumps(entry)).partition("=")
+    for entry in strings(member(doc, "Config").get("Env")):
+        key, _, value = entry.partition("=")
         pairs[key] = value  # a name given twice: the last one wins, as when it runs
     return pairs
 
 
-def _labels(doc: Mapping[str, Any]) -> dict[str, str]:
-    labels = _config(doc).get("Labels")
-    if not isinstance(labels, dict):
-        return {}
-    return {
-        key: value if isinstance(value, str) else json.dumps(value) for key, value in labels.items()
-    }
-
-
-def _keys(value: object) -> list[str]:
-    if isinstance(value, dict):
-        return [str(key) for key in value]
-    if isinstance(value, list):
-        return [item if isinstance(item, str) else json.dumps(item) for item in value]
-    return []
+def _setting(name: str, read: Callable[[object], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    """The reader of a field of the image's Config."""
+    return lambda doc: read(member(doc, "Config").get(name))
 
 
 _FIELD_VALUES: Mapping[str, Callable[[Mapping[str, Any]], Any]] = {
@@ -193,15 +167,15 @@ _FIELD_VALUES: Mapping[str, Callable[[Mapping[str, Any]], Any]] = {
     "platform": _platform,
     "size": _size,
     "created": lambda doc: _text(doc.get("Created")),
-    "user": lambda doc: _text(_config(doc).get("User")),
-    "workdir": lambda doc: _text(_config(doc).get("WorkingDir")),
-    "entrypoint": lambda doc: _json_value(_config(doc).get("Entrypoint")),
-    "cmd": lambda doc: _json_value(_config(doc).get("Cmd")),
+    "user": _setting("User", _text),
+    "workdir": _setting("WorkingDir", _text),
+    "entrypoint": _setting("Entrypoint", _command),
+    "cmd": _setting("Cmd", _command),
     "env": _env,
-    "labels": _labels,
-    "ports": lambda doc: _keys(_config(doc).get("ExposedPorts")),
-    "volumes": lambda doc: _keys(_config(doc).get("Volumes")),
-    "healthcheck": lambda doc: _json_value(_config(doc).get("Healthcheck")),
+    "labels": _setting("Labels", text_values),
+    "ports": _setting("ExposedPorts", keys),
+    "volumes": _setting("Volumes", keys),
+    "healthcheck": _setting("Healthcheck", _healthcheck),
 }
 _KEYED = frozenset(["env", "labels"])
 _SETS = frozenset(["ports", "volumes"])
@@ -230,45 +204,30 @@ def _set_changes(name: str, a: Sequence[str], b: Sequence[str]) -> list[Change]:
 
 
 def _summary(asked: str, doc: Mapping[str, Any]) -> Summary:
-    tags = doc.get("RepoTags")
     return Summary(
         asked=asked,
         id=_text(doc.get("Id")),
-        tags=tuple(tag for tag in tags if isinstance(tag, str)) if isinstance(tags, list) else (),
+        tags=tuple(strings(doc.get("RepoTags"))),
         platform=_platform(doc),
-        size=_size(doc),
+        size=count(doc.get("Size")),
         created=_text(doc.get("Created")),
     )
 
 
 def _layers(doc: Mapping[str, Any], image: Image) -> list[LayerSize]:
     """RootFS.Layers with the size of each, from the history when it can be matched."""
-    rootfs = doc.get("RootFS")
-    diff_ids = _keys(rootfs.get("Layers")) if isinstance(rootfs, dict) else []
-    steps: Any = None
-    if image.history is not None:
-        try:
-            steps = json.loads(image.history)
-        except (ValueError, RecursionError):
-            steps = None
-    joined = None
-    if isinstance(steps, list):
-        oldest_first = [step if isinstance(step, dict) else {} for step in reversed(steps)]
-        joined = join_layers(diff_ids, oldest_first, image.layer_counts)
+    layers = diff_ids(doc)
+    steps = history_steps(image.history) if image.history is not None else None
+    joined = join_layers(layers, steps, image.layer_counts) if steps is not None else None
     if joined is None:
-        return [LayerSize(diff_id, None) for diff_id in diff_ids]
+        return [LayerSize(diff_id, None) for diff_id in layers]
     return [LayerSize(layer.diff_id or "", _layer_size(layer)) for layer in joined]
 
 
 def _layer_size(layer: Layer) -> int | None:
     """The size every step that may have made the layer gives it; None if they differ."""
-    sizes = {_step_size(step) for step in layer.possible_steps}
+    sizes = {count(step.get("Size")) for step in layer.possible_steps}
     return sizes.pop() if len(sizes) == 1 else None
-
-
-def _step_size(step: Mapping[str, Any]) -> int | None:
-    size = step.get("Size")
-    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
 
 
 def _unique(layers: Sequence[LayerSize]) -> list[LayerSize]:

@@ -1,7 +1,7 @@
 """Which history step made which layer: exactly when the daemon's answers tell, never a guess.
 
 The history API drops docker's `empty_layer` flag (an archive's config keeps it, and
-archive.py passes it on), so without it a step's layer has to be worked out:
+the archive reader passes it on), so without it a step's layer has to be worked out:
 a step with files (Size > 0) made one; a step that only changes the config (`ENV`, `LABEL`,
 ... and the classic builder's `#(nop)` steps other than COPY, ADD and WORKDIR) made none;
 any other step (a RUN, a WORKDIR, a COPY of 0 bytes) may have made a layer of 0 bytes or
@@ -13,11 +13,12 @@ The classic builder keeps each step's image (the history's `Id`, when it is not
 asking the daemon about, `layer_count` reads an answer, and `join_layers` takes the counts.
 """
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from inspector.untrusted import flag, member, number, parse, parse_objects, string, strings
 
 _NOP = re.compile(r"#\(nop\)\s+([A-Za-z]+)")
 # Classic-builder (and buildah) `#(nop)` steps that can change files: a WORKDIR makes a layer
@@ -107,12 +108,8 @@ def steps_to_ask(
     wanted: list[str] = []
     for layer in joined:
         for step in layer.candidates:
-            step_id = step.get("Id")
-            if (
-                isinstance(step_id, str)
-                and step_id not in (_MISSING_ID, image_id)
-                and step_id not in wanted
-            ):
+            step_id = string(step.get("Id"))
+            if step_id is not None and step_id not in (_MISSING_ID, image_id, *wanted):
                 wanted.append(step_id)
     return wanted[:MAX_ASKED]
 
@@ -120,38 +117,37 @@ def steps_to_ask(
 def image_ids_to_ask(inspect: bytes, history: bytes) -> list[str]:
     """steps_to_ask for the daemon's answers as they came (nothing for answers that are not
     what the API promises): what to ask `GET /images/{id}/json` about, for the view."""
-    document = _object(inspect)
-    diff_ids = _diff_ids(document)
-    try:
-        steps = json.loads(history)
-    except (ValueError, RecursionError):
+    document = parse(inspect)
+    steps = history_steps(history)
+    if _layer_list(document) is None or steps is None:
         return []
-    if diff_ids is None or not isinstance(steps, list):
-        return []
-    oldest_first = [step if isinstance(step, dict) else {} for step in reversed(steps)]
-    return steps_to_ask(diff_ids, oldest_first, document.get("Id"))
+    return steps_to_ask(diff_ids(document), steps, document.get("Id"))
 
 
 def layer_count(inspect: bytes) -> int | None:
     """How many layers a step image has, from the daemon's inspect answer; None if it is not
     what the API promises."""
-    diff_ids = _diff_ids(_object(inspect))
-    return None if diff_ids is None else len(diff_ids)
+    layers = _layer_list(parse(inspect))
+    return None if layers is None else len(layers)
 
 
-def _object(answer: bytes) -> Mapping[str, Any]:
-    """The JSON object of an answer; empty if it is none."""
-    try:
-        value = json.loads(answer)
-    except (ValueError, RecursionError):
-        return {}
-    return value if isinstance(value, dict) else {}
+def diff_ids(document: Mapping[str, Any]) -> list[str]:
+    """The diff-IDs of an image's layers (RootFS.Layers), oldest first."""
+    return strings(member(document, "RootFS").get("Layers"))
 
 
-def _diff_ids(document: Mapping[str, Any]) -> list[str] | None:
-    rootfs = document.get("RootFS")
-    diff_ids = rootfs.get("Layers") if isinstance(rootfs, dict) else None
-    return [str(diff_id) for diff_id in diff_ids] if isinstance(diff_ids, list) else None
+def history_steps(history: bytes) -> list[Mapping[str, Any]] | None:
+    """The steps of a history answer (newest first, as the API gives them) oldest first, as
+    join_layers takes them; None if the answer is not a list."""
+    steps = parse_objects(history)
+    return None if steps is None else steps[::-1]
+
+
+def _layer_list(document: Mapping[str, Any]) -> list[Any] | None:
+    """RootFS.Layers if it is the list the API promises: a count that settles a pairing comes
+    from an answer of the promised shape, or from none."""
+    layers = member(document, "RootFS").get("Layers")
+    return layers if isinstance(layers, list) else None
 
 
 def _possible_layers(
@@ -198,14 +194,14 @@ def _possible_layers(
 
 def _layer_options(step: Mapping[str, Any]) -> tuple[int, ...]:
     """How many layers the step may have made: (1,), (0,) or (0, 1)."""
-    empty_layer = step.get("empty_layer")  # an archive's config says; the daemon's API does not
-    if isinstance(empty_layer, bool):
+    empty_layer = flag(step.get("empty_layer"))  # an archive's config says; the API does not
+    if empty_layer is not None:
         return (0,) if empty_layer else (1,)
-    size = step.get("Size")
-    if isinstance(size, int | float) and not isinstance(size, bool) and size > 0:
+    size = number(step.get("Size"))
+    if size is not None and size > 0:
         return (1,)
-    created_by = step.get("CreatedBy")
-    if isinstance(created_by, str) and _config_only(created_by):
+    created_by = string(step.get("CreatedBy"))
+    if created_by is not None and _config_only(created_by):
         return (0,)
     return (0, 1)
 
@@ -220,7 +216,7 @@ def _config_only(created_by: str) -> bool:
 
 
 def _known_count(step: Mapping[str, Any], layer_counts: Mapping[str, int]) -> int | None:
-    image_id = step.get("Id")
-    if not isinstance(image_id, str) or image_id == _MISSING_ID:
+    image_id = string(step.get("Id"))
+    if image_id is None or image_id == _MISSING_ID:
         return None
     return layer_counts.get(image_id)

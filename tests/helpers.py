@@ -27,7 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from inspector.render.view import ImageAnswer, render_view
+from inspector.image import Image
+from inspector.render.view import render_view
 from inspector.sources.daemon.pipeline import Answer
 from tests.daemon_fixture import DockerDaemon
 
@@ -311,7 +312,7 @@ def real(case: str) -> tuple[bytes, bytes]:
     )
 
 
-def view(*images: ImageAnswer, width: int = 80, color: bool = False) -> str:
+def view(*images: Image, width: int = 80, color: bool = False) -> str:
     return render_view(images, width=width, color=color, now=NOW, tz=UTC)
 
 

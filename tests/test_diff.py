@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from inspector.compare import Change, Image, compare, total
+from inspector import terminal
+from inspector.compare import FIELDS, Change, compare, total
 from inspector.errors import ExitCode
+from inspector.image import Image
 from inspector.render.diff_json import diff_document
 from inspector.render.diff_view import render_diff
+from inspector.render.view import render_view
 from tests.archive_builder import docker_archive, make_image, tar_of, write
 from tests.fake_daemon import FakeDaemon, json_response, ping
 from tests.helpers import run_bare
@@ -59,7 +63,7 @@ def image(name: str = "a", history: list[dict[str, Any]] | None = None, **change
         else:
             document["Config"][key] = value
     steps = HISTORY if history is None else history
-    return Image(name, json.dumps(document).encode(), json.dumps(steps).encode())
+    return Image(name, json.dumps(document).encode(), history=json.dumps(steps).encode())
 
 
 def changes_of(a: Image, b: Image) -> list[Change]:
@@ -226,6 +230,20 @@ def test_json_escapes_what_could_act_on_a_terminal_and_stays_valid() -> None:
     assert user["b"] == "\x1b[31mred"
 
 
+@pytest.mark.parametrize(
+    "char",
+    ["\x00", "\x1b", "\n", "\x7f", "\x9b", "\u00ad", "\u202e", "\ufeff", "\ud800", "\U000e0041"],
+)
+def test_json_writes_the_characters_the_view_escapes_as_json_escapes(char: str) -> None:
+    hostile = image("b", Config={"Labels": {f"k{char}": f"v{char}"}})
+    text = diff_document(compare(image("a"), hostile)).decode()
+    assert terminal.UNSAFE.search(text.replace("\n", "")) is None
+    document = json.loads(text)
+    added = next(change for change in document["changes"] if change["field"] == "labels")
+    expected = "\ufffd" if char == "\ud800" else char  # UTF-8 cannot carry a lone surrogate
+    assert (added["key"], added["b"]) == (f"k{expected}", f"v{expected}")
+
+
 # -- the view ---------------------------------------------------------------------------------
 
 
@@ -270,6 +288,108 @@ def test_the_view_of_the_same_image_says_so() -> None:
     text = render_diff(compare(image("a"), image("b")), width=80, color=False)
     assert "No differences: the same image." in text
     assert "only in A" not in text.split("Layers")[0]
+
+
+# -- each value as the view shows it ----------------------------------------------------------
+
+# Each compared field: where the inspect object holds it, and the row (or section) of the view
+# and of --diff that shows it; the view's Command is the Entrypoint and the Cmd together.
+SHOWN_IN: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "id": (("Id",), "ID", "ID"),
+    "platform": (("Os",), "Platform", "Platform"),
+    "size": (("Size",), "Size", "Size"),
+    "created": (("Created",), "Created", "Created"),
+    "user": (("Config", "User"), "User", "User"),
+    "workdir": (("Config", "WorkingDir"), "Working dir", "Working dir"),
+    "entrypoint": (("Config", "Entrypoint"), "Command", "Entrypoint"),
+    "cmd": (("Config", "Cmd"), "Command", "Cmd"),
+    "healthcheck": (("Config", "Healthcheck"), "Healthcheck", "Healthcheck"),
+    "env": (("Config", "Env"), "Environment", "Environment"),
+    "labels": (("Config", "Labels"), "Labels", "Labels"),
+    "ports": (("Config", "ExposedPorts"), "Ports", "Ports"),
+    "volumes": (("Config", "Volumes"), "Volumes", "Volumes"),
+}
+# What the view says for a setting that is not there.
+VIEW_UNSET = {"root (no user set)", "none set"}
+ODD_VALUES = [
+    pytest.param(None, id="null"),
+    pytest.param(5, id="number"),
+    pytest.param(-5, id="negative"),
+    pytest.param(1.5, id="fraction"),
+    pytest.param(15.0, id="whole-float"),
+    pytest.param(10**30, id="huge-int"),
+    pytest.param(True, id="bool"),
+    pytest.param("A=1", id="string"),
+    pytest.param("", id="empty-string"),
+    pytest.param({"b": 1, "a": "é"}, id="object"),
+    pytest.param({"k": None, "n": 5, "l": [1, "é"], "o": {"b": 1}}, id="object-of-odd-values"),
+    pytest.param({"Test": [1, "é"], "Interval": 1.5, "Retries": "3"}, id="odd-healthcheck"),
+    pytest.param({}, id="empty-object"),
+    pytest.param(["x", "é y"], id="list"),
+    pytest.param([], id="empty-list"),
+    pytest.param([["a", "b"]], id="nested-list"),
+    pytest.param([1, None, True, {"k": "é"}, "A=b"], id="non-string-items"),
+]
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _shown(output: str, title: str, *, marked: bool) -> list[str] | None:
+    """The lines of the row titled so (a label, then its value) or of the section titled so,
+    without their indent and label and, for --diff, without the mark (`+`) of each entry."""
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if line == title:  # a section
+            body = [entry[2:] for entry in lines[index + 1 :] if entry.startswith("  ")]
+            body = body[: next((n for n, e in enumerate(body) if not e), len(body))]
+            return [re.sub(r"^\+ ", "", entry) if marked else entry for entry in body]
+        if line.startswith(f"  {title}  "):  # a row: its value starts at column 18
+            rows = [line[18:]]
+            rows += [more[18:] for more in _continued(lines[index + 1 :])]
+            if marked:
+                rows[0] = rows[0].removeprefix("+ ")
+            return None if rows[0] in VIEW_UNSET else rows
+    return None
+
+
+def _continued(lines: list[str]) -> list[str]:
+    continued = []
+    for line in lines:
+        if not line.startswith(" " * 18):
+            break
+        continued.append(line)
+    return continued
+
+
+def _entries(field: str, lines: list[str] | None) -> object:
+    """What a row or section says, whatever order and layout each output gives it."""
+    if lines is None:
+        return None
+    if field in ("env", "labels"):
+        return sorted(tuple(re.split(" {2,}", line, maxsplit=1)) for line in lines)
+    if field in ("ports", "volumes"):
+        return sorted(word for line in lines for word in re.split(" {2,}", line))
+    return lines
+
+
+def test_every_compared_field_is_in_the_table() -> None:
+    assert set(SHOWN_IN) == set(FIELDS)
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+@pytest.mark.parametrize("field", SHOWN_IN)
+def test_the_diff_shows_a_value_of_any_type_as_the_view_does(field: str, value: object) -> None:
+    path, view_title, diff_title = SHOWN_IN[field]
+    document: dict[str, Any] = {"Config": {}}
+    (document["Config"] if len(path) > 1 else document)[path[-1]] = value
+    inspect = json.dumps(document).encode()
+    view = render_view([Image("b", inspect, history=b"[]")], width=200, color=False, now=NOW)
+    difference = compare(Image("a", b'{"Config": {}}'), Image("b", inspect))
+    diff = render_diff(difference, width=200, color=False)
+
+    in_view = _entries(field, _shown(view, view_title, marked=False))
+    in_diff = _entries(field, _shown(diff, diff_title, marked=True))
+    assert in_view == in_diff
+    assert (in_diff is None) == difference.same  # a change exactly when the view shows one
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -391,7 +511,8 @@ def test_a_layer_size_the_history_leaves_open_is_unknown_until_step_images_settl
     document = json.dumps({"Id": "sha256:x", "RootFS": {"Layers": ["sha256:1", "sha256:2"]}})
     other = Image("b", b'{"Id": "sha256:y", "RootFS": {"Layers": []}}')
     history = json.dumps(steps).encode()
-    open_layers = compare(Image("a", document.encode(), history), other)
+    open_layers = compare(Image("a", document.encode(), history=history), other)
     assert [layer.size for layer in open_layers.only_a] == [None, None]
-    settled = compare(Image("a", document.encode(), history, {"sha256:r": 0}), other)
+    counts = {"sha256:r": 0}
+    settled = compare(Image("a", document.encode(), history=history, layer_counts=counts), other)
     assert [layer.size for layer in settled.only_a] == [5000, 0]

@@ -27,9 +27,10 @@ from hypothesis import strategies as st
 
 from inspector.cli import main as cli
 from inspector.errors import DaemonBadResponse, ExitCode, TemplateExecError, UsageError
+from inspector.image import Image
 from inspector.reference import parse_reference
 from inspector.render.format import format_image, format_lines
-from inspector.render.view import ImageAnswer, render_view
+from inspector.render.view import render_view
 from inspector.sources.daemon.client import _check_shape
 from inspector.template import Template, compile_template
 from inspector.terminal import UNSAFE, escape_unsafe
@@ -252,7 +253,7 @@ def test_the_view_shows_any_answer_and_nothing_unsafe(
     document: bytes, history: bytes, width: int, color: bool
 ) -> None:
     text = render_view(
-        [ImageAnswer("x:1", document, history)], width=width, color=color, now=NOW, tz=UTC
+        [Image("x:1", document, history=history)], width=width, color=color, now=NOW, tz=UTC
     )
     text.encode()  # no lone surrogate left
     plain = SGR.sub("", text)

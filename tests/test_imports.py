@@ -37,7 +37,7 @@ DAEMON = {
     "inspector.sources.daemon.client",
     "inspector.sources.daemon.transport",
 }
-VIEW = {"rich", "inspector.render.view"}
+VIEW = {"rich", "inspector.render.view", "inspector.render.sections", "inspector.render.parts"}
 PARSER = {"inspector.template.lexer", "inspector.template.parser"}
 ENGINE = PARSER | {
     "inspector.template.evaluate",

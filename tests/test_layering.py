@@ -32,6 +32,7 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("errors", ()),
         ("terminal", ()),
         ("environment", ()),
+        ("untrusted", ()),
         ("reference", {"errors"}),
         ("image", {"errors"}),
         # Analyses of records: pure, over the untrusted JSON.

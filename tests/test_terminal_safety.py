@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from inspector.render.view import ImageAnswer
+from inspector.image import Image
 from inspector.terminal import UNSAFE, escape_char, escape_unsafe
 from tests.daemon_fixture import HOSTILE_ENV_VALUE, HOSTILE_LABELS, DockerDaemon
 from tests.fake_daemon import FakeDaemon, inspect_path, json_response, ping
@@ -71,7 +71,7 @@ def test_the_view_and_the_error_lines_escape_the_same_characters_the_same_way(
     inspect, history = real("lab-tiny")
     document = json.loads(inspect)
     document["Comment"] = f"<{char}>"
-    text = SGR.sub("", view(ImageAnswer("x", json.dumps(document).encode(), history), width=200))
+    text = SGR.sub("", view(Image("x", json.dumps(document).encode(), history=history), width=200))
     assert f"<{shown}>" in text
 
     message = f"no such image <{char}>"

@@ -19,17 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
+from inspector.image import Image
 from inspector.layers import MAX_WORK
-from inspector.render.view import (
-    ImageAnswer,
-    command_line,
-    go_duration,
-    human_duration,
-    output_width,
-    render_view,
-    si_size,
-    want_color,
-)
+from inspector.render.parts import command_line, go_duration, human_duration, si_size
+from inspector.render.view import output_width, render_view, want_color
 from inspector.template.gotime import DURATION, duration_string
 from inspector.template.values import Value
 from tests.daemon_fixture import HOSTILE_ENV_VALUE, HOSTILE_LABELS, DockerDaemon
@@ -103,7 +96,7 @@ def test_sizes_are_si_with_three_digits_and_never_e_notation(size: int, shown: s
 def test_the_image_size_shows_the_exact_bytes_or_what_the_daemon_sent(
     size: object, shown: str
 ) -> None:
-    text = view(ImageAnswer("x", json.dumps({"Id": "x", "Size": size}).encode(), b"[]"))
+    text = view(Image("x", json.dumps({"Id": "x", "Size": size}).encode(), history=b"[]"))
     assert f"  Size            {shown}\n" in text
 
 
@@ -174,14 +167,14 @@ def test_the_created_time_is_local_iso_with_its_age() -> None:
     document = json.dumps({"Id": "x", "Created": "2026-11-28T10:00:00.123456789Z"}).encode()
     tokyo = timezone(timedelta(hours=9))
     text = render_view(
-        [ImageAnswer("x", document, b"[]")], width=80, color=False, now=NOW, tz=tokyo
+        [Image("x", document, history=b"[]")], width=80, color=False, now=NOW, tz=tokyo
     )
     assert "  Created         2026-11-28T19:00:00+09:00 (3 days ago)\n" in text
 
 
 def test_a_created_time_in_the_future_says_so() -> None:
     document = json.dumps({"Id": "x", "Created": "2026-12-01T12:05:00Z"}).encode()
-    assert "(5 minutes from now)" in view(ImageAnswer("x", document, b"[]"))
+    assert "(5 minutes from now)" in view(Image("x", document, history=b"[]"))
 
 
 # -- layers ---------------------------------------------------------------------------------
@@ -194,7 +187,7 @@ def test_a_layer_the_history_leaves_open_shows_what_its_possible_steps_agree_on(
         {"CreatedBy": "COPY a /", "Size": 5_000, "Created": 1_700_000_000},
         {"CreatedBy": "RUN mkdir /x", "Size": 0, "Created": 1_700_000_060},
     ]
-    text = view(ImageAnswer("x", inspect, json.dumps(history[::-1]).encode()))
+    text = view(Image("x", inspect, history=json.dumps(history[::-1]).encode()))
     assert "Note: the history does not say which steps made layers 1 and 2;" in text
     # Layer 1: RUN true (0 B) or COPY (5 kB), made at the same minute; layer 2: COPY or RUN.
     assert re.search(r"^  1  aaaaaaaaaaaa     -  2023-11-14 22:13$", text, re.M)
@@ -205,7 +198,7 @@ def test_a_layer_the_history_leaves_open_shows_what_its_possible_steps_agree_on(
 def test_a_layer_with_many_possible_steps_lists_ten_and_counts_the_rest() -> None:
     inspect = json.dumps({"Id": "x", "RootFS": {"Layers": ["sha256:" + "a" * 64]}}).encode()
     history = json.dumps([{"CreatedBy": f"RUN step {n}", "Size": 0} for n in range(14)][::-1])
-    text = view(ImageAnswer("x", inspect, history.encode()))
+    text = view(Image("x", inspect, history=history.encode()))
     assert [f"     - RUN step {n}" for n in range(10)] == re.findall(r"^     - .*$", text, re.M)
     assert "\n       and 4 more steps\n" in text
 
@@ -213,7 +206,7 @@ def test_a_layer_with_many_possible_steps_lists_ten_and_counts_the_rest() -> Non
 def test_a_history_too_long_to_pair_shows_the_layer_ids_with_a_note() -> None:
     inspect, _ = real("lab-tiny")
     history = json.dumps([{"CreatedBy": "RUN x", "Size": 0}] * (MAX_WORK // 2 + 1)).encode()
-    text = view(ImageAnswer("lab-tiny:1", inspect, history))
+    text = view(Image("lab-tiny:1", inspect, history=history))
     assert (
         f"Note: the history ({MAX_WORK // 2 + 1} steps) is too long to pair with the 1 layer"
         in text
@@ -222,7 +215,7 @@ def test_a_history_too_long_to_pair_shows_the_layer_ids_with_a_note() -> None:
 
 def test_a_history_that_does_not_match_shows_the_layer_ids_with_a_note() -> None:
     inspect, _ = real("lab-full")
-    text = view(ImageAnswer("lab-full:2.4.1", inspect, b'[{"CreatedBy": "COPY x y", "Size": 1}]'))
+    text = view(Image("lab-full:2.4.1", inspect, history=b'[{"CreatedBy": "COPY x y", "Size": 1}]'))
     assert "Note: the history (1 step) does not match the 3 layers" in text
     assert re.findall(r"^  ([123])  [0-9a-f]{12}$", text, re.MULTILINE) == ["1", "2", "3"]
 
@@ -232,7 +225,7 @@ def test_layer_commands_are_wrapped_never_cut() -> None:
     history = json.dumps([{"CreatedBy": long_command, "Size": 10, "Created": 1}]).encode()
     inspect = json.dumps({"Id": "x", "RootFS": {"Layers": ["sha256:" + "a" * 64]}}).encode()
     for width in (60, 80, 200):
-        text = view(ImageAnswer("x", inspect, history), width=width)
+        text = view(Image("x", inspect, history=history), width=width)
         assert "…" not in text
         assert re.sub(r"\s+", "", long_command) in re.sub(r"\s+", "", text)
 
@@ -243,7 +236,7 @@ def test_layer_commands_are_wrapped_never_cut() -> None:
 def shown_label(value: str, *, color: bool = False) -> str:
     """How the view shows one label value, on one line (colours taken off)."""
     inspect = json.dumps({"Id": "x", "Config": {"Labels": {"k": value}}}).encode()
-    text = SGR.sub("", view(ImageAnswer("x", inspect, b"[]"), width=1000, color=color))
+    text = SGR.sub("", view(Image("x", inspect, history=b"[]"), width=1000, color=color))
     [line] = [line for line in text.splitlines() if line.startswith("  k  ")]
     return line.removeprefix("  k  ")
 
@@ -287,7 +280,7 @@ def test_what_the_view_shows_stands_for_exactly_one_value(value: str) -> None:
 @pytest.mark.parametrize("width", [60, 80, 200])
 def test_hostile_strings_are_shown_escaped_and_never_as_markup(color: bool, width: int) -> None:
     inspect, history = real("lab-hostile")
-    text = view(ImageAnswer("lab-hostile:1", inspect, history), width=width, color=color)
+    text = view(Image("lab-hostile:1", inspect, history=history), width=width, color=color)
     plain = SGR.sub("", text)
     assert "\x1b" not in plain
     assert UNSAFE.search(plain) is None
@@ -299,7 +292,7 @@ def test_hostile_strings_are_shown_escaped_and_never_as_markup(color: bool, widt
 
 def test_colour_changes_only_the_look() -> None:
     inspect, history = real("lab-full")
-    image = ImageAnswer("lab-full:2.4.1", inspect, history)
+    image = Image("lab-full:2.4.1", inspect, history=history)
     for width in (60, 80, 200):
         colored = view(image, width=width, color=True)
         assert SGR.search(colored)
@@ -374,7 +367,7 @@ def test_no_value_of_any_field_breaks_the_view(path: tuple[str, ...]) -> None:
     document = json.loads(inspect)
     for value in ODD_VALUES:
         changed = json.dumps(_set(document, path, value)).encode()
-        text = view(ImageAnswer("lab-full:2.4.1", changed, history), width=60)
+        text = view(Image("lab-full:2.4.1", changed, history=history), width=60)
         assert UNSAFE.search(text) is None, (path, value)
         text.encode()  # a lone surrogate would fail here
         assert text.startswith("lab-full:2.4.1 ─")
@@ -393,14 +386,14 @@ def test_no_value_of_any_field_breaks_the_view(path: tuple[str, ...]) -> None:
 )
 def test_no_history_answer_breaks_the_view(history: bytes) -> None:
     inspect, _ = real("lab-full")
-    text = view(ImageAnswer("lab-full:2.4.1", inspect, history))
+    text = view(Image("lab-full:2.4.1", inspect, history=history))
     assert UNSAFE.search(text) is None
     assert "Layers\n" in text
 
 
 @pytest.mark.parametrize("document", [b"{}", b"null", b"[]", b'"x"', b"{", b""])
 def test_a_document_with_nothing_usable_still_gets_its_block(document: bytes) -> None:
-    text = view(ImageAnswer("app:1", document, b"[]"))
+    text = view(Image("app:1", document, history=b"[]"))
     assert text.startswith("app:1 ─")
     assert "  User            root (no user set)\n" in text
 
@@ -838,7 +831,7 @@ def test_manifests_list_each_platform_whether_it_is_here_and_its_sizes() -> None
     inspect, history = real("lab-full")
     document = json.loads(inspect)
     document["Manifests"] = MANIFESTS
-    text = view(ImageAnswer("lab-full:2.4.1", json.dumps(document).encode(), history), width=120)
+    text = view(Image("lab-full:2.4.1", json.dumps(document).encode(), history=history), width=120)
     section = text.split("\nManifests\n", 1)[1].split("\n\n", 1)[0]
     lines = section.splitlines()
     assert lines[0].split() == [
@@ -863,4 +856,4 @@ def test_manifests_list_each_platform_whether_it_is_here_and_its_sizes() -> None
 
 def test_no_manifests_no_section() -> None:
     inspect, history = real("lab-full")
-    assert "\nManifests\n" not in view(ImageAnswer("lab-full:2.4.1", inspect, history))
+    assert "\nManifests\n" not in view(Image("lab-full:2.4.1", inspect, history=history))

@@ -6,7 +6,6 @@ pinned to three days after the capture and the time zone to UTC, so the renders 
 by themselves; `pytest --update-golden` rewrites them, and nothing else does.
 """
 
-import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,9 @@ from typing import Any
 import pytest
 from rich.cells import cell_len
 
-from inspector.render.view import ImageAnswer, render_view
+from inspector.errors import DaemonErrorResponse
+from inspector.image import Image
+from inspector.render.view import render_view
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 README = GOLDEN.parent.parent / "README.md"
@@ -32,29 +33,30 @@ HISTORY_500 = "the daemon at unix:///var/run/docker.sock answered 500 Internal S
 NEWER_API_DROPS = ("Container", "ContainerConfig", "VirtualSize", "DockerVersion", "Parent")
 
 
-def answer(case: str, *, history: bool = True, layer_counts: bool = True) -> ImageAnswer:
+def answer(case: str, *, history: bool = True, layer_counts: bool = True) -> Image:
     """A case as the command gives it to the view: with the step images' layer counts where
     they were asked for (`<case>.layers.json`), unless told otherwise."""
     asked = MANIFEST["cases"][case]["asked"]
     inspect = (INPUTS / f"{case}.inspect.json").read_bytes()
     if not history:
-        return ImageAnswer(asked, inspect, None, HISTORY_500)
+        return Image(asked, inspect, history_error=DaemonErrorResponse(HISTORY_500))
     counts_path = INPUTS / f"{case}.layers.json"
     counts = json.loads(counts_path.read_text()) if layer_counts and counts_path.exists() else None
     history_json = (INPUTS / f"{case}.history.json").read_bytes()
-    return ImageAnswer(asked, inspect, history_json, layer_counts=counts)
+    return Image(asked, inspect, history=history_json, layer_counts=counts)
 
 
-def newer_api(case: str) -> ImageAnswer:
+def newer_api(case: str) -> Image:
     real = answer(case)
+    assert real.inspect is not None
     document = json.loads(real.inspect)
     for key in NEWER_API_DROPS:
         document.pop(key, None)
-    return dataclasses.replace(real, inspect=json.dumps(document).encode())
+    return real._replace(inspect=json.dumps(document).encode())
 
 
 # golden file name -> (the images, the width)
-RENDERS: dict[str, tuple[list[ImageAnswer], int]] = {
+RENDERS: dict[str, tuple[list[Image], int]] = {
     **{f"{case}.{width}": ([answer(case)], width) for case in CASES for width in WIDTHS},
     "two-images.80": ([answer("lab-full"), answer("lab-tiny")], 80),
     "lab-full-without-history.80": ([answer("lab-full", history=False)], 80),

@@ -20,12 +20,7 @@ def show_difference(images: Iterable[Image], *, as_json: bool, quiet: bool, colo
             report(error)
         # diff(1) keeps 1 for "different": trouble is 2 or more, so a missing image is 2.
         return max(ExitCode.USAGE, *(error.exit_code for error in errors))
-    from inspector import compare as comparing
-
-    a, b = (
-        comparing.Image(image.asked, image.inspect or b"", image.history, image.layer_counts)
-        for image in both
-    )
+    a, b = both
     difference = compare(a, b)
     if not quiet:
         if as_json:

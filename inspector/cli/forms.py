@@ -88,16 +88,7 @@ class ViewForm(OutputForm):
         self._now = datetime.now(UTC)  # one "now" for every image of the run
 
     def image(self, image: Image, document: bytes, *, first: bool) -> bytes:
-        answer = self._view.ImageAnswer(
-            image.asked,
-            document,
-            image.history,
-            None if image.history is not None else str(image.history_error),
-            image.origin.description if image.origin else None,
-            image.origin.stored_size if image.origin else None,
-            image.layer_counts,
-        )
-        text = self._view.render_view([answer], width=self._width, color=self._color, now=self._now)
+        text = self._view.render_view([image], width=self._width, color=self._color, now=self._now)
         return (b"" if first else b"\n") + text.encode()  # as render_view parts its blocks
 
 

@@ -5,14 +5,13 @@ import re
 from typing import Any
 
 from inspector.compare import Change, Difference, LayerSize, Summary, total
+from inspector.terminal import UNSAFE_CHARS
 
-# Characters that could act on a terminal or hide text (as the view escapes them), and lone
-# surrogates (from a `\ud800` in an image's JSON), which UTF-8 cannot carry: written as \u
-# escapes, which JSON reads back as the same string. They only ever occur inside strings.
-_ESCAPED = re.compile(
-    "[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
-)
+# The characters that could act on a terminal (the view escapes the same ones), lone
+# surrogates among them (from a `\ud800` in an image's JSON), which UTF-8 cannot carry: written
+# as \u escapes, which JSON reads back as the same string. json.dumps has already escaped the
+# C0 controls inside strings, so the ones left are the layout's own newlines, which stay.
+_ESCAPED = re.compile(f"(?![\x00-\x1f])[{UNSAFE_CHARS}]")
 
 
 def diff_document(difference: Difference) -> bytes:

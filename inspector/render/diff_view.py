@@ -1,11 +1,11 @@
 """`--diff`: two images compared, readably; made of the view's parts, as safe as the view.
 
-Every string from either image goes through the view's escaping (`table.safe`) and reaches
-rich as a Text, never as markup. Changes are marked `-` (only in A), `+` (only in B) and
-`~` (changed), so the output says everything without colour too.
+Every string from either image goes through the view's escaping (`parts.safe`) and reaches
+rich as a Text, never as markup; each value is shown as the view shows it. Changes are marked
+`-` (only in A), `+` (only in B) and `~` (changed), so the output says everything without
+colour too.
 """
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +15,22 @@ from rich.table import Table
 from rich.text import Text
 
 from inspector.compare import Change, Difference, LayerSize, Summary, total
-from inspector.render import view as table
-from inspector.render.view import DIM, KEY, TITLE, safe
+from inspector.render.parts import (
+    DIM,
+    ID,
+    KEY,
+    TITLE,
+    command_line,
+    console_text,
+    heading,
+    healthcheck_text,
+    key_values,
+    new_console,
+    safe,
+    short_id,
+    size_text,
+)
+from inspector.untrusted import json_text
 
 _MARKS = {"removed": ("-", "red"), "added": ("+", "green"), "changed": ("~", "yellow")}
 # How the scalar fields are titled, in the order compare.FIELDS reports them.
@@ -42,9 +56,9 @@ _ARROW = " → "
 
 def render_diff(difference: Difference, *, width: int, color: bool) -> str:
     """The comparison of A and B: who they are, what differs, and their layers."""
-    console = table.new_console(width, color)
+    console = new_console(width, color)
     console.print(_DiffView(difference, console.width).render())
-    return table.console_text(console)
+    return console_text(console)
 
 
 class _DiffView:
@@ -55,7 +69,7 @@ class _DiffView:
     def render(self) -> RenderableType:
         diff = self.diff
         title = Text.assemble(safe(diff.a.asked, TITLE), (_ARROW, TITLE), safe(diff.b.asked, TITLE))
-        parts: list[RenderableType] = [table.heading(title, self.width), self.sides()]
+        parts: list[RenderableType] = [heading(title, self.width), self.sides()]
         if diff.same:
             parts += [Text(""), Text("No differences: the same image.", style=KEY)]
         else:
@@ -75,9 +89,9 @@ class _DiffView:
         sections: list[tuple[str, RenderableType | None]] = [("Changed", self.scalars())]
         sections += [(title, self.keyed(name)) for name, title in _SECTIONS]
         sections.append(("Layers", self.layers()))
-        for heading, body in sections:
+        for section, body in sections:
             if body is not None:
-                parts += [Text(""), Text(heading, style=TITLE), Padding(body, (0, 0, 0, 2))]
+                parts += [Text(""), Text(section, style=TITLE), Padding(body, (0, 0, 0, 2))]
         return Group(*parts)
 
     def sides(self) -> RenderableType:
@@ -94,10 +108,10 @@ class _DiffView:
             for change in self.diff.changes
             if change.field in _TITLES
         ]
-        return table.key_values(rows)
+        return key_values(rows)
 
     def scalar(self, change: Change) -> Text:
-        if change.field == "size":
+        if change.field == "size" and isinstance(change.a, int) and isinstance(change.b, int):
             return _size_change(change.a, change.b)
         before, after = _shown(change.field, change.a), _shown(change.field, change.b)
         if change.change == "removed":
@@ -142,7 +156,7 @@ class _DiffView:
         for where, layer in rows:
             grid.add_row(
                 Text(where, style=styles[where]),
-                table.short_id(layer.diff_id) or Text("-", style=DIM),
+                short_id(layer.diff_id) or Text("-", style=DIM),
                 _layer_size(layer),
             )
         summary = "; ".join(
@@ -159,49 +173,49 @@ class _DiffView:
 def _describe(summary: Summary) -> Text:
     parts: list[Text] = []
     if summary.id:
-        parts.append(table.short_id(summary.id, "bold yellow") or Text(""))
+        parts.append(short_id(summary.id, ID) or Text(""))
     if summary.tags:
         parts.append(safe(", ".join(summary.tags)))
     if summary.platform:
         parts.append(safe(summary.platform))
     if summary.size is not None:
-        parts.append(Text(table.si_size(summary.size)))
+        parts.append(_size(summary.size))
     if summary.created:
         parts.append(safe(summary.created, DIM))
     return Text("  ").join(parts) if parts else Text("(nothing known)", style=DIM)
 
 
 def _shown(field: str, value: Any) -> Text:
+    """A value of a Change as the view shows it (compare.Change says which kinds there are)."""
     if value is None:
         return Text("(not set)", style=DIM)
     if field == "id" and isinstance(value, str):
-        return table.short_id(value) or safe(value)
-    if (
-        field in ("entrypoint", "cmd")
-        and isinstance(value, list)
-        and all(isinstance(arg, str) for arg in value)
-    ):
-        return table.command_line(value)
+        return short_id(value) or safe(value)
+    if field == "size":
+        return _size(value)
+    if field in ("entrypoint", "cmd") and isinstance(value, list):
+        return command_line(value)
     if field == "healthcheck":
-        return table.healthcheck_text(value) or Text("(not set)", style=DIM)
-    if isinstance(value, str):
-        return safe(value)
-    return safe(json.dumps(value, ensure_ascii=False))
+        return healthcheck_text(value) or Text("(not set)", style=DIM)
+    return safe(value if isinstance(value, str) else json_text(value))
 
 
-def _size_change(a: Any, b: Any) -> Text:
-    if not isinstance(a, int) or not isinstance(b, int):
-        return Text.assemble(_shown("size", a), (_ARROW, DIM), _shown("size", b))
+def _size_change(a: int, b: int) -> Text:
     delta = b - a
     sign = "+" if delta > 0 else "-"
     exact = f", {sign}{abs(delta):,} bytes" if abs(delta) >= 1000 else ""
     return Text.assemble(
         ("~ ", "yellow"),
-        table.si_size(a),
+        _size(a),
         (_ARROW, DIM),
-        table.si_size(b),
-        (f" ({sign}{table.si_size(abs(delta))}{exact})", DIM),
+        _size(b),
+        (f" ({sign}{_size(abs(delta)).plain}{exact})", DIM),
     )
+
+
+def _size(value: object) -> Text:
+    """A size as the view shows it in a column: `1.98 MB`; what is no size, as it is."""
+    return size_text(value, exact=False) or Text("")
 
 
 def _marked(change: Change, text: Text) -> Text:
@@ -212,9 +226,9 @@ def _marked(change: Change, text: Text) -> Text:
 def _layer_size(layer: LayerSize) -> Text:
     if layer.size is None:
         return Text("?", style=DIM)
-    return Text(table.si_size(layer.size))
+    return _size(layer.size)
 
 
 def _total(layers: Sequence[LayerSize]) -> str:
     size = total(layers)
-    return "size unknown" if size is None else table.si_size(size)
+    return "size unknown" if size is None else _size(size).plain

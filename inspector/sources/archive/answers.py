@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from inspector.sources.archive import untrusted
+from inspector import untrusted
 
 # The inspect object's fields in the daemon's order (docker's ImageInspect), and the config
 # fields each comes from; RepoDigests, Parent, GraphDriver, Metadata are the daemon's own.

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from inspector import untrusted
 from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ImageNotFound
-from inspector.sources.archive import untrusted
 from inspector.sources.archive.names import ArchiveName, platform_text
 from inspector.sources.archive.stores import Store, member_path
 
@@ -125,7 +125,7 @@ class Layout:
             layer_paths = entry.get("Layers") or []
             if not isinstance(layer_paths, list):
                 raise ArchiveError(f"{self.where}: manifest.json entry {position}'s Layers")
-            tags = untrusted.strings(entry.get("RepoTags"))
+            tags = untrusted.only_strings(entry.get("RepoTags"))
             candidates.append(
                 Candidate(
                     position=position,
@@ -283,7 +283,7 @@ class Layout:
 
     def parse(self, data: bytes, what: str) -> Any:
         try:
-            return json.loads(data, parse_constant=untrusted.no_constants)
+            return json.loads(data, parse_constant=_no_constants)
         except (ValueError, RecursionError) as exc:
             raise ArchiveError(f"{self.where}: {what} is not valid JSON ({exc})") from exc
 
@@ -503,3 +503,8 @@ def _string(value: object, where: str, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise ArchiveError(f"{where}: manifest.json has no {what}")
     return value
+
+
+def _no_constants(name: str) -> None:
+    """For json.loads: NaN and Infinity are not JSON, and the archive is refused for them."""
+    raise ValueError(f"{name} is not JSON")

@@ -9,7 +9,7 @@ each layer's diff-ID too, so a corrupt archive is refused rather than misdescrib
 
 One job a module: stores.py reads the tar or the directory (streams.py the bytes of each
 blob), layout.py lists the images, chooses one and checks its blobs, answers.py builds its
-inspect object and history; untrusted.py reads the values of the archive's JSON.
+inspect object and history.
 """
 
 from pathlib import Path
