@@ -2,6 +2,7 @@
 
 import contextlib
 import sys
+import tracemalloc
 from collections.abc import Callable
 
 import pytest
@@ -11,7 +12,7 @@ from inspector.render.format import format_image
 from inspector.template import compile_template, evaluate
 from inspector.template.evaluate import MAX_OUTPUT
 from inspector.template.parser import MAX_NESTING, MAX_TEMPLATE_SIZE
-from inspector.template.values import JsonNumber, Value, from_json
+from inspector.template.values import UINT64, JsonNumber, Value, from_json
 
 
 def _nested_list(depth: int) -> Value:
@@ -45,6 +46,7 @@ def test_template_text_larger_than_the_limit_is_a_syntax_error() -> None:
     [
         ('{{define "a"}}{{template "a" .}}{{end}}{{template "a" .}}', "maximum template depth"),
         ("{{range 1000000000000}}{{end}}", "template too expensive"),
+        ("{{range 1000000000000}}{{printf `%100000s` `x`}}{{end}}", "output too large"),
         ("{{range 100000000}}{{printf `%100s` `x`}}{{end}}", "output too large"),
         ('{{$x := "ab"}}{{range 40}}{{$x = printf "%s%s" $x $x}}{{end}}', "result too large"),
         ('{{pad "x" 100000000 0}}', "result too large"),
@@ -78,6 +80,28 @@ def test_a_limit_hit_by_the_typed_run_is_reported_without_the_raw_run() -> None:
 def test_a_range_over_the_size_of_a_2_mb_image_fits_in_the_step_limit() -> None:
     line = format_image(compile_template("{{range .Size}}x{{end}}"), b'{"Size": 1982256}')
     assert line == "x" * 1982256
+
+
+@pytest.mark.parametrize(
+    ("template", "dot"),
+    [
+        ("{{range 1000000000000}}x{{end}}", from_json(None)),
+        ("{{range $i := .}}{{$i}}{{end}}", Value(UINT64, 2**64 - 1)),
+    ],
+)
+def test_a_huge_range_stops_at_the_step_limit_without_building_its_values(
+    monkeypatch: pytest.MonkeyPatch, template: str, dot: Value
+) -> None:
+    monkeypatch.setattr(evaluate, "MAX_STEPS", 10_000)
+    compiled = compile_template(template)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateLimitError, match="more than 10000 steps"):
+            compiled.execute(dot)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20  # bytes: a few thousand iterations' output, not the whole count
 
 
 def test_calls_cost_more_steps_than_text(monkeypatch: pytest.MonkeyPatch) -> None:

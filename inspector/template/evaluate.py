@@ -363,8 +363,8 @@ class State:
                 self.pop(mark)
 
         kind = value.type.kind if value is not None else None
-        if value is None or (kind in (Kind.POINTER, Kind.INTERFACE) and value.data is None):
-            pass  # nil acts like an empty map
+        if value is None:
+            pass  # Go's invalid value (a missing key, a nil interface) acts like an empty map
         elif kind is Kind.SLICE:
             items: list[Value] = value.data or []
             if items:
@@ -383,12 +383,17 @@ class State:
                 raise self.error(
                     f"can't use {gofmt.describe(value)} to iterate over more than one variable"
                 )
+            # Go counts 0 to n-1 in values of the ranged value's own type (reflect's Value.Seq
+            # converts to a named type: a time.Month counts in time.Months). range() makes
+            # them one at a time, so the step limit stops a huge count before it costs memory.
             count: int = value.data
             if count > 0:
                 for i in range(count):
                     one_iteration(None, Value(value.type, i))
                 return
         else:
+            # A nil pointer lands here too: Go's indirect stops at it and walkRange finds no
+            # case for a pointer (`range can't iterate over <nil>`), unlike an invalid value.
             raise self.error(f"range can't iterate over {gofmt.describe(value)}")
         if node.else_list is not None:
             self.walk(dot, node.else_list)
