@@ -152,6 +152,12 @@ FORMATS = [
     '{{if index . "Size"}}{{range .Size}}x{{end}}{{end}}',  # the raw run's json.Number: refused
     "{{range 1.5}}{{end}}",
     "{{range .Config.Healthcheck}}x{{else}}none{{end}}",
+    # a constant body over a count of about 2 million: run once and repeated, within the limits
+    '{{range .VirtualSize}}{{""}}{{end}}',
+    '{{range .Size}}{{"a"}}{{end}}',
+    "{{range $i := .VirtualSize}}{{if true}}{{end}}{{end}}ok",
+    '{{range .Size}}{{with "w"}}{{end}}-{{end}}',
+    '{{range .Size}}{{index "" 1}}{{end}}',
     "{{if .RepoDigests}}pushed{{else}}local{{end}}",
     "{{if .Config.Healthcheck}}health{{else if .Config.Labels}}labels{{else}}bare{{end}}",
     "{{if and .RepoTags .Config.Labels}}both{{end}}",

@@ -47,9 +47,11 @@ ALLOWED = {
     "template.gofmt": {"template.values"},
     "template.lexer": {"template.gofmt"},
     "template.parser": {"errors", "template.gofmt", "template.lexer", "template.values"},
+    "template.constant": {"template.parser"},
     "template.evaluate": {
         "errors",
         "template",
+        "template.constant",
         "template.gofmt",
         "template.parser",
         "template.values",
