@@ -139,6 +139,25 @@ FORMATS = [
     '{{range .RepoTags}}{{if eq . "lab-full:latest"}}{{break}}{{end}}{{.}} {{end}}',
     '{{range .RepoTags}}{{if eq . "lab-full:latest"}}{{continue}}{{end}}{{.}} {{end}}',
     "{{range 3}}{{.}}{{end}}",
+    # range over an integer: 0 to n-1 in the integer's own type, nothing at all for n <= 0
+    "{{range .Size}}{{end}}ok",
+    "{{range $i := 3}}{{$i}}{{end}}",
+    "{{range -1}}x{{else}}none{{end}}",
+    "{{$n := 9}}{{range $n = len .RepoTags}}{{end}}{{$n}}",
+    '{{range $i := .Metadata.LastTagTime.Month}}{{printf "%T %v;" $i $i}}{{end}}',
+    '{{range $i := .Config.Healthcheck.Interval}}{{printf "%T %v;" $i $i}}'
+    '{{if eq (print $i) "2ns"}}{{break}}{{end}}{{end}}',
+    '{{range $i := index .Os 0}}{{if eq $i 2}}{{printf "%T %v" $i $i}}{{break}}{{end}}{{end}}',
+    "{{range $i, $e := .Size}}{{end}}",
+    '{{if index . "Size"}}{{range .Size}}x{{end}}{{end}}',  # the raw run's json.Number: refused
+    "{{range 1.5}}{{end}}",
+    "{{range .Config.Healthcheck}}x{{else}}none{{end}}",
+    # a constant body over a count of about 2 million: run once and repeated, within the limits
+    '{{range .VirtualSize}}{{""}}{{end}}',
+    '{{range .Size}}{{"a"}}{{end}}',
+    "{{range $i := .VirtualSize}}{{if true}}{{end}}{{end}}ok",
+    '{{range .Size}}{{with "w"}}{{end}}-{{end}}',
+    '{{range .Size}}{{index "" 1}}{{end}}',
     "{{if .RepoDigests}}pushed{{else}}local{{end}}",
     "{{if .Config.Healthcheck}}health{{else if .Config.Labels}}labels{{else}}bare{{end}}",
     "{{if and .RepoTags .Config.Labels}}both{{end}}",

@@ -15,12 +15,22 @@ from inspector.template.values import (
     ANY_SLICE,
     BOOL,
     EMPTY_STRUCT,
+    FLOAT32,
+    FLOAT64,
     INT,
+    INT8,
+    INT16,
+    INT32,
     INT64,
     JSON_NUMBER,
     STRING,
     STRING_SLICE,
+    UINT,
     UINT8,
+    UINT16,
+    UINT32,
+    UINT64,
+    UINTPTR,
     Field,
     Func,
     GoCallError,
@@ -310,3 +320,94 @@ def test_decoded_json_holds_lone_surrogates_as_go_does() -> None:
 def test_go_strings_are_bytes() -> None:
     assert go_bytes("é\udcff") == b"\xc3\xa9\xff"
     assert render('{{len .}}|{{printf "%x" .}}', Value(STRING, "é\udcff")) == "3|c3a9ff"
+
+
+# A count of every integer kind reflect knows, and values range refuses or treats as empty.
+_COUNT_FIELDS: tuple[tuple[str, GoType, object], ...] = (
+    ("Int", INT, 2),
+    ("Int8", INT8, 2),
+    ("Int16", INT16, 2),
+    ("Int32", INT32, 2),
+    ("Int64", INT64, 2),
+    ("Uint", UINT, 2),
+    ("Uint8", UINT8, 2),
+    ("Uint16", UINT16, 2),
+    ("Uint32", UINT32, 2),
+    ("Uint64", UINT64, 2),
+    ("Uintptr", UINTPTR, 2),
+    ("Stamp", STAMP, 3),
+    ("Negative", INT8, -3),
+    ("Huge", UINT64, 2**64 - 1),
+    ("PInt", pointer_to(INT), Value(INT, 2)),
+    ("NilInt", pointer_to(INT), None),
+    ("Any", ANY, Value(INT64, 2)),
+    ("NilAny", ANY, None),
+    ("Float", FLOAT64, 2.0),
+    ("Float32", FLOAT32, 2.5),
+    ("Flag", BOOL, True),
+    ("Num", JSON_NUMBER, "2"),
+)
+COUNTS = GoType(
+    "main.Counts",
+    Kind.STRUCT,
+    fields=tuple(Field(name, type_, name) for name, type_, _ in _COUNT_FIELDS),
+)
+COUNTS_VALUE = Value(COUNTS, tuple(Value(type_, data) for _, type_, data in _COUNT_FIELDS))
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ('{{range $i := .Int}}{{printf "%T=%v " $i $i}}{{end}}', "int=0 int=1 "),
+        ('{{range $i := .Int8}}{{printf "%T=%v " $i $i}}{{end}}', "int8=0 int8=1 "),
+        ('{{range $i := .Int16}}{{printf "%T=%v " $i $i}}{{end}}', "int16=0 int16=1 "),
+        ('{{range $i := .Int32}}{{printf "%T=%v " $i $i}}{{end}}', "int32=0 int32=1 "),
+        ('{{range $i := .Int64}}{{printf "%T=%v " $i $i}}{{end}}', "int64=0 int64=1 "),
+        ('{{range $i := .Uint}}{{printf "%T=%v " $i $i}}{{end}}', "uint=0 uint=1 "),
+        ('{{range $i := .Uint8}}{{printf "%T=%v " $i $i}}{{end}}', "uint8=0 uint8=1 "),
+        ('{{range $i := .Uint16}}{{printf "%T=%v " $i $i}}{{end}}', "uint16=0 uint16=1 "),
+        ('{{range $i := .Uint32}}{{printf "%T=%v " $i $i}}{{end}}', "uint32=0 uint32=1 "),
+        ('{{range $i := .Uint64}}{{printf "%T=%v " $i $i}}{{end}}', "uint64=0 uint64=1 "),
+        ('{{range $i := .Uintptr}}{{printf "%T=%v " $i $i}}{{end}}', "uintptr=0 uintptr=1 "),
+        # A named type counts in its own type, so its String method prints each value.
+        ('{{range .Stamp}}{{printf "%T=%v " . .}}{{end}}',
+         "main.Stamp=@0 main.Stamp=@1 main.Stamp=@2 "),
+        ("{{range .Negative}}x{{else}}none{{end}}|{{range $i := .Negative}}x{{else}}{{$i}}{{end}}",
+         "none|-3"),
+        ("{{range .Huge}}{{.}}{{if eq . 2}}{{break}}{{end}}{{end}}", "012"),
+        ('{{range .PInt}}{{printf "%T=%v " . .}}{{end}}', "int=0 int=1 "),
+        ('{{range .Any}}{{printf "%T=%v " . .}}{{end}}', "int64=0 int64=1 "),
+        ("{{range .NilAny}}x{{else}}none{{end}}", "none"),
+        ("{{range $i := .Int8}}{{range $j := $i}}{{$i}}{{$j}} {{end}}{{end}}", "10 "),
+        ("{{range .Uint8}}{{continue}}x{{end}}|{{range .Uint16}}{{.}}{{break}}{{end}}", "|0"),
+    ],
+)  # fmt: skip
+def test_range_over_an_integer_counts_from_zero_in_its_type(template: str, expected: str) -> None:
+    assert render(template, COUNTS_VALUE) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{{range $i, $e := .Uint64}}{{end}}", 'template: :1:18: executing "" at <.Uint64>: '
+         "can't use 2 to iterate over more than one variable"),
+        ("{{range $i, $e := .Stamp}}{{end}}", 'template: :1:18: executing "" at <.Stamp>: '
+         "can't use @3 to iterate over more than one variable"),
+        ("{{range $i, $e := .Negative}}{{end}}", 'template: :1:18: executing "" at <.Negative>: '
+         "can't use -3 to iterate over more than one variable"),
+        ("{{range .NilInt}}x{{else}}none{{end}}", 'template: :1:8: executing "" at <.NilInt>: '
+         "range can't iterate over <nil>"),
+        ("{{range $i, $e := .NilInt}}{{end}}", 'template: :1:18: executing "" at <.NilInt>: '
+         "range can't iterate over <nil>"),
+        ("{{range .Float}}{{end}}", 'template: :1:8: executing "" at <.Float>: '
+         "range can't iterate over 2"),
+        ("{{range .Float32}}{{end}}", 'template: :1:8: executing "" at <.Float32>: '
+         "range can't iterate over 2.5"),
+        ("{{range .Flag}}{{end}}", 'template: :1:8: executing "" at <.Flag>: '
+         "range can't iterate over true"),
+        ("{{range .Num}}{{end}}", 'template: :1:8: executing "" at <.Num>: '
+         "range can't iterate over 2"),
+    ],
+)  # fmt: skip
+def test_range_refuses_what_go_refuses(template: str, message: str) -> None:
+    assert error(template, COUNTS_VALUE) == message

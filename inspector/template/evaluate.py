@@ -10,6 +10,7 @@ from typing import Final
 
 from inspector.errors import TemplateExecError, TemplateLimitError
 from inspector.template import gofmt
+from inspector.template.constant import is_constant_list
 from inspector.template.parser import (
     ActionNode,
     BoolNode,
@@ -60,8 +61,10 @@ from inspector.template.values import zero as values_zero
 MAX_EXEC_DEPTH = 100
 # The work of one execution, in steps: a node walked or a range iteration is one step; the
 # costlier operations count more, so that the limit bounds the time (~1 µs a step, at most
-# ~10 s) whatever the template does. `{{range .Size}}x{{end}}` over a 2 MB image, 3 steps an
-# iteration, fits.
+# ~10 s) whatever the template does. A range over an integer with a constant body runs the
+# body once and repeats its output, so each further iteration costs one step for itself and
+# one for each iteration of a range in the body: `{{range .Size}}{{""}}{{end}}` over a 2 MB
+# image fits, and no execution runs more than MAX_STEPS range iterations.
 MAX_STEPS = 8_000_000
 COMMAND_STEPS = 8  # a command of a pipeline
 FIELD_STEPS = 4  # a field, key or method looked up
@@ -216,8 +219,10 @@ class State:
         self.vars: list[tuple[str, Operand]] = []
         self.depth = 0
         self.steps = 0
+        self.iterations = 0  # of ranges, run or repeated
         self.out: list[str] = []
         self.size = 0
+        self.constant_lists: dict[int, bool] = {}  # is_constant_list's answers
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -242,6 +247,21 @@ class State:
         self.steps += cost
         if self.steps > MAX_STEPS:
             raise self.limit_error(f"template too expensive: more than {MAX_STEPS} steps")
+
+    def repeat(self, text: str, times: int, iterations: int) -> int:
+        """Print a constant range body's output up to `times` more times, as many times as
+        both limits allow; how many. One time round stands for `iterations` range iterations
+        (its own and those of the ranges in the body), and each costs its step as if it ran,
+        so that no execution passes MAX_STEPS iterations. The time round that would pass a
+        limit is left to run in full, so that it fails with the error it fails with anyway."""
+        fits = min(times, (MAX_STEPS - self.steps) // iterations)
+        if text:
+            fits = min(fits, (MAX_OUTPUT - self.size) // len(text))
+            self.out.append(text * fits)
+            self.size += fits * len(text)
+        self.steps += fits * iterations
+        self.iterations += fits * iterations
+        return fits
 
     def write(self, text: str) -> None:
         self.size += len(text)
@@ -345,6 +365,7 @@ class State:
 
         def one_iteration(index: Operand, elem: Operand) -> None:
             self.step()
+            self.iterations += 1
             if decl:
                 if node.pipe.is_assign:
                     self.set_var(decl[0].ident[0], index if len(decl) > 1 else elem)
@@ -363,8 +384,8 @@ class State:
                 self.pop(mark)
 
         kind = value.type.kind if value is not None else None
-        if value is None or (kind in (Kind.POINTER, Kind.INTERFACE) and value.data is None):
-            pass  # nil acts like an empty map
+        if value is None:
+            pass  # Go's invalid value (a missing key, a nil interface) acts like an empty map
         elif kind is Kind.SLICE:
             items: list[Value] = value.data or []
             if items:
@@ -383,12 +404,26 @@ class State:
                 raise self.error(
                     f"can't use {gofmt.describe(value)} to iterate over more than one variable"
                 )
+            # Go counts 0 to n-1 in values of the ranged value's own type (reflect's Value.Seq
+            # converts to a named type: a time.Month counts in time.Months). range() makes
+            # them one at a time, so the step limit stops a huge count before it costs memory.
             count: int = value.data
             if count > 0:
-                for i in range(count):
+                start = 0
+                if not node.pipe.is_assign and is_constant_list(node.list, self.constant_lists):
+                    # A constant body prints the same and fails the same every time round
+                    # (it reads neither the count nor the variable): run it once, then repeat
+                    # its output instead of running it count times.
+                    printed, iterations = len(self.out), self.iterations
+                    one_iteration(None, Value(value.type, 0))
+                    text = "".join(self.out[printed:])
+                    start = 1 + self.repeat(text, count - 1, self.iterations - iterations)
+                for i in range(start, count):
                     one_iteration(None, Value(value.type, i))
                 return
         else:
+            # A nil pointer lands here too: Go's indirect stops at it and walkRange finds no
+            # case for a pointer (`range can't iterate over <nil>`), unlike an invalid value.
             raise self.error(f"range can't iterate over {gofmt.describe(value)}")
         if node.else_list is not None:
             self.walk(dot, node.else_list)
