@@ -553,7 +553,8 @@ FILES = (
 
 EXIT_STATUS_MORE = (
     "In full, status 2 also covers a bad daemon address, a context that does not exist, an "
-    "option the daemon's API version lacks, an archive that cannot be read, and with "
+    "option the daemon's API version lacks, a name the daemon refuses as malformed (its 400 "
+    "answer, with its message), and with "
     "`--diff` an image not found: the problem is what was typed, and trying again changes "
     "nothing. Status 3 also covers a TLS or ssh failure, and an answer that is not what the "
     "API promises. Status 74 is a full disk or a closed file; a closed pipe is not an error: "

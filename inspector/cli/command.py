@@ -43,7 +43,7 @@ Examples:
 Exit status:
   0    every image was found and printed
   1    at least one image was not found (the others are still printed)
-  2    usage error: bad option, invalid image reference, template syntax error
+  2    usage error: bad option, image name or archive, template syntax error
   3    daemon problem: unreachable, permission denied, timeout, error or bad answer
   4    a template could not be evaluated for an image
   70   internal error (a bug; IMGINSPECT_DEBUG=1 shows the traceback)
