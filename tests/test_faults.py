@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -493,6 +494,60 @@ def test_a_socket_nobody_listens_on_is_refused_and_exits_3(scratch: Path) -> Non
     assert "refused" in line
     assert str(socket_path) in line
     assert run.stdout == EMPTY_ARRAY
+
+
+# The first request of a run, and the client that sends it: /_ping through requests, or, with
+# the API version pinned (no /_ping), the first inspect through the pipeline. Both take their
+# socket from the one connector, so a daemon that cannot be reached reads the same either way.
+FIRST_REQUEST = {
+    "requests": ({}, "debug: GET /_ping -> no answer after "),
+    "pipeline": ({"DOCKER_API_VERSION": "1.50"}, f"debug: GET {inspect_path('a')} -> no answer"),
+}
+
+
+@pytest.fixture
+def unreachable(request: pytest.FixtureRequest, scratch: Path) -> Iterator[tuple[str, str]]:
+    """A daemon address that cannot be asked, named by the test's parameter; and what the
+    error line says about it."""
+    kind: str = request.param
+    if kind == "missing-socket":
+        path = scratch / "nobody.sock"
+        yield f"unix://{path}", f"cannot connect to the daemon: {path} does not exist. Is"
+    elif kind == "refusing-socket":
+        path = refusing_socket(scratch / "refusing.sock")
+        yield f"unix://{path}", f"connection refused by unix://{path}: is the daemon running"
+    elif kind == "refusing-port":
+        with socket.socket() as bound:  # bound, never listening: a connection is refused
+            bound.bind(("127.0.0.1", 0))
+            host = f"tcp://127.0.0.1:{bound.getsockname()[1]}"
+            yield host, f"connection refused by {host}: is the daemon running"
+    else:
+        with FakeDaemon({"/_ping": CLOSE}, default=CLOSE) as fake:
+            yield fake.docker_host, "closed the connection without answering"
+
+
+@pytest.mark.parametrize(
+    "unreachable",
+    ["missing-socket", "refusing-socket", "refusing-port", "closing"],
+    indirect=True,
+)
+def test_a_daemon_that_cannot_be_asked_reads_the_same_from_requests_and_from_the_pipeline(
+    unreachable: tuple[str, str],
+) -> None:
+    host, said = unreachable
+    errors = {}
+    for way, (env, first) in FIRST_REQUEST.items():
+        run = run_cli("--json", "--debug", "a", host=host, env=env)
+
+        assert (run.code, run.stdout) == (3, EMPTY_ARRAY), way
+        lines = run.stderr.splitlines()
+        assert any(line.startswith(first) for line in lines), (way, run.stderr)
+        errors[way] = [line for line in lines if not line.startswith("debug: ")]
+
+    assert errors["requests"] == errors["pipeline"]
+    [line] = errors["requests"]
+    assert line.startswith("Error: ")
+    assert said in line
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,16 @@ main()
 """
 
 # What each group of heavy modules is for.
-CLIENT = {"requests", "requests_unixsocket", "urllib3", "http.client", "ssl", "email"}
+CLIENT = {"requests", "urllib3", "http.client", "ssl", "email"}
 DAEMON = {
     "inspector.sources.daemon.endpoint",
+    "inspector.sources.daemon.connector",
+    "inspector.sources.daemon.deadline",
+    "inspector.sources.daemon.adapter",
     "inspector.sources.daemon.client",
-    "inspector.sources.daemon.transport",
 }
+# The ways in that only a TLS or ssh daemon needs: no path here loads them.
+WAYS_IN = {"inspector.sources.daemon.tls", "inspector.sources.daemon.ssh"}
 VIEW = {"rich", "inspector.render.view", "inspector.render.sections", "inspector.render.parts"}
 PARSER = {"inspector.template.lexer", "inspector.template.parser"}
 ENGINE = PARSER | {
@@ -67,7 +71,7 @@ LOCAL = {
     "shutil",
     "subprocess",
 }
-EVERYTHING = CLIENT | DAEMON | VIEW | ENGINE | FUNCTIONS | ARCHIVES | LOCAL
+EVERYTHING = CLIENT | DAEMON | WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | LOCAL
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ IMAGE_TAB_NEEDS = {
 IMAGE_TAB_SKIPS = (
     CLIENT
     | (DAEMON - {"inspector.sources.daemon.endpoint"})
+    | WAYS_IN
     | VIEW
     | ENGINE
     | FUNCTIONS
@@ -182,7 +187,8 @@ PATHS = {
         "--json",
         TINY,
         needed=CLIENT | DAEMON | {"inspector.render.json"},
-        unwanted=VIEW
+        unwanted=WAYS_IN
+        | VIEW
         | ENGINE
         | FUNCTIONS
         | ARCHIVES
@@ -193,32 +199,32 @@ PATHS = {
         "json",
         TINY,
         needed=CLIENT | DAEMON | {"inspector.render.json"},
-        unwanted=VIEW | ENGINE | FUNCTIONS | ARCHIVES | {"inspector.template"},
+        unwanted=WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | {"inspector.template"},
     ),
     "-q": way(
         "-q",
         TINY,
         needed=CLIENT | DAEMON,
-        unwanted=VIEW | ENGINE | FUNCTIONS | ARCHIVES | {"inspector.render.json"},
+        unwanted=WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | {"inspector.render.json"},
     ),
     "-f '{{.Id}}'": way(
         "-f",
         "{{.Id}}",
         TINY,
         needed=CLIENT | DAEMON | ENGINE,
-        unwanted=VIEW | FUNCTIONS | ARCHIVES | {"inspector.terminal"},
+        unwanted=WAYS_IN | VIEW | FUNCTIONS | ARCHIVES | {"inspector.terminal"},
     ),
     "-f with a function": way(
         "-f",
         "{{json .Config.Env}}",
         TINY,
         needed=CLIENT | DAEMON | ENGINE | FUNCTIONS,
-        unwanted=VIEW | ARCHIVES,
+        unwanted=WAYS_IN | VIEW | ARCHIVES,
     ),
     "the view": way(
         TINY,
         needed=CLIENT | DAEMON | VIEW | {"inspector.template.gotime"},
-        unwanted=(ENGINE - {"inspector.template.gotime"}) | FUNCTIONS | ARCHIVES,
+        unwanted=WAYS_IN | (ENGINE - {"inspector.template.gotime"}) | FUNCTIONS | ARCHIVES,
     ),
     "an archive, --json": way(
         "--json",

@@ -50,6 +50,28 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         # What a TAB on an image name loads: no HTTP stack.
         ("sources.daemon.completion", {*FOUNDATION, "sources.daemon", "sources.daemon.*"}),
         ("sources.daemon.endpoint", {*FOUNDATION, "sources.daemon"}),
+        # The one way to the daemon, which a TAB loads too: the standard library only. TLS,
+        # ssh and the deadline sockets are its parts; the client picks the part it needs.
+        ("sources.daemon.connector", {*FOUNDATION, "sources.daemon", "sources.daemon.endpoint"}),
+        ("sources.daemon.deadline", ()),
+        (
+            "sources.daemon.tls",
+            {
+                *FOUNDATION,
+                "sources.daemon.connector",
+                "sources.daemon.deadline",
+                "sources.daemon.endpoint",
+            },
+        ),
+        (
+            "sources.daemon.ssh",
+            {
+                *FOUNDATION,
+                "sources.daemon.connector",
+                "sources.daemon.deadline",
+                "sources.daemon.endpoint",
+            },
+        ),
         (
             "sources.daemon.*",
             {

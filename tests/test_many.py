@@ -147,15 +147,15 @@ def test_a_daemon_that_closes_mid_run_ends_it_with_the_images_before_it_printed(
     assert _ids(run.stdout) == [f"sha256:{n:064x}" for n in range(150)]
 
 
-class _SocketPairConnector:
+class _SocketPairSource:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
 
     def connect(self) -> socket.socket:
         return self.sock
 
-    def close(self) -> None:
-        self.sock.close()
+    def park(self, sock: socket.socket) -> None:
+        sock.close()
 
 
 def test_the_next_requests_go_out_before_the_answers_to_the_last_come() -> None:
@@ -180,7 +180,7 @@ def test_the_next_requests_go_out_before_the_answers_to_the_last_come() -> None:
     with ours, theirs:
         thread = threading.Thread(target=daemon)
         thread.start()
-        pipeline = Pipeline(_SocketPairConnector(ours), "Host: docker\r\n")
+        pipeline = Pipeline(_SocketPairSource(ours), "Host: docker\r\n")
         answers = []
         for path in ("/a", "/b"):
             pipeline.send(path)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.sources.daemon.transport import SSH_EXIT_GRACE
+from inspector.sources.daemon.ssh import SSH_EXIT_GRACE
 from tests.daemon_fixture import DockerDaemon
 from tests.fake_daemon import FakeDaemon, Response, inspect_path, json_response, ping
 from tests.helpers import (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.sources.daemon.transport import certificate_validity
+from inspector.sources.daemon.tls import certificate_validity
 from tests.daemon_fixture import DockerDaemon, TLSListener, skip_or_fail
 from tests.fake_daemon import FakeDaemon, Response, inspect_path, json_response, ping
 from tests.helpers import (
@@ -406,6 +406,80 @@ def test_tls_to_a_daemon_that_speaks_plain_http_says_so(fake_certs: CertSet) -> 
 
     assert run.code == 3
     assert f"TLS: the daemon at {plain.tcp_host} does not speak TLS" in the_error_line(run)
+
+
+# -- the same failure, whichever client meets it first -------------------------------------
+
+# /_ping through requests, or (the API version pinned: no /_ping) the pipelined inspect: both
+# take their socket from the one connector, TLS handshake included.
+FIRST_REQUEST = {
+    "requests": ({}, "debug: GET /_ping -> no answer after "),
+    "pipeline": ({"DOCKER_API_VERSION": "1.41"}, "debug: GET /v1.41/images/a/json -> no answer"),
+}
+
+
+def the_error_both_ways(args: Sequence[str], host: str) -> str:
+    """The one error line of a run whose first request fails, the same from either client."""
+    errors = {}
+    for way, (env, first) in FIRST_REQUEST.items():
+        done = subprocess.run(
+            [sys.executable, "-m", "inspector", "--json", "--debug", "-H", host, *args, "a"],
+            env=cli_env(None, {"DOCKER_CONFIG": "/nonexistent", **env}),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+        lines = done.stderr.decode(errors="replace").splitlines()
+        assert (done.returncode, done.stdout) == (3, b"[]\n"), (way, lines)
+        assert any(line.startswith(first) for line in lines), (way, lines)
+        errors[way] = [line for line in lines if not line.startswith("debug: ")]
+    assert errors["requests"] == errors["pipeline"]
+    [line] = errors["requests"]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("tls_fake", "expected"),
+    [
+        ("expired", "Error: TLS: the certificate of the daemon at {host} has expired"),
+        ("other-name", "Error: TLS: the certificate of the daemon at {host} is not issued for"),
+    ],
+    indirect=["tls_fake"],
+)
+def test_a_daemon_certificate_that_fails_reads_the_same_from_requests_and_the_pipeline(
+    tls_fake: FakeDaemon, fake_certs: CertSet, expected: str
+) -> None:
+    line = the_error_both_ways(
+        ["--tlsverify", "--tlscacert", str(fake_certs.ca.cert)], tls_fake.tcp_host
+    )
+
+    assert line.startswith(expected.format(host=tls_fake.tcp_host))
+    assert tls_fake.paths == []
+
+
+def test_a_refused_client_certificate_reads_the_same_from_requests_and_the_pipeline(
+    tls_daemon: TLSListener, material: Material
+) -> None:
+    line = the_error_both_ways(
+        ["--tlsverify", "--tlscacert", str(material.good.ca.cert)], tls_daemon.host
+    )
+
+    assert line.startswith(
+        f"Error: TLS: the daemon at {tls_daemon.host} requires a client certificate and none "
+        "was given"
+    )
+
+
+def test_tls_to_a_plain_http_port_reads_the_same_from_requests_and_the_pipeline(
+    fake_certs: CertSet,
+) -> None:
+    with FakeDaemon({"/_ping": ping()}, tcp=True) as plain:
+        line = the_error_both_ways(
+            ["--tlsverify", "--tlscacert", str(fake_certs.ca.cert)], plain.tcp_host
+        )
+
+    assert line.startswith(f"Error: TLS: the daemon at {plain.tcp_host} does not speak TLS")
 
 
 def run_cli_tls(args: Sequence[str], fake: FakeDaemon, *images: str) -> Run:

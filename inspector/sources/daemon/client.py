@@ -1,6 +1,10 @@
-"""The daemon client: one connection, a negotiated API version, and HTTP failures as errors."""
+"""The daemon client: one connection, a negotiated API version, and HTTP failures as errors.
 
-import errno
+/_ping goes through requests, every image through the pipeline (pipeline.py), and both take
+their socket from the one connector (connector.py): the pipeline takes the very socket /_ping
+was answered on, and a failure to reach the daemon reads the same either way.
+"""
+
 import http.client
 import itertools
 import json
@@ -11,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple, cast
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import requests
@@ -22,16 +26,16 @@ from inspector.errors import (
     DaemonBadResponse,
     DaemonError,
     DaemonErrorResponse,
-    DaemonTimeout,
-    DaemonUnreachable,
     ImageNotFound,
     ImginspectError,
     UsageError,
 )
 from inspector.reference import ImageReference, Platform, parse_reference
+from inspector.sources.daemon.adapter import give_back, open_session
+from inspector.sources.daemon.connector import Connector, Log, causes, no_log
+from inspector.sources.daemon.deadline import DeadlineSocket, request_deadline
 from inspector.sources.daemon.endpoint import Connection, Endpoint
 from inspector.sources.daemon.pipeline import Pipeline
-from inspector.sources.daemon.transport import Log, causes, no_log, open_transport, request_deadline
 
 # The newest API this tool speaks: the version docker CLI 28.2 speaks, so both ask for the same.
 MAX_API_VERSION = "1.50"
@@ -42,13 +46,10 @@ PLATFORM_API_VERSION = "1.49"
 MANIFESTS_API_VERSION = "1.48"
 # Refuse answers larger than this rather than exhaust memory on a runaway body.
 MAX_BODY_BYTES = 64 * 1024 * 1024
-# How many inspect requests may wait in the connection for the daemon. Issue 8, 300 images on
-# 2 cores: one at a time took 64 ms, 8 ahead 50, 32 ahead 38.
-# One connection, not K: K pipelines read in turn (image i on connection i % K) let dockerd
-# answer on both cores, but on this 2-core machine the fetch loop alone (75 shuffled turns,
-# medians) took 58 ms for 300 images on 1, 52 on 2, 53 on 4 (the quartiles overlap), and
-# 194 / 160 / 156 ms for 1000: ~3% of a whole 300-image run and ~6% of a 1000-image one, for
-# a second TLS handshake or ssh process and a connection count that grows with the run.
+# How many inspect requests may wait in the connection for the daemon, so that it always has
+# the next one while this side reads and prints the last. One connection, not several read in
+# turn: more would let dockerd answer on more cores, but gain too little to pay a TLS handshake
+# or an ssh process each (docs/performance.md has the measurements).
 PIPELINE_DEPTH = 32
 
 
@@ -76,20 +77,11 @@ class Daemon:
         self._log = log or no_log
         self._timeout = connection.timeout
         self._api_version = connection.api_version
-        self._endpoint = connection.endpoint
-        self._transport = open_transport(connection.endpoint, self._log)
-        self._base = self._transport.base_url
         self._fallbacks = connection.fallbacks
-        self._tried: tuple[Endpoint, ...] = ()
-        self._session = requests.Session()
-        # No proxies, .netrc or CA bundles from the environment: this is a local API socket.
-        self._session.trust_env = False
-        self._session.headers.update(
-            {"User-Agent": f"imginspect/{__version__}", "Accept-Encoding": "identity"}
-        )
-        self._transport.mount(self._session)
+        # TLS files are read here: one that cannot be used fails before anything is asked.
+        self._connector = open_connector(connection.endpoint, self._timeout, self._log)
+        self._session = open_session(self._connector)
         self._pipeline: Pipeline | None = None
-        self._checkout: _Checkout | None = None
         if self._api_version is not None:
             self._log(f"API version {self._api_version}: pinned by DOCKER_API_VERSION (no /_ping)")
 
@@ -102,10 +94,10 @@ class Daemon:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._checkout is not None and self._pipeline is not None:
-            self._checkout.give_back(reusable=self._pipeline.close())
+        if self._pipeline is not None:
+            self._pipeline.close()
         self._session.close()
-        self._transport.close()
+        self._connector.close()
 
     @property
     def api_version(self) -> str:
@@ -149,7 +141,7 @@ class Daemon:
         self._send(pipeline, f"/v{self.api_version}{reference.history_api_path}")
         return self._answer(pipeline, list, f"the history answer for {reference.text!r}")
 
-    # -- many images over one pipelined connection (issue 8) --------------------------------
+    # -- many images over one pipelined connection -------------------------------------------
 
     def inspect_many(
         self,
@@ -221,16 +213,15 @@ class Daemon:
         return [_listed(entry) for entry in json.loads(body)]
 
     def _pipe(self) -> Pipeline:
-        """The pipeline on the session's connection (the one /_ping used, if it is still up)."""
+        """The pipeline, on the connector's socket (the one /_ping used, if it is still up)."""
         if self._pipeline is None:
             self.api_version  # noqa: B018 -- which daemon, first: Podman's socket may answer
-            self._checkout = _Checkout(self._session, self._base, self._timeout)
             headers = (
-                f"Host: {self._checkout.host_header}\r\n"
+                f"Host: {self._connector.host_header}\r\n"
                 f"User-Agent: imginspect/{__version__}\r\n"
                 "Accept-Encoding: identity\r\nAccept: */*\r\nConnection: keep-alive\r\n"
             )
-            self._pipeline = Pipeline(self._checkout, headers)
+            self._pipeline = Pipeline(self._connector, headers)
         return self._pipeline
 
     def _send(self, pipeline: Pipeline, *paths: str) -> None:
@@ -242,7 +233,7 @@ class Daemon:
         """The body of the oldest answer in flight, if it is a 200 with JSON of that shape.
 
         Within --timeout from when it is awaited: connecting again if need be, the status
-        line and headers, and the body (the transport's sockets keep the deadline).
+        line and headers, and the body (the connector's sockets keep the deadline).
         """
         path, sent = pipeline.oldest
         with request_deadline(self._timeout):
@@ -257,16 +248,14 @@ class Daemon:
                     self._log(f"GET {path} -> the connection was closed; asking again")
                     pipeline.disconnect()
                     path, sent, response = pipeline.receive()
-            except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:
+            except DaemonError:  # the connector could not connect
                 pipeline.disconnect()
                 self._log(f"GET {path} -> no answer after {_elapsed(sent)}")
-                # urllib3's NewConnectionError is a ConnectTimeoutError too: a refusal is no
-                # timeout.
-                if isinstance(
-                    exc, TimeoutError | urllib3.exceptions.TimeoutError
-                ) and not isinstance(exc, urllib3.exceptions.NewConnectionError):
-                    raise self._timeout_error() from exc
-                raise self._connection_error(exc) from exc
+                raise
+            except (OSError, http.client.HTTPException) as exc:
+                pipeline.disconnect()
+                self._log(f"GET {path} -> no answer after {_elapsed(sent)}")
+                raise self._connector.failure(exc) from exc
             self._log(
                 f"GET {path} -> {response.status} {response.reason or ''}".rstrip()
                 + f" after {_elapsed(sent)}"
@@ -318,6 +307,7 @@ class Daemon:
         """One request and its whole answer within --timeout: connection, headers and body."""
         with request_deadline(self._timeout):
             response = self._get(path)
+            connection = response.raw.connection  # urllib3 forgets it once the body is read
             try:
                 body = self._read_body(
                     lambda size: response.raw.read1(size, decode_content=True), path
@@ -326,6 +316,7 @@ class Daemon:
                 response.close()
         if response.status_code < 200:
             raise self._informational(path, response.status_code, response.reason)
+        give_back(connection)  # for the pipeline: one connection for the run
         return response, body
 
     def _informational(self, path: str, status_code: int, reason: str | None) -> DaemonError:
@@ -342,12 +333,12 @@ class Daemon:
     def _fall_back_to_podman(self) -> None:
         """Podman's socket, if the default docker socket is not there and one answers."""
         fallbacks, self._fallbacks = self._fallbacks, ()
-        default = self._endpoint
+        default = self._connector.endpoint
         if Path(default.address).exists():
             return
         self._log(f"{default.address} does not exist: trying Podman's sockets")
         for candidate in fallbacks:
-            self._endpoint, self._base = candidate, candidate.base_url  # one adapter, any socket
+            self._reach(candidate)
             try:
                 if self._api_version is None:
                     self._api_version = self._negotiate()
@@ -360,32 +351,35 @@ class Daemon:
                 continue
             self._log(f"daemon {candidate.host}: {candidate.source}, which answered")
             return
-        self._endpoint, self._base, self._tried = default, default.base_url, fallbacks
+        self._reach(default, tried=fallbacks)
+
+    def _reach(self, endpoint: Endpoint, tried: tuple[Endpoint, ...] = ()) -> None:
+        """Ask another daemon from now on (a Podman socket, or the default again)."""
+        self._session.close()
+        self._connector.close()
+        self._connector = open_connector(endpoint, self._timeout, self._log, tried)
+        self._session = open_session(self._connector)
 
     def _get(self, path: str) -> requests.Response:
         started = time.monotonic()
         try:
             response = self._session.get(
-                self._base + path,
+                self._connector.endpoint.base_url + path,
                 timeout=self._timeout,
                 allow_redirects=False,
                 stream=True,
             )
+        except DaemonError:  # the connector could not connect
+            self._log(f"GET {path} -> no answer after {_elapsed(started)}")
+            raise
         except requests.RequestException as exc:
             self._log(f"GET {path} -> no answer after {_elapsed(started)}")
-            raise self._request_error(exc) from exc
+            raise self._connector.failure(exc) from exc
         self._log(
             f"GET {path} -> {response.status_code} {response.reason or ''}".rstrip()
             + f" after {_elapsed(started)}"
         )
         return response
-
-    def _request_error(self, exc: requests.RequestException) -> DaemonError:
-        if isinstance(exc, requests.Timeout):
-            return self._timeout_error()
-        if isinstance(exc, requests.ConnectionError):
-            return self._connection_error(exc)
-        return DaemonError(f"cannot talk to the daemon at {self._where}: {exc}")
 
     def _read_body(self, read1: Callable[[int], bytes], path: str) -> bytes:
         """A whole body, read with read1 until b"", at most MAX_BODY_BYTES.
@@ -406,7 +400,7 @@ class Daemon:
                 chunks.append(chunk)
             return b"".join(chunks)
         except (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError) as exc:
-            raise self._timeout_error() from exc
+            raise self._connector.timed_out() from exc
         except (
             requests.RequestException,
             urllib3.exceptions.HTTPError,
@@ -449,93 +443,28 @@ class Daemon:
             f"the daemon at {self._where} answered {status} with no message", status_code
         )
 
-    def _timeout_error(self) -> DaemonTimeout:
-        return DaemonTimeout(
-            f"the daemon at {self._where} did not answer within {self._timeout:g}s "
-            "(use --timeout to wait longer)"
-        )
-
-    def _connection_error(self, exc: BaseException) -> DaemonError:
-        explained = self._transport.explain(exc)
-        if explained is not None:
-            return explained
-        code = _errno_of(exc)
-        endpoint = self._endpoint
-        where = self._where
-        if code == errno.ENOENT and endpoint.scheme == "unix":
-            tried = ", ".join(fallback.address for fallback in self._tried)
-            return DaemonUnreachable(
-                f"cannot connect to the daemon: {endpoint.address} does not exist"
-                + (f", and no Podman socket answered ({tried})" if tried else "")
-                + ". Is the daemon running? Set DOCKER_HOST or use --host"
-            )
-        if code in (errno.EACCES, errno.EPERM):
-            return DaemonUnreachable(
-                f"permission denied on {endpoint.address}: add your user to the group that owns "
-                "the socket (usually 'docker') and log in again, or use a socket you may open"
-            )
-        if code == errno.ECONNREFUSED:
-            return DaemonUnreachable(
-                f"connection refused by {where}: is the daemon running and listening there?"
-            )
-        # A reset: requests sent ahead were still unread when the daemon closed the connection.
-        if code in (errno.ECONNRESET, errno.EPIPE) or any(
-            isinstance(inner, http.client.HTTPException) for inner in causes(exc)
-        ):
-            return DaemonUnreachable(
-                f"the daemon at {where} closed the connection without answering"
-            )
-        return DaemonUnreachable(f"cannot connect to the daemon at {where}: {_innermost(exc)}")
-
     @property
     def _where(self) -> str:
-        return self._endpoint.host
+        return self._connector.endpoint.host
 
 
-class _Checkout:
-    """The session's connection to the daemon, taken out of its pool for the pipeline.
+def open_connector(
+    endpoint: Endpoint, timeout: float, log: Log = no_log, tried: tuple[Endpoint, ...] = ()
+) -> Connector[socket.socket]:
+    """The connector for an endpoint, its sockets under each request's deadline; TLS and ssh
+    are loaded only for the endpoints that need them.
 
-    The pool is the one requests would use for the daemon's URL (a unix socket, TCP with or
-    without TLS, ssh), so connecting, TLS and their failures stay the transport's, and so do
-    the deadline sockets; the connection /_ping used is taken if it is still up: one
-    connection for the whole run.
+    TLS files are read here: one that cannot be used raises DaemonTLSError.
     """
+    if endpoint.scheme == "ssh":
+        from inspector.sources.daemon.ssh import SSHConnector
 
-    def __init__(self, session: requests.Session, base_url: str, timeout: float) -> None:
-        request = requests.Request("GET", base_url + "/").prepare()
-        adapter = cast(requests.adapters.HTTPAdapter, session.get_adapter(base_url))
-        pool = adapter.get_connection_with_tls_context(request, verify=True)
-        self._pool = cast(urllib3.HTTPConnectionPool, pool)
-        self._connection = cast(urllib3.connection.HTTPConnection, self._pool._get_conn())
-        self._timeout = timeout
+        return SSHConnector(endpoint, timeout, DeadlineSocket, log, tried)
+    if endpoint.tls is not None:
+        from inspector.sources.daemon.tls import TLSConnector
 
-    @property
-    def host_header(self) -> str:
-        """The Host header http.client would send on this connection."""
-        connection = self._connection
-        host = f"[{connection.host}]" if ":" in connection.host else connection.host
-        if connection.port is not None and connection.port != connection.default_port:
-            host += f":{connection.port}"
-        return host
-
-    def connect(self) -> socket.socket:
-        connection = self._connection
-        if connection.sock is not None and urllib3.util.wait_for_read(connection.sock, 0):
-            connection.close()  # the daemon closed it while idle (or sent what nobody asked)
-        if connection.sock is None:
-            connection.timeout = self._timeout
-            connection.connect()
-        sock = cast(socket.socket, connection.sock)
-        sock.settimeout(self._timeout)
-        return sock
-
-    def close(self) -> None:
-        self._connection.close()
-
-    def give_back(self, *, reusable: bool) -> None:
-        if not reusable:
-            self._connection.close()
-        self._pool._put_conn(self._connection)
+        return TLSConnector(endpoint, timeout, DeadlineSocket, log, tried)
+    return Connector(endpoint, timeout, DeadlineSocket, log, tried)
 
 
 def _listed(entry: object) -> ListedImage:
@@ -605,20 +534,6 @@ def _version_tuple(version: str) -> tuple[int, ...]:
         return tuple(int(part) for part in version.split("."))
     except ValueError:
         return ()
-
-
-def _errno_of(exc: BaseException) -> int | None:
-    for inner in causes(exc):
-        if isinstance(inner, OSError) and inner.errno is not None:
-            return inner.errno
-    return None
-
-
-def _innermost(exc: BaseException) -> str:
-    for inner in causes(exc):
-        if isinstance(inner, OSError) and inner.strerror:
-            return inner.strerror
-    return _short(exc)
 
 
 def _elapsed(started: float) -> str:

@@ -3,13 +3,14 @@
 A daemon answers the requests of a connection one after the other (Go's net/http reads the next
 request once it has answered the last). Sending the next requests before their answers come
 lets the daemon work while this side reads and prints, instead of waiting a round trip per
-image (issue 8: about twice as fast over a local socket). Only GETs are sent, so a request whose
-connection is lost before its answer can be sent again on a new one.
+image. Only GETs are sent, so a request whose connection is lost before its answer can be sent
+again on a new one.
 
 Answers are read here rather than by http.client, whose header parsing (the email package)
-cost more than everything else done for an image (issue 8: ~0.2 ms an answer, ~0.02 here).
-Failures are http.client's exceptions, as http.client would raise them, or OSError; how long
-each may take is the socket's business (the transport's deadline sockets).
+costs several times what everything else done for an image costs. Failures are http.client's
+exceptions, as http.client would raise them, or OSError; how long each may take is the
+socket's business (the connector's deadline sockets). The socket comes from the connector,
+and goes back to it when the pipeline is done with it and it is idle.
 """
 
 import http.client
@@ -42,14 +43,14 @@ class BodyCut(http.client.IncompleteRead):
     __str__ = __repr__
 
 
-class Connector(Protocol):
-    """Where the pipeline's connection comes from."""
+class SocketSource(Protocol):
+    """Where the pipeline's connection comes from (connector.Connector), and goes back to."""
 
     def connect(self) -> socket.socket:
         """A connected socket, its timeout set."""
 
-    def close(self) -> None:
-        """Close the socket connect() gave."""
+    def park(self, sock: socket.socket) -> None:
+        """Take back a socket that is idle, with nothing unread, for the next client."""
 
 
 class Answer:
@@ -185,11 +186,11 @@ class Pipeline:
     """GETs on one connection, answered in the order they were sent.
 
     When the daemon closes the connection after an answer (`Connection: close`) or an answer is
-    abandoned half read, the connector connects again and whatever was in flight is sent again.
+    abandoned half read, a new connection is made and whatever was in flight is sent again.
     """
 
-    def __init__(self, connector: Connector, headers: str) -> None:
-        self._connector = connector
+    def __init__(self, source: SocketSource, headers: str) -> None:
+        self._source = source
         self._headers = headers  # header lines, each ending in CRLF, sent with every request
         self._in_flight: deque[tuple[str, float]] = deque()
         self._socket: socket.socket | None = None
@@ -246,28 +247,28 @@ class Pipeline:
         if answer.will_close or not whole:
             self.disconnect()
 
-    def close(self) -> bool:
-        """Stop using the connection: True if it is left open, with nothing in flight, for
-        other requests; else it is closed."""
+    def close(self) -> None:
+        """Stop using the connection: back to the source if nothing is in flight (its reader's
+        buffer then holds nothing unread), else closed."""
         if not self.idle:
             self.disconnect()
-            return False
-        assert self._reader is not None
-        self._reader.close()  # the socket stays open: its buffer holds nothing unread
+            return
+        assert self._reader is not None and self._socket is not None
+        self._reader.close()  # the socket stays open
+        self._source.park(self._socket)
         self._socket = self._reader = None
-        return True
 
     def disconnect(self) -> None:
         """Drop the connection; requests still in flight go out again on the next one."""
         if self._reader is not None:
             self._reader.close()
         if self._socket is not None:
-            self._connector.close()
+            self._socket.close()
         self._socket = self._reader = None
         self._answered = 0
 
     def _open(self) -> None:
-        sock = self._connector.connect()
+        sock = self._source.connect()
         self._socket = sock
         self._reader = cast(io.BufferedReader, sock.makefile("rb", buffering=_READ_BUFFER))
         again = [(path, time.monotonic()) for path, _ in self._in_flight]
