@@ -112,6 +112,7 @@ def completing(words: str, shell: str = "bash") -> dict[str, str]:
 IMAGE_TAB_NEEDS = {
     "inspector.cli.tab",
     "inspector.sources.daemon.completion",
+    "inspector.sources.daemon.connector",
     "inspector.sources.daemon.endpoint",
     "inspector.reference",
     "_socket",
@@ -119,7 +120,7 @@ IMAGE_TAB_NEEDS = {
 }
 IMAGE_TAB_SKIPS = (
     CLIENT
-    | (DAEMON - {"inspector.sources.daemon.endpoint"})
+    | (DAEMON - {"inspector.sources.daemon.endpoint", "inspector.sources.daemon.connector"})
     | WAYS_IN
     | VIEW
     | ENGINE

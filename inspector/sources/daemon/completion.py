@@ -1,12 +1,13 @@
 """Local image names for shell completion: one GET /images/json, quick, and silent on failure.
 
-A TAB waits for this, so it speaks HTTP/1.0 over a plain socket rather than through the
-requests stack of daemon.py: importing requests costs more than the whole answer, and even
-http.client brings email and ssl along (20 ms, a fifth of a TAB). It gives up quietly: a
+A TAB waits for this, so it speaks HTTP/1.0 itself rather than through requests: importing
+requests costs more than the whole answer, and even http.client brings email and ssl along.
+Its socket is the connector's (connector.py), as every client's is, but a plain _socket one:
+socket.py's enums, selectors and array are more than a TAB can afford. It gives up quietly: a
 daemon that is unreachable, slow or strange completes nothing and prints nothing.
 """
 
-import _socket  # socket.py's enums, selectors and array cost a TAB 3.5 ms; only tcp:// needs it
+import _socket
 import json
 import re
 import time
@@ -16,6 +17,7 @@ from typing import Any
 from inspector import __version__
 from inspector.errors import DaemonError, UsageError
 from inspector.sources.daemon import DaemonFlags
+from inspector.sources.daemon.connector import Connector
 from inspector.sources.daemon.endpoint import Connection, docker_config_dir, resolve_connection
 
 # For the whole answer: a TAB that hangs is worse than a TAB that offers nothing.
@@ -59,7 +61,7 @@ def list_images(connection: Connection) -> list[Any]:
         f"User-Agent: imginspect/{__version__}\r\n\r\n"
     )
     deadline = time.monotonic() + connection.timeout
-    sock = _connect(connection)
+    sock = Connector(connection.endpoint, connection.timeout, _socket.socket).connect()
     try:
         sock.sendall(request.encode())
         # The daemon takes 15 ms or more to list a few hundred images: load the parser their
@@ -78,23 +80,6 @@ def list_images(connection: Connection) -> list[Any]:
     if not isinstance(images, list):
         raise DaemonError("the answer to GET /images/json is not a list")
     return images
-
-
-def _connect(connection: Connection) -> _socket.socket:
-    endpoint = connection.endpoint
-    if endpoint.scheme == "unix":
-        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-        sock.settimeout(connection.timeout)
-        try:
-            sock.connect(endpoint.address)
-        except OSError:
-            sock.close()
-            raise
-        return sock
-    import socket  # getaddrinfo and IPv6 as usual
-
-    host, _, port = endpoint.address.rpartition(":")
-    return socket.create_connection((host.strip("[]"), int(port)), connection.timeout)
 
 
 def _receive(sock: _socket.socket, deadline: float) -> tuple[bytes, bytes]:
