@@ -151,7 +151,10 @@ class _SocketPairSource:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
 
-    def connect(self) -> socket.socket:
+    def reuse(self) -> socket.socket | None:
+        return None
+
+    def open(self) -> socket.socket:
         return self.sock
 
     def park(self, sock: socket.socket) -> None:
@@ -236,6 +239,53 @@ def test_a_kept_alive_connection_the_daemon_drops_between_answers_is_asked_again
     assert (run.code, run.stderr) == (0, "")
     assert run.stdout == f"{A_ID}\n{B_ID}\n{C_ID}\n{A_ID}\n".encode()
     assert paths.count(inspect_path("c")) == 2
+    assert fake.connections == 2
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_the_connection_the_ping_was_answered_on_is_asked_again_if_the_daemon_drops_it(
+    transport: str,
+) -> None:
+    """The pipeline takes over the connection /_ping was answered on: a kept-alive one, which
+    the daemon may close as the first inspect goes out."""
+    closed: list[str] = []
+
+    def close_once(request: Request) -> Response | Behaviour:
+        if not closed:
+            closed.append(request.path)
+            return CLOSE
+        return json_response(IMAGE_A)
+
+    with FakeDaemon(
+        {"/_ping": ping("1.50"), inspect_path("a"): close_once}, tcp=transport == "tcp"
+    ) as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run = run_cli("-f", "{{.Id}}", "a", host=host)
+
+    assert (run.code, run.stdout, run.stderr) == (0, f"{A_ID}\n".encode(), "")
+    assert fake.paths == ["/_ping", inspect_path("a"), inspect_path("a")]
+    assert fake.connections == 2
+
+
+@pytest.mark.parametrize(
+    "ping_answer",
+    [
+        pytest.param(
+            Response(200, b"OK", (("Api-Version", "1.50"),), framing="close"), id="connection-close"
+        ),
+        # The whole answer, then the daemon closes the idle connection with no word about it.
+        pytest.param(
+            Response(200, b"OK", (("Api-Version", "1.50"),), cut_after=2), id="closed-when-idle"
+        ),
+    ],
+)
+def test_a_ping_whose_connection_ends_leaves_the_images_a_new_one(ping_answer: Response) -> None:
+    routes = {"/_ping": ping_answer, inspect_path("a"): json_response(IMAGE_A)}
+    with FakeDaemon(routes) as fake:
+        run = run_cli("-f", "{{.Id}}", "a", "a", host=fake.docker_host)
+
+    assert (run.code, run.stdout, run.stderr) == (0, f"{A_ID}\n{A_ID}\n".encode(), "")
+    assert fake.paths == ["/_ping", inspect_path("a"), inspect_path("a")]
     assert fake.connections == 2
 
 

@@ -71,11 +71,18 @@ class Connector(Generic[_Socket]):
 
     def connect(self) -> _Socket:
         """A connected socket: the one handed back, if it is still idle, else a new one."""
+        return self.reuse() or self.open()
+
+    def reuse(self) -> _Socket | None:
+        """The socket handed back (it has answered before), if it is still idle."""
         parked, self._parked = self._parked, None
-        if parked is not None:
-            if self._is_idle(parked):
-                return parked
+        if parked is not None and not self._is_idle(parked):
             parked.close()  # the daemon closed it meanwhile (or sent what nobody asked)
+            return None
+        return parked
+
+    def open(self) -> _Socket:
+        """A new connection."""
         try:
             return self._open()
         except OSError as exc:

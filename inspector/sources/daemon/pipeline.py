@@ -46,8 +46,11 @@ class BodyCut(http.client.IncompleteRead):
 class SocketSource(Protocol):
     """Where the pipeline's connection comes from (connector.Connector), and goes back to."""
 
-    def connect(self) -> socket.socket:
-        """A connected socket, its timeout set."""
+    def reuse(self) -> socket.socket | None:
+        """A socket that has answered before and is still idle, if there is one."""
+
+    def open(self) -> socket.socket:
+        """A new connected socket, its timeout set."""
 
     def park(self, sock: socket.socket) -> None:
         """Take back a socket that is idle, with nothing unread, for the next client."""
@@ -195,7 +198,7 @@ class Pipeline:
         self._in_flight: deque[tuple[str, float]] = deque()
         self._socket: socket.socket | None = None
         self._reader: io.BufferedIOBase | None = None
-        self._answered = 0  # answers read whole on this connection
+        self._answered = 0  # answers read whole on this connection, before it came here too
 
     @property
     def reused(self) -> bool:
@@ -268,7 +271,11 @@ class Pipeline:
         self._answered = 0
 
     def _open(self) -> None:
-        sock = self._source.connect()
+        sock = self._source.reuse()
+        # A socket handed back has answered whoever used it before (the /_ping).
+        self._answered = 0 if sock is None else 1
+        if sock is None:
+            sock = self._source.open()
         self._socket = sock
         self._reader = cast(io.BufferedReader, sock.makefile("rb", buffering=_READ_BUFFER))
         again = [(path, time.monotonic()) for path, _ in self._in_flight]
