@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_fixture import skip_or_fail
+from tests.daemon_fixture import DockerDaemon, skip_or_fail
 from tests.fake_daemon import (
     CLOSE,
     HANG,
@@ -371,12 +371,8 @@ HOSTILE_ANSWERS = [
         False,
         id="101",
     ),
-    pytest.param(
-        json_response({"message": "invalid reference format"}, 400),
-        "Error: invalid reference format",
-        True,
-        id="400-with-message",
-    ),
+    # A 400 with the daemon's message is a usage error (test_an_input_the_daemon_refuses...).
+    pytest.param(Response(400), "answered 400 Bad Request with no message", True, id="400-bare"),
     pytest.param(Response(403), "answered 403 Forbidden with no message", True, id="403-bare"),
     pytest.param(Response(404), "answered 404 Not Found with no message", True, id="404-bare"),
     pytest.param(
@@ -467,6 +463,110 @@ def test_an_answer_larger_than_64_mib_is_refused(framing: Framing) -> None:
         in the_error_line(run)
     )
     assert [document["Id"] for document in _json_array(run.stdout)] == [B_ID]
+
+
+# -- input the daemon refuses --------------------------------------------------------------
+
+# What dockerd 20.10 answers for a digest of the wrong length, which the local grammar (any
+# algorithm, 32 hex digits or more) lets through.
+REFUSED = json_response(
+    {"message": "no such image: bad@sha256:0123: invalid checksum digest length"}, 400
+)
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_an_input_the_daemon_refuses_with_400_exits_2_and_the_others_are_printed(
+    transport: str,
+) -> None:
+    """The daemon is fine and the input is at fault: a usage error with the daemon's message,
+    the other images printed, as for a missing one."""
+    routes = {
+        "/_ping": ping(),
+        inspect_path("a"): json_response(IMAGE_A),
+        inspect_path("bad"): REFUSED,
+        inspect_path("b"): json_response(IMAGE_B),
+    }
+    with FakeDaemon(routes, tcp=transport == "tcp") as fake:
+        host = fake.tcp_host if transport == "tcp" else fake.docker_host
+        run = run_cli("--json", "a", "bad", "b", host=host)
+        paths = fake.paths
+
+    assert (run.code, run.stdout) == (2, DOCKER_OUTPUT_A_B)
+    assert the_error_line(run) == (
+        "Error: no such image: bad@sha256:0123: invalid checksum digest length"
+    )
+    assert paths == ["/_ping", inspect_path("a"), inspect_path("bad"), inspect_path("b")]
+
+
+@pytest.mark.parametrize(
+    ("others", "code"),
+    [
+        pytest.param({"missing": not_found("missing:latest")}, 2, id="with-a-404"),
+        pytest.param({"boom": json_response({"message": "boom"}, 500)}, 3, id="with-a-500"),
+    ],
+)
+def test_a_refused_input_among_other_failures_the_highest_status_wins(
+    fake: FakeDaemon, others: Mapping[str, Response], code: int
+) -> None:
+    fake.routes[inspect_path("bad")] = REFUSED
+    fake.routes.update({inspect_path(name): answer for name, answer in others.items()})
+
+    run = run_cli("--json", "bad", *others, host=fake.docker_host)
+
+    assert (run.code, run.stdout) == (code, EMPTY_ARRAY)
+    assert len(run.stderr.splitlines()) == 2
+    assert "invalid checksum digest length" in run.stderr.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        pytest.param(Response(400), "answered 400 Bad Request with no message", id="bare"),
+        # Go's answer to plain HTTP on a TLS port: the daemon is not the one meant.
+        pytest.param(
+            Response(400, b"Client sent an HTTP request to an HTTPS server.\n"),
+            "speaks TLS: use --tlsverify",
+            id="plain-http-to-a-tls-port",
+        ),
+    ],
+)
+def test_a_400_without_the_daemons_own_message_is_a_daemon_problem(
+    fake: FakeDaemon, answer: Response, said: str
+) -> None:
+    fake.routes[inspect_path("a")] = answer
+
+    # Pinned, so that the first request is the inspect (no /_ping to meet the answer first).
+    run = run_cli("--json", "a", host=fake.docker_host, env={"DOCKER_API_VERSION": "1.50"})
+
+    assert (run.code, run.stdout) == (3, EMPTY_ARRAY)
+    assert said in the_error_line(run)
+
+
+def test_a_reference_dockerd_refuses_exits_2_with_its_message_where_docker_exits_1(
+    docker_daemon: DockerDaemon,
+) -> None:
+    """docker exits 1 for every failure; imginspect says whose fault it is: the input's."""
+    images = docker_daemon.images
+    refused = "lab-tiny@sha256:" + "0" * 32  # sha256 wants 64 hex digits
+    names = [images.tiny, refused, images.full_tags[0]]
+    docker = docker_daemon.docker("image", "inspect", *names, check=False)
+
+    ours = subprocess.run(
+        [sys.executable, "-m", "inspector", "--json", *names],
+        env=docker_daemon.env(),
+        capture_output=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+
+    assert docker.returncode == 1
+    said = docker.stderr.decode().strip().removeprefix("Error response from daemon: ")
+    assert said.endswith(f"{refused}: invalid checksum digest length")
+    assert (ours.returncode, ours.stdout, ours.stderr.decode()) == (
+        2,
+        docker.stdout,
+        f"Error: {said}\n",
+    )
 
 
 # -- reaching the daemon --------------------------------------------------------------------

@@ -204,12 +204,7 @@ class Daemon:
             path += "?" + urlencode({"filters": json.dumps(wanted, separators=(",", ":"))})
         pipeline = self._pipe()
         self._send(pipeline, path)
-        try:
-            body = self._answer(pipeline, list, "the image list")
-        except DaemonErrorResponse as exc:
-            if exc.status == 400:  # a filter the daemon does not take: the user's to fix
-                raise UsageError(str(exc)) from exc
-            raise
+        body = self._answer(pipeline, list, "the image list")
         return [_listed(entry) for entry in json.loads(body)]
 
     def _pipe(self) -> Pipeline:
@@ -233,7 +228,9 @@ class Daemon:
         """The body of the oldest answer in flight, if it is a 200 with JSON of that shape.
 
         Within --timeout from when it is awaited: connecting again if need be, the status
-        line and headers, and the body (the connector's sockets keep the deadline).
+        line and headers, and the body (the connector's sockets keep the deadline). A 400
+        with the daemon's message is the input's fault (a reference, a filter or a platform
+        it refuses): a usage error, as a 404 with its message is a missing image.
         """
         path, sent = pipeline.oldest
         with request_deadline(self._timeout):
@@ -271,11 +268,13 @@ class Daemon:
         if response.status == 200:
             _check_shape(body, shape, what)
             return body
-        message = self._message(body)
-        if response.status == 404 and message is not None:
-            raise ImageNotFound(message)
+        own = _error_message(body)
+        if response.status == 404 and own is not None:
+            raise ImageNotFound(own)
+        if response.status == 400 and own is not None:
+            raise UsageError(own)
         raise self._status_error(
-            response.status, response.reason, response.header("Location"), message
+            response.status, response.reason, response.header("Location"), self._message(body)
         )
 
     def _negotiate(self) -> str:
