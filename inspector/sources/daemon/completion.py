@@ -64,8 +64,8 @@ def list_images(connection: Connection) -> list[Any]:
     sock = Connector(connection.endpoint, connection.timeout, _socket.socket).connect()
     try:
         sock.sendall(request.encode())
-        # The daemon takes 15 ms or more to list a few hundred images: load the parser their
-        # names go through (2 ms of regular expressions) while it does, not after.
+        # The daemon takes a moment to list a few hundred images: load the parser their names
+        # go through (compiling its regular expressions takes one too) while it does, not after.
         import inspector.reference  # noqa: F401
 
         head, body = _receive(sock, deadline)
@@ -136,7 +136,7 @@ def image_candidates(images: Sequence[Any], incomplete: str) -> list[tuple[str, 
         all_tags = image.get("RepoTags")
         if not isinstance(all_tags, list):  # null for an untagged image, or a daemon's oddity
             all_tags = []
-        # Most of the images fit no word: parsing every tag would cost a TAB 2 ms in 300.
+        # Most of the images fit no word: parsing every tag would slow a TAB down for nothing.
         fitting = [tag for tag in all_tags if isinstance(tag, str) and tag.startswith(incomplete)]
         if not fitting and not want_ids:
             continue
