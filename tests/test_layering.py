@@ -48,7 +48,10 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("sources.fetch", {*FOUNDATION, "sources.*"}),
         ("sources.daemon", {"__init__"}),
         # What a TAB on an image name loads: no HTTP stack.
-        ("sources.daemon.completion", {*FOUNDATION, "sources.daemon", "sources.daemon.*"}),
+        (
+            "sources.daemon.completion",
+            {*FOUNDATION, "sources.daemon", "sources.daemon.connector", "sources.daemon.endpoint"},
+        ),
         ("sources.daemon.endpoint", {*FOUNDATION, "sources.daemon"}),
         # The one way to the daemon, which a TAB loads too: the standard library only. TLS,
         # ssh and the deadline sockets are its parts; the client picks the part it needs.

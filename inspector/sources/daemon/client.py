@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple
 from urllib.parse import urlencode
 
 import requests
@@ -30,6 +29,7 @@ from inspector.errors import (
     ImginspectError,
     UsageError,
 )
+from inspector.image import Image
 from inspector.reference import ImageReference, Platform, parse_reference
 from inspector.sources.daemon.adapter import give_back, open_session
 from inspector.sources.daemon.connector import Connector, Log, causes, no_log
@@ -51,22 +51,6 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 # turn: more would let dockerd answer on more cores, but gain too little to pay a TLS handshake
 # or an ssh process each (docs/performance.md has the measurements).
 PIPELINE_DEPTH = 32
-
-
-class Inspection(NamedTuple):
-    """One image as asked: the daemon's JSON object or why there is none; the view's history."""
-
-    reference: ImageReference
-    document: bytes | ImginspectError
-    # Asked for only with_history, and only for an image that was found.
-    history: bytes | ImginspectError | None = None
-
-
-class ListedImage(NamedTuple):
-    """An image of the daemon's list: its full ID to ask by, and its first tag or the ID."""
-
-    reference: ImageReference
-    name: str
 
 
 class Daemon:
@@ -130,10 +114,11 @@ class Daemon:
         manifests: bool = False,
     ) -> bytes:
         """The daemon's JSON object for one image, as the exact bytes it sent."""
-        [inspection] = self.inspect_many([reference], platform=platform, manifests=manifests)
-        if isinstance(inspection.document, ImginspectError):
-            raise inspection.document
-        return inspection.document
+        [image] = self.inspect_many([reference], platform=platform, manifests=manifests)
+        if image.inspect is None:
+            assert image.error is not None
+            raise image.error
+        return image.inspect
 
     def history(self, reference: ImageReference) -> bytes:
         """The daemon's JSON list of one image's build steps, newest first, as it sent them."""
@@ -150,8 +135,8 @@ class Daemon:
         platform: Platform | None = None,
         manifests: bool = False,
         with_history: bool = False,
-    ) -> Generator[Inspection, None, None]:
-        """Each image's answer, in order, several requests ahead on one connection.
+    ) -> Generator[Image, None, None]:
+        """Each image's record, in order, several requests ahead on one connection.
 
         References are taken from the iterable only as requests go out, so it may be lazy.
         An image that fails does not stop the others; a daemon that cannot be asked again
@@ -181,22 +166,24 @@ class Daemon:
             reference = waiting.popleft()
             what = f"the inspect answer for {reference.text!r}"
             try:
-                document: bytes | ImginspectError = self._answer(pipeline, dict, what)
+                image = Image(reference.text, self._answer(pipeline, dict, what))
             except ImginspectError as exc:
-                document = exc
-            history: bytes | ImginspectError | None = None
-            if with_history and isinstance(document, bytes):
+                image = Image(reference.text, error=exc)
+            if with_history and image.inspect is not None:
                 try:
-                    history = self.history(reference)
+                    image = image._replace(history=self.history(reference))
                 except ImginspectError as exc:
-                    history = exc
-            yield Inspection(reference, document, history)
-            if _is_fatal(document) or _is_fatal(history):
+                    # The image is still shown; a daemon gone fails the run.
+                    fatal = exc if exc.fatal else None
+                    image = image._replace(history_error=exc, source_error=fatal)
+            yield image
+            if _is_fatal(image.error) or _is_fatal(image.history_error):
                 return
             depth = 1 if with_history else PIPELINE_DEPTH
 
-    def list_images(self, filters: Mapping[str, Sequence[str]]) -> list[ListedImage]:
-        """Every image the daemon lists (`GET /images/json`), in its order."""
+    def list_images(self, filters: Mapping[str, Sequence[str]]) -> list[tuple[ImageReference, str]]:
+        """Every image the daemon lists (`GET /images/json`), in its order: its full ID to ask
+        by, and its first tag (or the ID) to show it by."""
         path = f"/v{self.api_version}/images/json"
         if filters:
             # As docker sends them (filters.ToJSON): each name maps its values to true.
@@ -466,7 +453,7 @@ def open_connector(
     return Connector(endpoint, timeout, DeadlineSocket, log, tried)
 
 
-def _listed(entry: object) -> ListedImage:
+def _listed(entry: object) -> tuple[ImageReference, str]:
     """An entry of the image list, which must carry a full image ID to ask by."""
     fields = entry if isinstance(entry, dict) else {}
     identifier = fields.get("Id")
@@ -480,14 +467,14 @@ def _listed(entry: object) -> ListedImage:
         for tag in (tags if isinstance(tags, list) else ())
         if isinstance(tag, str) and tag and tag != "<none>:<none>"
     ]
-    return ListedImage(parse_reference(identifier), named[0] if named else identifier)
+    return parse_reference(identifier), named[0] if named else identifier
 
 
 _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
 
 
-def _is_fatal(result: bytes | ImginspectError | None) -> bool:
-    return isinstance(result, DaemonError) and result.fatal
+def _is_fatal(error: ImginspectError | None) -> bool:
+    return error is not None and error.fatal
 
 
 def _check_shape(body: bytes, shape: type, what: str) -> None:

@@ -47,8 +47,8 @@ class DaemonSource:
         """Every image the daemon lists (`docker image ls`, filtered), by its ID, in its order."""
         daemon = self._ready()
         listed = daemon.list_images(filters)
-        self._shown_as = {image.reference.text: image.name for image in listed}
-        return [image.reference for image in listed]
+        self._shown_as = {reference.text: shown for reference, shown in listed}
+        return [reference for reference, _ in listed]
 
     def images(self, names: Iterator["ImageName"]) -> Iterator[Image]:
         """Each image's record, in order; the daemon is asked several images ahead.
@@ -66,22 +66,14 @@ class DaemonSource:
             with_history=request.with_history,
         )
         try:
-            for inspection in inspections:
-                reference, document, history = inspection
-                asked = self._shown_as.get(reference.text, reference.text)
-                if isinstance(document, ImginspectError):
-                    yield Image(asked, error=document)
-                    continue
-                if not isinstance(history, bytes):
-                    yield Image(
-                        asked, document, history_error=history, source_error=_fatal(history)
-                    )
+            for image in inspections:
+                image = image._replace(asked=self._shown_as.get(image.asked, image.asked))
+                if image.history is None or image.inspect is None:
+                    yield image
                     continue
                 # Nothing else is in flight: with history, the daemon is asked one thing at a time.
-                counts, lost = _layer_counts(daemon, document, history)
-                yield Image(
-                    asked, document, history=history, layer_counts=counts, source_error=lost
-                )
+                counts, lost = _layer_counts(daemon, image.inspect, image.history)
+                yield image._replace(layer_counts=counts, source_error=lost)
                 if lost is not None:
                     return
         finally:
@@ -102,10 +94,6 @@ class DaemonSource:
             platform=self._request.platform is not None, manifests=self._request.manifests
         )
         return daemon
-
-
-def _fatal(error: ImginspectError | None) -> ImginspectError | None:
-    return error if error is not None and error.fatal else None
 
 
 def _layer_counts(
