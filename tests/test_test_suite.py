@@ -3,8 +3,8 @@ and every process a test sends SIGINT is started by `start_cli`, with SIGINT at 
 action whatever the suite's is.
 
 Each rule is a function over a module's source, tried on a table of sources that break it and
-sources that keep it, then on every module in tests/. Last, a Ctrl-C test run with SIGINT
-ignored here, as it is when the suite runs in the background.
+sources that keep it, then on every module in tests/ and its packages. Last, a Ctrl-C test run
+with SIGINT ignored here, as it is when the suite runs in the background.
 """
 
 import ast
@@ -18,7 +18,8 @@ import pytest
 from tests.fake_daemon import HANG, FakeDaemon, inspect_path, ping
 from tests.helpers import RUN_TIMEOUT, start_cli
 
-SUITE = sorted(Path(__file__).resolve().parent.glob("*.py"))
+TESTS = Path(__file__).resolve().parent
+SUITE = sorted(TESTS.rglob("*.py"))
 
 
 # -- no module of the suite imports a test module -------------------------------------------
@@ -88,7 +89,7 @@ def test_imports_of_helper_modules_are_not_taken_for_test_modules(source: str) -
     assert imports_of_test_modules(source) == []
 
 
-@pytest.mark.parametrize("path", SUITE, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", SUITE, ids=lambda path: str(path.relative_to(TESTS)))
 def test_no_module_of_the_suite_imports_a_test_module(path: Path) -> None:
     """Shared helpers live in helpers.py, fake_daemon.py, archive_builder.py and the like:
     importing a test module ties one test module to another's insides, and a test function
@@ -196,7 +197,7 @@ def test_other_signals_and_processes_start_cli_started_are_not_found(body: str) 
     assert sigint_senders_without_start_cli(source) == []
 
 
-@pytest.mark.parametrize("path", SUITE, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", SUITE, ids=lambda path: str(path.relative_to(TESTS)))
 def test_every_process_the_suite_sends_sigint_is_started_by_start_cli(path: Path) -> None:
     assert sigint_senders_without_start_cli(path.read_text()) == []
 
