@@ -2,10 +2,11 @@
 
 The command runs as it does for a person, `python -m inspector` in a subprocess: against a
 daemon given by its DOCKER_HOST (`run_cli`), in an environment of the test's choosing
-(`run_in_env`, `run_bare`), at a pseudo-terminal (`run_on_terminal`), or started, to be
-interrupted (`start_cli`). Then the images the fake daemons serve and what docker prints for
-them, and the pinned clock the view is rendered with. The daemons' paths and answers are in
-fake_daemon.py, the archives in archive_builder.py.
+(`run_in_env`, `run_bare`), with stdout or stderr at a pseudo-terminal (`run_on_terminal`,
+`run_at_terminal`), or started, to be interrupted (`start_cli`). Then the images the fake
+daemons serve and what docker prints for them, the pinned clock the view is rendered with, and
+archives read directly. The daemons' paths and answers are in fake_daemon.py, the archives in
+archive_builder.py.
 """
 
 import fcntl
@@ -25,12 +26,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from inspector.image import Image
 from inspector.render.view import render_view
+from inspector.sources.archive import reader as archive
+from inspector.sources.archive.names import parse_source
 from inspector.sources.daemon.pipeline import Answer
 from tests.daemon_fixture import DockerDaemon
+from tests.fake_daemon import Response, inspect_path, json_response
 
 REPO = Path(__file__).resolve().parent.parent
 # The example archive the README uses (examples/make_hello.py builds it).
@@ -186,6 +190,13 @@ def the_error_line(run: Run) -> str:
     return lines[0]
 
 
+def json_array(stdout: bytes) -> Sequence[Mapping[str, Any]]:
+    """The JSON array the command printed."""
+    value = json.loads(stdout)
+    assert isinstance(value, list)
+    return value
+
+
 # -- interrupting it ------------------------------------------------------------------------
 
 
@@ -240,30 +251,39 @@ def read_terminal(leader: int) -> bytes:
     return said
 
 
-def run_on_terminal(*args: str, env: Mapping[str, str], columns: int = 100) -> Run:
-    """Run with stdout on a pseudo-terminal of the given width (stderr stays a pipe)."""
+def run_at_terminal(
+    *args: str, env: Mapping[str, str], at: Literal["stdout", "stderr"], columns: int = 100
+) -> tuple[int, bytes, bytes]:
+    """Run with stdout or stderr (`at`) on a pseudo-terminal of the given width and the other
+    on a pipe: the exit status, what the terminal showed (each newline as CR LF), and what the
+    pipe got."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     process = subprocess.Popen(
         [sys.executable, "-m", "inspector", *args],
         env=dict(env),
         stdin=subprocess.DEVNULL,
-        stdout=follower,
-        stderr=subprocess.PIPE,
+        stdout=follower if at == "stdout" else subprocess.PIPE,
+        stderr=follower if at == "stderr" else subprocess.PIPE,
         cwd=REPO,
     )
     os.close(follower)
     try:
-        said = read_terminal(leader)
-        _, stderr = process.communicate(timeout=RUN_TIMEOUT)
+        shown = read_terminal(leader)
+        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
     finally:
         os.close(leader)
         if process.poll() is None:
             process.kill()
             process.wait()
+    return process.returncode, shown, stdout if at == "stderr" else stderr
+
+
+def run_on_terminal(*args: str, env: Mapping[str, str], columns: int = 100) -> Run:
+    """Run with stdout on a pseudo-terminal of the given width (stderr stays a pipe)."""
+    code, shown, stderr = run_at_terminal(*args, env=env, at="stdout", columns=columns)
     # The terminal turns each \n into \r\n.
-    stdout = said.replace(b"\r\n", b"\n")
-    return Run(process.returncode, stdout, stderr.decode(errors="replace"))
+    return Run(code, shown.replace(b"\r\n", b"\n"), stderr.decode(errors="replace"))
 
 
 # -- images the fake daemons serve, and what docker prints for them -------------------------
@@ -275,9 +295,9 @@ IMAGE_A = {"Id": A_ID, "RepoTags": ["a:1"], "Config": {"Env": [], "Labels": {}}}
 IMAGE_B = {"Id": B_ID}
 IMAGE_C = {"Id": C_ID, "Size": 1982256}
 
-# What `docker image inspect a b` (docker 28.2) prints for IMAGE_A and IMAGE_B.
-DOCKER_OUTPUT_A_B = f"""\
-[
+# What `docker image inspect` (docker 28.2) prints for IMAGE_A and IMAGE_B, alone and together:
+# each image indented by 4 spaces inside the array.
+_DOCKER_SHOWS_A = f"""\
     {{
         "Id": "{A_ID}",
         "RepoTags": [
@@ -287,13 +307,19 @@ DOCKER_OUTPUT_A_B = f"""\
             "Env": [],
             "Labels": {{}}
         }}
-    }},
+    }}"""
+_DOCKER_SHOWS_B = f"""\
     {{
         "Id": "{B_ID}"
-    }}
-]
-""".encode()
+    }}"""
+DOCKER_OUTPUT_A = f"[\n{_DOCKER_SHOWS_A}\n]\n".encode()
+DOCKER_OUTPUT_A_B = f"[\n{_DOCKER_SHOWS_A},\n{_DOCKER_SHOWS_B}\n]\n".encode()
 EMPTY_ARRAY = b"[]\n"
+
+
+def body(value: object) -> bytes:
+    """The body a fake daemon sends for value (json_response's)."""
+    return json_response(value).body
 
 
 # -- the view, rendered directly --------------------------------------------------------------
@@ -314,6 +340,30 @@ def real(case: str) -> tuple[bytes, bytes]:
 
 def view(*images: Image, width: int = 80, color: bool = False) -> str:
     return render_view(images, width=width, color=color, now=NOW, tz=UTC)
+
+
+def step_images(case: str) -> dict[str, Response]:
+    """The step images a captured case's history leaves open, with as many layers as the
+    test dockerd gave them (`<case>.layers.json`)."""
+    counts: dict[str, int] = json.loads((INPUTS / f"{case}.layers.json").read_text())
+    return {
+        inspect_path(image_id): json_response(
+            {"Id": image_id, "RootFS": {"Layers": [f"sha256:{n:064x}" for n in range(count)]}}
+        )
+        for image_id, count in counts.items()
+    }
+
+
+# -- archives, read directly ----------------------------------------------------------------
+
+
+def read(source: str | Path, platform: str | None = None) -> dict[str, Any]:
+    """The inspect object imginspect builds from the archive."""
+    image = archive.read_image(parse_source(str(source)), platform)
+    assert image.inspect is not None
+    value = json.loads(image.inspect)
+    assert isinstance(value, dict)
+    return value
 
 
 # -- the pipeline's answers -----------------------------------------------------------------
