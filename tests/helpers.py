@@ -61,7 +61,7 @@ class Run:
 
 # Settings of this environment that would change what the CLI does (PYTHONUNBUFFERED makes
 # sys.stdout.buffer a raw FileIO: the output tests choose it explicitly, see STDOUT_MODES in
-# test_faults.py).
+# faults/test_output.py).
 _UNSET = ("IMGINSPECT_DEBUG", "PYTHONUNBUFFERED")
 # Settings of the environment that change the view; each view test sets its own.
 _VIEW_SETTINGS = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES", "TZ")
