@@ -1,0 +1,253 @@
+"""Every layout and compression reads the same: the inspect object, the record of what was
+read from where, layer digests and sizes, the history shaped like the daemon's, the three
+outputs; and the sample archive the README starts with."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inspector.errors import ExitCode
+from inspector.sources.archive import reader as archive
+from inspector.sources.archive.names import parse_source
+from tests.archive_builder import (
+    Image,
+    docker_archive,
+    make_image,
+    oci_layout,
+    tar_of,
+    write,
+    write_dir,
+)
+from tests.helpers import EXAMPLE, REPO, read, run_bare
+
+
+def _docker(image: Image, tmp: Path) -> str:
+    return str(write(tmp / "docker.tar", tar_of(docker_archive([image]))))
+
+
+def _docker25(image: Image, tmp: Path) -> str:
+    return str(write(tmp / "docker25.tar", tar_of(oci_layout([image], with_docker_manifest=True))))
+
+
+def _oci_archive(image: Image, tmp: Path) -> str:
+    return str(write(tmp / "oci.tar", tar_of(oci_layout([image]))))
+
+
+def _oci_dir(image: Image, tmp: Path) -> str:
+    return str(write_dir(oci_layout([image]), tmp / "layout"))
+
+
+def _unpacked_docker_save(image: Image, tmp: Path) -> str:
+    return str(write_dir(docker_archive([image]), tmp / "unpacked"))
+
+
+def _compressed(how: str) -> Callable[[Image, Path], str]:
+    def make(image: Image, tmp: Path) -> str:
+        return str(write(tmp / f"a.tar.{how}", tar_of(docker_archive([image]), compress=how)))
+
+    return make
+
+
+def _prefixed(prefix: str, make: Callable[[Image, Path], str]) -> Callable[[Image, Path], str]:
+    return lambda image, tmp: f"{prefix}:{make(image, tmp)}"
+
+
+LAYOUTS = {
+    "docker-archive": _docker,
+    "docker-25": _docker25,
+    "oci-archive": _oci_archive,
+    "oci-dir": _oci_dir,
+    "unpacked-docker-save": _unpacked_docker_save,
+    "gzip": _compressed("gzip"),
+    "bzip2": _compressed("bzip2"),
+    "xz": _compressed("xz"),
+    "docker-archive:": _prefixed("docker-archive", _docker),
+    "oci-archive:": _prefixed("oci-archive", _oci_archive),
+    "oci:": _prefixed("oci", _oci_dir),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_every_layout_gives_the_same_inspect_object(
+    layout: Callable[[Image, Path], str], tmp_path: Path
+) -> None:
+    image = make_image([{"bin/app": b"x" * 1000}, {"etc/app.conf": b"mode=1\n"}])
+    got = read(layout(image, tmp_path))
+    assert got == {
+        "Id": image.id,
+        "RepoTags": ["example/app:1"],
+        "Comment": "",
+        "Created": "2023-11-14T22:13:20Z",
+        "Author": "",
+        "Config": image.config["config"],
+        "Architecture": "amd64",
+        "Os": "linux",
+        # docker's Size: the sum of the sizes in the layers' tar headers.
+        "Size": 1007,
+        "RootFS": {"Type": "layers", "Layers": image.config["rootfs"]["diff_ids"]},
+    }
+
+
+# Each layout, and the kind of file the view names as its source.
+ORIGINS = {
+    "docker-archive": (_docker, "docker-archive"),
+    "docker-25": (_docker25, "oci-archive"),  # manifest.json and index.json: the index is read
+    "docker-25 as docker-archive:": (_prefixed("docker-archive", _docker25), "docker-archive"),
+    "oci-archive": (_oci_archive, "oci-archive"),
+    "oci-dir": (_oci_dir, "OCI layout"),
+    "oci:": (_prefixed("oci", _oci_dir), "OCI layout"),
+    "unpacked-docker-save": (_unpacked_docker_save, "docker save directory"),
+    "gzip": (_compressed("gzip"), "docker-archive"),
+}
+
+
+@pytest.mark.parametrize(("layout", "kind"), ORIGINS.values(), ids=ORIGINS.keys())
+def test_the_record_says_what_was_asked_and_the_kind_and_path_of_the_file(
+    layout: Callable[[Image, Path], str], kind: str, tmp_path: Path
+) -> None:
+    image = make_image([{"a": b"a" * 3000}, {"b": b"b"}])
+    asked = layout(image, tmp_path)
+    name = parse_source(asked)
+    got = archive.read_image(name)
+    assert (got.asked, got.error, got.history_error) == (asked, None, None)
+    assert got.inspect is not None
+    assert got.origin is not None
+    assert (got.origin.kind, got.origin.path) == (kind, name.path)
+    assert got.origin.description == f"{kind} {name.path}"
+    assert got.origin.stored_size == sum(len(layer) for layer in image.layers)
+
+
+def test_the_history_is_read_only_when_asked(tmp_path: Path) -> None:
+    source = str(write(tmp_path / "a.tar", tar_of(docker_archive([make_image()]))))
+    with_history = archive.read_image(parse_source(source))
+    without = archive.read_image(parse_source(source), with_history=False)
+    assert with_history.history is not None and without.history is None
+    assert without == with_history._replace(history=None)
+
+
+def test_gzipped_layers_are_checked_and_sized_unpacked(tmp_path: Path) -> None:
+    image = make_image([{"a": b"a" * 5000}], gzipped=True)
+    source = write(tmp_path / "oci.tar", tar_of(oci_layout([image])))
+    got = archive.read_image(parse_source(str(source)))
+    assert got.inspect is not None and got.origin is not None
+    assert json.loads(got.inspect)["Size"] == 5000
+    assert got.origin.stored_size == len(image.layers[0]) < 5000
+
+
+def test_a_zstd_layer_is_checked_by_digest_but_has_no_size(tmp_path: Path) -> None:
+    image = make_image()
+    zstd_blob = b"\x28\xb5\x2f\xfd" + b"compressed bytes"  # Python 3.11 cannot unpack zstd
+    image.layers = [zstd_blob]
+    source = write(tmp_path / "oci.tar", tar_of(oci_layout([image])))
+    assert "Size" not in read(source)
+    view = run_bare(str(source), env={"COLUMNS": "100"})
+    assert "Size            unknown (a layer could not be unpacked)" in view.stdout.decode()
+
+
+def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes_and_empty_layer(
+    tmp_path: Path,
+) -> None:
+    history: list[dict[str, Any]] = [
+        {"created": "2023-11-14T22:13:20Z", "created_by": "COPY a /"},
+        {"created": "2023-11-14T22:13:21Z", "created_by": "ENV X=1", "empty_layer": True},
+        {"created": "2023-11-14T22:13:22Z", "created_by": "RUN b", "comment": "made b"},
+    ]
+    image = make_image([{"a": b"aa"}, {"b": b"bbb"}], history=history)
+    source = write(tmp_path / "a.tar", tar_of(docker_archive([image])))
+    got = archive.read_image(parse_source(str(source)))
+    assert got.inspect is not None and got.history is not None
+    assert json.loads(got.history) == [
+        {
+            "Comment": "made b",
+            "Created": 1700000002,
+            "CreatedBy": "RUN b",
+            "Id": image.id,
+            "Size": 3,
+            "Tags": ["example/app:1"],
+            "empty_layer": False,
+        },
+        {
+            "Comment": "",
+            "Created": 1700000001,
+            "CreatedBy": "ENV X=1",
+            "Id": "<missing>",
+            "Size": 0,
+            "Tags": None,
+            "empty_layer": True,
+        },
+        {
+            "Comment": "",
+            "Created": 1700000000,
+            "CreatedBy": "COPY a /",
+            "Id": "<missing>",
+            "Size": 2,
+            "Tags": None,
+            "empty_layer": False,
+        },
+    ]
+    # docker shows the last step's comment when the image has none of its own.
+    assert json.loads(got.inspect)["Comment"] == "made b"
+
+
+def test_json_escapes_strings_as_go_does(tmp_path: Path) -> None:
+    config = {"Labels": {"x": "<b> & \u2028 é \x1b"}}
+    source = write(tmp_path / "a.tar", tar_of(docker_archive([make_image(config=config)])))
+    result = run_bare("--json", str(source))
+    assert result.code == 0, result.stderr
+    assert b'"x": "\\u003cb\\u003e \\u0026 \\u2028 \xc3\xa9 \\u001b"' in result.stdout
+
+
+def test_all_three_outputs_and_quiet_work_on_an_archive(tmp_path: Path) -> None:
+    source = str(write(tmp_path / "a.tar", tar_of(docker_archive([make_image()]))))
+    as_json = run_bare("--json", source)
+    assert as_json.code == 0, as_json.stderr
+    assert as_json.json[0]["RepoTags"] == ["example/app:1"]
+    formatted = run_bare("-f", "{{.Os}}/{{.Architecture}} {{json .Config.Cmd}} {{.Size}}", source)
+    assert formatted.stdout == b'linux/amd64 ["/bin/app","--serve"] 6\n'
+    # Wide enough that the path (pytest's, of any length) is never wrapped.
+    view = run_bare(source, env={"COLUMNS": "400"})
+    assert view.code == 0, view.stderr
+    text = view.stdout.decode()
+    assert f"Source          docker-archive {source}" in text
+    assert "6 B unpacked, as docker counts" in text
+    assert "of layers, as stored" in text
+    assert "COPY layer0 /" in text
+    quiet = run_bare("-q", source)
+    assert (quiet.code, quiet.stdout, quiet.stderr) == (0, b"", "")
+
+
+def test_archives_and_daemon_images_mix_in_the_order_given(tmp_path: Path) -> None:
+    source = str(write(tmp_path / "a.tar", tar_of(docker_archive([make_image()]))))
+    result = run_bare("-f", "{{.Id}}", source, "some-image:1", source)
+    # The daemon is unreachable (3); the archive is still read, before and after it.
+    assert result.code == ExitCode.DAEMON
+    assert result.stdout.decode().splitlines() == [make_image().id] * 2
+
+
+# -- the sample archive -----------------------------------------------------------------------
+
+
+def test_the_sample_archive_is_what_its_script_makes(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(REPO / "examples" / "make_hello.py"), "--output", str(tmp_path / "h")],
+        check=True,
+        timeout=60,
+    )
+    assert (tmp_path / "h").read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_the_readme_starts_with_the_sample_archive_and_it_works_without_a_daemon() -> None:
+    readme = (REPO / "README.md").read_text()
+    first_command = readme.split("```sh\n", 1)[1].split("\n", 1)[0]
+    assert first_command.endswith("&& .venv/bin/imginspect examples/hello.tar")
+    result = run_bare("examples/hello.tar", env={"COLUMNS": "80"})
+    assert result.code == 0, result.stderr
+    assert result.stdout.decode().startswith("examples/hello.tar ───")
+    assert "imginspect-hello:1" in result.stdout.decode()
