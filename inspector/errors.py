@@ -8,7 +8,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 1
     DIFFERENT = 1  # --diff, as diff(1) says it: the two images differ
     USAGE = 2
-    DAEMON = 3
+    SOURCE = 3  # a daemon or registry: unreachable, refusing, or answering garbage
     TEMPLATE = 4
     INTERNAL = 70
     OUTPUT = 74
@@ -63,10 +63,14 @@ class ImageNotFound(ImginspectError):
     exit_code = ExitCode.NOT_FOUND
 
 
-class DaemonError(ImginspectError):
-    """The daemon could not be asked, or answered something unusable."""
+class SourceError(ImginspectError):
+    """A source of images could not be asked, or answered something unusable (exit 3)."""
 
-    exit_code = ExitCode.DAEMON
+    exit_code = ExitCode.SOURCE
+
+
+class DaemonError(SourceError):
+    """The daemon could not be asked, or answered something unusable."""
 
 
 class DaemonUnreachable(DaemonError):

@@ -143,3 +143,13 @@ def test_ctrl_c_while_the_command_is_still_loading_exits_130(
 def test_the_installed_command_enters_where_python_m_does() -> None:
     script = (Path(sys.executable).parent / "imginspect").read_text()
     assert "from inspector.__main__ import main" in script
+
+
+def test_an_empty_format_is_the_default_output_as_in_docker(tmp_path: Path) -> None:
+    """docker reads `-f ''` as no template at all; so does imginspect: the view."""
+    example = Path(__file__).resolve().parent.parent / "examples" / "hello.tar"
+    with_empty = run("-f", "", str(example))
+    without = run(str(example))
+    assert with_empty.returncode == 0, with_empty.stderr
+    assert with_empty.stdout == without.stdout
+    assert "Image" in with_empty.stdout

@@ -454,7 +454,7 @@ def test_diff_usage_errors_exit_2(args: list[str], message: str) -> None:
     [
         ("docker-archive:{both}:nope:1", ExitCode.USAGE),  # not found: 2 here, as diff(1) says
         ("{both}", ExitCode.USAGE),  # holds two images: choose one
-        ("daemon-image:1", ExitCode.DAEMON),  # no daemon here: 3
+        ("daemon-image:1", ExitCode.SOURCE),  # no daemon here: 3
     ],
 )
 def test_diff_trouble_is_2_or_more_and_prints_no_diff(

@@ -92,7 +92,7 @@ def test_the_command_says_the_usage_error_or_asks_the_daemon(text: str) -> None:
     except UsageError:
         assert code == ExitCode.USAGE
     else:
-        assert code == ExitCode.DAEMON
+        assert code == ExitCode.SOURCE
     assert stderr.getvalue().count("\n") == 1, stderr.getvalue()
     assert stderr.getvalue().startswith("Error: ")
     assert UNSAFE.search(stderr.getvalue().rstrip("\n")) is None
@@ -343,7 +343,7 @@ def test_the_command_on_any_answer_prints_it_or_says_why_in_one_line(
     with FakeDaemon(routes) as fake:
         run = run_cli(*form, "a", host=fake.docker_host)
     assert_no_traceback(run)
-    assert run.code in (ExitCode.OK, ExitCode.DAEMON, ExitCode.TEMPLATE), run.stderr
+    assert run.code in (ExitCode.OK, ExitCode.SOURCE, ExitCode.TEMPLATE), run.stderr
     if run.code == ExitCode.OK:
         assert run.stderr == ""
     else:

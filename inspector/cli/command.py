@@ -269,8 +269,11 @@ def check_combination(
 
 
 def compile_format(template: str | None) -> Template | str | None:
-    """A --format template compiled; `json` (one compact array) as it is; None for no --format."""
-    if not template or template == "json":
+    """A --format template compiled; `json` (one compact array) as it is; None for no --format
+    (or an empty one, as docker reads `-f ''`: the default output)."""
+    if not template:
+        return None
+    if template == "json":
         return template
     from inspector.template import compile_template
 

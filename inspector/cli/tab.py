@@ -9,11 +9,32 @@ print. Anything else, `--` and unknown options included, gets None: click answer
 tests/test_tab.py checks that both print the same; scripts/generate writes the option table.
 """
 
+import sys
 from collections.abc import Mapping, Sequence
 
 from inspector.cli.option_table import COMPLETE_VAR, FLAGS, VALUE_OPTIONS
 
 SHELLS = {"bash_complete": "bash", "zsh_complete": "zsh", "fish_complete": "fish"}
+
+
+def answer_or_return(environ: Mapping[str, str]) -> None:
+    """Exit with the answer to a TAB on an image name, or return for click to answer.
+
+    Click takes longer to load than a whole TAB should; tab.answer says None to
+    anything but an image name. A TAB must never print a traceback: whatever goes wrong
+    here, click answers instead, as it would have.
+    """
+    try:
+        reply = answer(environ)
+        if reply is None or sys.stdout is None:
+            return
+        sys.stdout.buffer.write(reply)  # bytes, as click's completion writes them
+        sys.stdout.buffer.flush()
+    except KeyboardInterrupt:
+        raise
+    except Exception:  # the second and last guard: click's path is the fallback
+        return
+    sys.exit(0)
 
 
 def answer(environ: Mapping[str, str]) -> bytes | None:

@@ -8,11 +8,11 @@ says so once and is asked nothing more.
 
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from inspector.errors import ImginspectError, UsageError
+from inspector.errors import SourceError
 from inspector.image import Image, failed
-from inspector.sources.interface import Request, Say, Source
+from inspector.sources.interface import ListingSource, Request, Say, Source
 
 if TYPE_CHECKING:
     from inspector.sources.daemon import DaemonFlags
@@ -33,8 +33,9 @@ def fetch_images(
     (filtered as `docker image ls --filter` does).
 
     Every source the names need is opened first, so a wrong flag or environment variable is
-    a usage error before any image; usage errors are raised, as is an option that a source
-    cannot honour.
+    a usage error before any image. A source that cannot be asked (SourceError) gets one
+    record with its error, and is asked nothing more; any other error about no one image (a
+    usage error, such as an option the source cannot honour) is raised.
     """
     from inspector.reference import ImageReference
 
@@ -46,15 +47,10 @@ def fetch_images(
             stack.callback(source.close)
             sources[kind] = source
         if names is None:
-            from inspector.sources.daemon.source import DaemonSource
-
-            daemon_source = sources[ImageReference]
-            assert isinstance(daemon_source, DaemonSource)
+            lister = cast(ListingSource, sources[ImageReference])  # the daemon lists its images
             try:
-                names = daemon_source.listed(filters or {})
-            except UsageError:
-                raise
-            except ImginspectError as exc:
+                names = lister.listed(filters or {})
+            except SourceError as exc:
                 yield failed("", exc)
                 return
         if counted is not None:
@@ -83,7 +79,7 @@ def _in_order(names: Sequence["ImageName"], sources: Mapping[type, Source]) -> I
     Each source is given its own names lazily, so one that asks ahead (the daemon) runs ahead
     of the others while they are read in turn.
     """
-    records: dict[type, Iterator[Image] | None] = {
+    records: dict[type, Generator[Image, None, None] | None] = {
         kind: source.images(_of_kind(names, kind)) for kind, source in sources.items()
     }
     try:
@@ -93,9 +89,7 @@ def _in_order(names: Sequence["ImageName"], sources: Mapping[type, Source]) -> I
                 continue
             try:
                 record = next(those, None)
-            except UsageError:
-                raise
-            except ImginspectError as exc:  # about the source, not this image
+            except SourceError as exc:  # about the source, not this image: said once
                 records[type(name)] = None
                 yield failed("", exc)
                 continue
@@ -105,7 +99,7 @@ def _in_order(names: Sequence["ImageName"], sources: Mapping[type, Source]) -> I
             yield record
     finally:  # what a source has in flight is let go of, even when the run is cut short
         for those in records.values():
-            if isinstance(those, Generator):
+            if those is not None:
                 those.close()
 
 

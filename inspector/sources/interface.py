@@ -1,6 +1,6 @@
 """The interface every source of images implements, and what a run asks of each image."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from inspector.image import Image
@@ -28,6 +28,15 @@ class Source(Protocol):
     iterator ends early when the source cannot be asked any more.
     """
 
-    def images(self, names: Iterator["ImageName"]) -> Iterator[Image]: ...
+    def images(self, names: Iterator["ImageName"]) -> Generator[Image, None, None]: ...
 
     def close(self) -> None: ...
+
+
+class ListingSource(Source, Protocol):
+    """A source that can also name every image it has, as `docker image ls` does."""
+
+    def listed(self, filters: Mapping[str, Sequence[str]]) -> list["ImageName"]:
+        """Every image, in the source's order, kept by filters as the source's own list
+        keeps them."""
+        ...

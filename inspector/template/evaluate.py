@@ -60,8 +60,8 @@ from inspector.template.values import zero as values_zero
 # stack needs a smaller bound (the parser bounds nesting inside one template).
 MAX_EXEC_DEPTH = 100
 # The work of one execution, in steps: a node walked or a range iteration is one step; the
-# costlier operations count more, so that the limit bounds the time (~1 µs a step, at most
-# ~10 s) whatever the template does. A range over an integer with a constant body runs the
+# costlier operations count more, so that the limit bounds the time whatever the template
+# does (docs/templates.md gives the figures). A range over an integer with a constant body runs the
 # body once and repeats its output, so each further iteration costs one step for itself and
 # one for each iteration of a range in the body: `{{range .Size}}{{""}}{{end}}` over a 2 MB
 # image fits, and no execution runs more than MAX_STEPS range iterations.

@@ -16,7 +16,7 @@ from inspector.template.values import go_bytes
 # Nesting of parentheses and of if/range/with/define blocks. Go allows 10000 parentheses and
 # unbounded blocks; the evaluator recurses once per level, so this keeps Python's stack safe.
 MAX_NESTING = 100
-MAX_TEMPLATE_SIZE = 256 << 10  # characters of template text (parsing costs ~6 µs a character)
+MAX_TEMPLATE_SIZE = 256 << 10  # characters of template text: parsing the most takes seconds
 MAX_PIPELINE_COMMANDS = 100_000  # Go's maxPipelineCmds
 
 

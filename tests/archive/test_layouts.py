@@ -227,7 +227,7 @@ def test_archives_and_daemon_images_mix_in_the_order_given(tmp_path: Path) -> No
     source = str(write(tmp_path / "a.tar", tar_of(docker_archive([make_image()]))))
     result = run_bare("-f", "{{.Id}}", source, "some-image:1", source)
     # The daemon is unreachable (3); the archive is still read, before and after it.
-    assert result.code == ExitCode.DAEMON
+    assert result.code == ExitCode.SOURCE
     assert result.stdout.decode().splitlines() == [make_image().id] * 2
 
 

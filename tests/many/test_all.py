@@ -104,6 +104,19 @@ def test_all_with_quiet_says_by_its_status_whether_every_listed_image_is_there(
     assert run_cli("--all", "-q", host=fake.docker_host) == Run(1, b"", "")
 
 
+@pytest.mark.parametrize("quiet", [[], ["-q"]], ids=["json", "quiet"])
+def test_a_list_the_daemon_answers_with_404_is_said_even_with_quiet(
+    fake: FakeDaemon, quiet: list[str]
+) -> None:
+    """-q keeps quiet about images that are not there, never about the list itself."""
+    fake.routes[LIST_PATH] = json_response({"message": "page not found"}, 404)
+
+    run = run_cli("--all", "--json", *quiet, host=fake.docker_host)
+
+    assert run.code == 1
+    assert the_error_line(run) == "Error: page not found"
+
+
 def test_an_empty_list_prints_what_docker_prints_for_no_image(fake: FakeDaemon) -> None:
     fake.routes[LIST_PATH] = json_response([])
     assert run_cli("--all", "--json", host=fake.docker_host).stdout == EMPTY_ARRAY

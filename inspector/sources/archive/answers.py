@@ -28,13 +28,13 @@ def inspect_object(
     history = config.get("history")
     if not comment and isinstance(history, list) and history and isinstance(history[-1], dict):
         comment = history[-1].get("comment")
-    inspect["Comment"] = comment if isinstance(comment, str) else ""
+    inspect["Comment"] = untrusted.plain(comment)
     if "created" in config:
         inspect["Created"] = config["created"]
     for name, key in _CONFIG_FIELDS:
         if key in config:
             inspect[name] = config[key]
-    inspect["Author"] = config.get("author") if isinstance(config.get("author"), str) else ""
+    inspect["Author"] = untrusted.plain(config.get("author"))
     if "config" in config:
         inspect["Config"] = config["config"]
     for name, key in (("Architecture", "architecture"), ("Variant", "variant")):

@@ -1,6 +1,6 @@
 """Archives and layouts as a source: each file read in its turn, as a daemon would answer."""
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 from inspector.errors import ImginspectError
@@ -21,7 +21,7 @@ class ArchiveSource:
         platform = request.platform
         self._platform = normalize_platform(str(platform)) if platform else None
 
-    def images(self, names: Iterator["ImageName"]) -> Iterator[Image]:
+    def images(self, names: Iterator["ImageName"]) -> Generator[Image, None, None]:
         for name in names:
             if isinstance(name, ArchiveName):
                 yield self._read(name)

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import requests
 import urllib3
 
-from inspector import __version__
+from inspector import __version__, untrusted
 from inspector.errors import (
     DaemonBadResponse,
     DaemonError,
@@ -78,6 +78,10 @@ class Daemon:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection and what the connector holds (an ssh process)."""
         if self._pipeline is not None:
             self._pipeline.close()
         self._session.close()
@@ -461,11 +465,10 @@ def _listed(entry: object) -> tuple[ImageReference, str]:
         raise DaemonBadResponse(
             f"the image list holds an image without a usable ID: {identifier!r:.80}"
         )
-    tags = fields.get("RepoTags")
     named = [
         tag
-        for tag in (tags if isinstance(tags, list) else ())
-        if isinstance(tag, str) and tag and tag != "<none>:<none>"
+        for tag in untrusted.only_strings(fields.get("RepoTags"))
+        if tag and tag != "<none>:<none>"
     ]
     return parse_reference(identifier), named[0] if named else identifier
 

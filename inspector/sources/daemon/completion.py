@@ -55,13 +55,14 @@ def complete_image(
 def list_images(connection: Connection) -> list[Any]:
     """The daemon's answer to GET /images/json: a list of image summaries."""
     version = f"/v{connection.api_version}" if connection.api_version else ""
+    connector = Connector(connection.endpoint, connection.timeout, _socket.socket)
     # HTTP/1.0: the daemon answers with a Content-Length or by closing, never in chunks.
     request = (
-        f"GET {version}/images/json HTTP/1.0\r\nHost: docker\r\n"
+        f"GET {version}/images/json HTTP/1.0\r\nHost: {connector.host_header}\r\n"
         f"User-Agent: imginspect/{__version__}\r\n\r\n"
     )
     deadline = time.monotonic() + connection.timeout
-    sock = Connector(connection.endpoint, connection.timeout, _socket.socket).connect()
+    sock = connector.connect()
     try:
         sock.sendall(request.encode())
         # The daemon takes a moment to list a few hundred images: load the parser their names

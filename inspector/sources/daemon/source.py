@@ -1,7 +1,7 @@
 """The daemon as a source: references in, records out, asked ahead over one connection."""
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from inspector.errors import DaemonError, ImginspectError
@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 class DaemonSource:
     """The daemon the flags and environment choose, as docker chooses it.
 
-    The choice is made at once (no socket: only docker's configuration is read), so a wrong
-    flag is a usage error before any image; the daemon is first asked when an image is.
+    The choice is made at once (no socket: only docker's configuration and TLS files are
+    read), so a wrong flag is a usage error before any image; the daemon is first asked when
+    an image is.
     """
 
     def __init__(
@@ -50,7 +51,7 @@ class DaemonSource:
         self._shown_as = {reference.text: shown for reference, shown in listed}
         return [reference for reference, _ in listed]
 
-    def images(self, names: Iterator["ImageName"]) -> Iterator[Image]:
+    def images(self, names: Iterator["ImageName"]) -> Generator[Image, None, None]:
         """Each image's record, in order; the daemon is asked several images ahead.
 
         With history (the view, --diff), each image's history follows its answer, and where
@@ -81,7 +82,7 @@ class DaemonSource:
 
     def close(self) -> None:
         if self._daemon is not None:
-            self._daemon.__exit__(None, None, None)
+            self._daemon.close()
             self._daemon = None
 
     def _ready(self) -> "Daemon":
