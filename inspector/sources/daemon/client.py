@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import requests
 import urllib3
 
-from inspector import __version__, untrusted
+from inspector import __version__
 from inspector.errors import (
     DaemonBadResponse,
     DaemonError,
@@ -465,6 +465,8 @@ def _listed(entry: object) -> tuple[ImageReference, str]:
         raise DaemonBadResponse(
             f"the image list holds an image without a usable ID: {identifier!r:.80}"
         )
+    from inspector import untrusted  # only --all lists images
+
     named = [
         tag
         for tag in untrusted.only_strings(fields.get("RepoTags"))
