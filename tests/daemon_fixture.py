@@ -327,7 +327,14 @@ def _cleanup_dir(root: Path) -> None:
 
 
 def _start_dockerd(
-    dockerd: str, root: Path, stack: contextlib.ExitStack, tls: TLSListener | None = None
+    dockerd: str,
+    root: Path,
+    stack: contextlib.ExitStack,
+    tls: TLSListener | None = None,
+    *,
+    storage_driver: str = "vfs",
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> str:
     sock = root / "docker.sock"
     if len(str(sock).encode()) >= 108:
@@ -343,7 +350,7 @@ def _start_dockerd(
         str(root / "exec"),
         "--pidfile",
         str(root / "pid"),
-        "--storage-driver=vfs",
+        f"--storage-driver={storage_driver}",
         "--iptables=false",
         "--ip6tables=false",
         "--bridge=none",
@@ -360,10 +367,12 @@ def _start_dockerd(
             "--tlskey",
             str(tls.certs.server.key),
         ]
+    argv += extra_args
     with log.open("wb") as fh:
         # Own session: a Ctrl-C on pytest must not kill dockerd before teardown.
         proc = subprocess.Popen(
             argv,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=fh,
             stderr=subprocess.STDOUT,
