@@ -90,8 +90,17 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("sources.archive", ()),
         (
             "sources.archive.*",
-            {*FOUNDATION, "sources.interface", "sources.names", "sources.archive.*"},
+            {
+                *FOUNDATION,
+                "sources.interface",
+                "sources.names",
+                "sources.archive.*",
+                "sources.shape.*",
+            },
         ),
+        # The daemon's answers built from a config, for every source without a daemon: pure.
+        ("sources.shape", ()),
+        ("sources.shape.*", {"sources.shape.*"}),
         # Renderers: records in, bytes or text out; rich only for the views.
         ("render", ()),
         ("render.json", ()),
