@@ -8,6 +8,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 1
     DIFFERENT = 1  # --diff, as diff(1) says it: the two images differ
     USAGE = 2
+    SOURCE = 3  # a daemon or a registry: unreachable, denied, TLS, timeout, a bad answer
     DAEMON = 3
     TEMPLATE = 4
     INTERNAL = 70
@@ -63,10 +64,14 @@ class ImageNotFound(ImginspectError):
     exit_code = ExitCode.NOT_FOUND
 
 
-class DaemonError(ImginspectError):
-    """The daemon could not be asked, or answered something unusable."""
+class SourceError(ImginspectError):
+    """A source (a daemon, a registry) could not be asked, or answered something unusable."""
 
-    exit_code = ExitCode.DAEMON
+    exit_code = ExitCode.SOURCE
+
+
+class DaemonError(SourceError):
+    """The daemon could not be asked, or answered something unusable."""
 
 
 class DaemonUnreachable(DaemonError):
@@ -91,6 +96,45 @@ class DaemonErrorResponse(DaemonError):
 
 class DaemonBadResponse(DaemonError):
     """The daemon answered 2xx with a body that is not what the API promises."""
+
+
+class RegistryError(SourceError):
+    """A registry could not be asked, or answered something unusable; the text names it."""
+
+
+class RegistryUnreachable(RegistryError):
+    """No connection: refused, no route, a name that does not resolve, a proxy that fails."""
+
+
+class RegistryTLSError(RegistryUnreachable):
+    """TLS failed: a certificate not trusted, a name it does not cover, certs.d unusable."""
+
+
+class RegistryTimeout(RegistryError):
+    """No whole answer within --timeout."""
+
+
+class RegistryDenied(RegistryError):
+    """Unauthorized or denied: no credentials, wrong ones, or none that allow a pull."""
+
+
+class RegistryErrorResponse(RegistryError):
+    """The registry answered with an error status (5xx, or a 4xx that is no "not found")."""
+
+
+class RegistryBadResponse(RegistryError):
+    """An answer that is not what the API promises: garbage, too large, a digest that does not
+    match what was asked, a redirect where none belongs."""
+
+
+class RegistryUnsupported(RegistryError):
+    """An answer in a format imginspect does not read (Docker schema 1, an artifact)."""
+
+
+class RegistryRateLimited(RegistryError):
+    """429 Too Many Requests, with no wait that fits in --timeout: the run asks no more."""
+
+    fatal = True
 
 
 class ArchiveError(UsageError):
