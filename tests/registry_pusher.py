@@ -1,4 +1,5 @@
-"""Images pushed to a real registry over its API (stdlib only), in any shape a test needs:
+"""Registries of a test's own (Debian's docker-registry, plain or TLS, on 127.0.0.1 or ::1), and
+images pushed to one over its API (stdlib only), in any shape a test needs:
 Docker v2 or OCI manifests, multi-platform indexes with attestation manifests, and the odd ones
 (schema 1, an artifact, an index naming an index) that docker and skopeo will not make.
 
@@ -7,14 +8,20 @@ Docker v2 or OCI manifests, multi-platform indexes with attestation manifests, a
     pusher.index("lab/multi", "1", [image_amd64, image_arm64], attestations=True)
 """
 
+import contextlib
 import gzip
 import hashlib
 import http.client
 import io
 import json
+import socket
+import ssl
+import subprocess
 import tarfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -70,17 +77,24 @@ class Pushed:
 
 
 class Pusher:
-    """Pushes to a plain-HTTP registry at host:port (loopback)."""
+    """Pushes to a registry at host:port (loopback): plain HTTP, or HTTPS with a context."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, context: ssl.SSLContext | None = None) -> None:
         self.address = address
         self.host, _, port = address.rpartition(":")
         self.port = int(port)
+        self.context = context
 
     def _request(
         self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None
     ) -> http.client.HTTPResponse:
-        connection = http.client.HTTPConnection(self.host.strip("[]"), self.port, timeout=30)
+        connection = (
+            http.client.HTTPSConnection(
+                self.host.strip("[]"), self.port, timeout=30, context=self.context
+            )
+            if self.context is not None
+            else http.client.HTTPConnection(self.host.strip("[]"), self.port, timeout=30)
+        )
         connection.request(method, path, body=body, headers=dict(headers or {}))
         response = connection.getresponse()
         response.read()
@@ -158,7 +172,12 @@ class Pusher:
         """An attestation manifest for subject, as buildx makes one (an in-toto layer)."""
         config_bytes = compact({"architecture": "unknown", "os": "unknown", "rootfs": {}})
         config_digest = self.blob(repository, config_bytes)
-        statement = compact({"_type": "https://in-toto.io/Statement/v0.1", "subject": []})
+        statement = compact(
+            {
+                "_type": "https://in-toto.io/Statement/v0.1",
+                "subject": [{"digest": {"sha256": subject.digest.removeprefix("sha256:")}}],
+            }
+        )
         self.blob(repository, statement)
         manifest = {
             "schemaVersion": 2,
@@ -207,3 +226,73 @@ class Pusher:
         body = compact({"schemaVersion": 2, "mediaType": media_type, "manifests": entries})
         digest = self.manifest(repository, tag, body, media_type)
         return Pushed(repository, digest, media_type, body)
+
+
+# -- a registry of the test's own ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    certificate: str
+    key: str
+
+
+def start_registry(
+    registry_bin: str,
+    root: Path,
+    stack: contextlib.ExitStack,
+    *,
+    host: str = "127.0.0.1",
+    tls: TLSFiles | None = None,
+) -> str:
+    """Debian's docker-registry on host (127.0.0.1, or ::1), plain or with TLS; its address
+    as references spell it (`127.0.0.1:PORT`, `[::1]:PORT`)."""
+    root.mkdir(parents=True, exist_ok=True)
+    log = root / "registry.log"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    bracketed = f"[{host}]" if ":" in host else host
+    for _ in range(3):
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+            port = int(probe.getsockname()[1])
+        lines = [
+            "version: 0.1",
+            "log:\n  level: warn",
+            f"storage:\n  filesystem:\n    rootdirectory: {json.dumps(str(root / 'data'))}",
+            f"http:\n  addr: {json.dumps(f'{bracketed}:{port}')}",
+        ]
+        if tls is not None:
+            lines.append(
+                f"  tls:\n    certificate: {json.dumps(tls.certificate)}\n"
+                f"    key: {json.dumps(tls.key)}"
+            )
+        config = root / "registry.yml"
+        config.write_text("\n".join(lines) + "\n")
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [registry_bin, "serve", str(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        stack.callback(_stop, process)
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, port), timeout=1):
+                    return f"{bracketed}:{port}"
+            except OSError:
+                time.sleep(0.05)
+        if process.poll() is None:
+            break
+    raise RuntimeError(f"docker-registry did not come up: {log.read_text()[-2000:]}")
+
+
+def _stop(process: "subprocess.Popen[bytes]") -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -250,7 +250,9 @@ class RegistryClient:
             return
         codes = error_codes(answer.body)
         if status == 404 or codes & _UNKNOWN:
-            raise ImageNotFound(f"{name.text}: not found in {name.registry}{_said(answer.body)}")
+            raise ImageNotFound(
+                f"{name.text}: not found in registry {name.registry}{_said(answer.body)}"
+            )
         if status in (401, 403) or codes & {"UNAUTHORIZED", "DENIED"}:
             raise RegistryDenied(
                 f"registry {name.registry}: pull of {name.registry}/{name.repository} denied"

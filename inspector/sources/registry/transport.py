@@ -144,7 +144,13 @@ class Transport:
         # Elsewhere (a token service, blob storage): the system's CAs.
         session.mount("https://", _Adapter(ssl.create_default_context(), self._pool_size))
         session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=self._pool_size))
-        context = registry_context(host) if verify else _unverified_context()
+        if verify:
+            context = registry_context(host)
+        else:
+            # An insecure registry is insecure by the user's choice (or docker's default for
+            # loopback): urllib3's warning about each request would only repeat it.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+            context = _unverified_context()
         session.mount(f"https://{host}/", _Adapter(context, self._pool_size))
         return session
 
