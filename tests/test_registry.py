@@ -9,13 +9,15 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from inspector.sources.registry.platforms import this_machine
 from tests.daemon_fixture import DockerDaemon, skip_or_fail
-from tests.helpers import run_cli, the_error_line
+from tests.helpers import Run, run_cli, the_error_line
 from tests.registry_pusher import (
+    OCI_MANIFEST,
     Pushed,
     Pusher,
     TLSFiles,
@@ -26,7 +28,7 @@ from tests.registry_pusher import (
 from tests.tls_certs import CertSet, make_cert_set, openssl_path
 
 NO_DAEMON = "unix:///nonexistent/imginspect-test.sock"
-CONFIG = {
+CONFIG: dict[str, Any] = {
     "architecture": "amd64",
     "os": "linux",
     "created": "2024-05-06T07:08:09.123456789Z",
@@ -41,7 +43,7 @@ CONFIG = {
         "WorkingDir": "/srv",
     },
 }
-HISTORY = [
+HISTORY: list[dict[str, Any]] = [
     {"created": "2024-05-06T07:08:09Z", "created_by": "COPY app /bin/app"},
     {"created": "2024-05-06T07:08:09Z", "created_by": "ENV AMP=a<b>&c", "empty_layer": True},
     {"created": "2024-05-06T07:08:09Z", "created_by": "COPY srv /srv"},
@@ -105,11 +107,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield push_lab(Pusher(address))
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> "RunResult":
+def run(*args: str, env: dict[str, str] | None = None) -> Run:
     return run_cli(*args, host=NO_DAEMON, env=env)
-
-
-RunResult = type(run_cli("--version", host=None))
 
 
 # -- what an image reads as ------------------------------------------------------------------
@@ -281,7 +280,7 @@ def test_what_is_no_image_is_a_registry_problem(lab: Lab, setup: str, message: s
         pusher.blob("lab/odd", config)
         manifest = {
             "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "mediaType": OCI_MANIFEST,
             "config": {
                 "mediaType": "application/vnd.cncf.helm.config.v1+json",
                 "digest": digest_of(config),
@@ -289,7 +288,7 @@ def test_what_is_no_image_is_a_registry_problem(lab: Lab, setup: str, message: s
             },
             "layers": [],
         }
-        pusher.manifest("lab/odd", setup, json.dumps(manifest).encode(), manifest["mediaType"])
+        pusher.manifest("lab/odd", setup, json.dumps(manifest).encode(), OCI_MANIFEST)
     else:  # an index whose entry for this platform is another index
         image = pusher.image("lab/odd", None, config=CONFIG)
         inner = pusher.index("lab/odd", "inner", [image])

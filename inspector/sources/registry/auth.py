@@ -9,13 +9,15 @@ import base64
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 from inspector.errors import RegistryBadResponse, RegistryDenied, RegistryErrorResponse
-from inspector.sources.registry.credentials import Credentials, find_credentials
 from inspector.sources.registry.memo import Memo
 from inspector.sources.registry.transport import Deadline, Transport
+
+if TYPE_CHECKING:
+    from inspector.sources.registry.credentials import Credentials
 
 MAX_TOKEN_BYTES = 1024 * 1024
 # docker's client ID for its OAuth token requests.
@@ -61,12 +63,10 @@ class Authorizer:
     """The Authorization header each request to a registry needs, from its challenge."""
 
     def __init__(
-        self, transport: Transport, find: Callable[[str], Credentials | None] | None = None
+        self, transport: Transport, find: "Callable[[str], Credentials | None] | None" = None
     ) -> None:
-        import os
-
         self._transport = transport
-        self._find = find or (lambda registry: find_credentials(registry, os.environ))
+        self._find = find or _find_credentials
         self._credentials: Memo[str, Credentials | None] = Memo()
         self._tokens: Memo[tuple[str, str], str] = Memo()
 
@@ -99,7 +99,7 @@ class Authorizer:
         registry: str,
         challenge: Challenge,
         scope: str,
-        credentials: Credentials | None,
+        credentials: "Credentials | None",
         deadline: Deadline,
     ) -> str:
         realm = challenge.params.get("realm", "")
@@ -169,7 +169,16 @@ class Authorizer:
         return token
 
 
-def _basic(credentials: Credentials) -> str:
+def _find_credentials(registry: str) -> "Credentials | None":
+    """docker's credentials for the registry: read only once a registry challenges."""
+    import os
+
+    from inspector.sources.registry.credentials import find_credentials
+
+    return find_credentials(registry, os.environ)
+
+
+def _basic(credentials: "Credentials") -> str:
     pair = f"{credentials.username}:{credentials.secret}".encode()
     return "Basic " + base64.b64encode(pair).decode()
 

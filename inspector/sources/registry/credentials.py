@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from inspector.errors import RegistryDenied
-from inspector.sources.daemon.endpoint import docker_config_dir
 from inspector.sources.registry.names import DOCKER_HUB, DOCKER_HUB_CREDENTIALS
 
 # A helper that does not answer in this time is a helper that failed.
@@ -48,6 +47,9 @@ def find_credentials(registry: str, environ: Mapping[str, str]) -> Credentials |
     """The credentials docker would use for the registry (`docker.io` or host[:port]); None
     for anonymous. A config.json docker cannot read is ignored, as docker warns and goes on;
     a helper that fails is a RegistryDenied."""
+    # docker's config directory, found as the daemon's endpoint finds it for currentContext.
+    from inspector.sources.daemon.endpoint import docker_config_dir
+
     config = _read_config(Path(docker_config_dir(environ), "config.json"))
     key = server_key(registry)
     helpers = config.get("credHelpers")
