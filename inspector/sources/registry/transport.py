@@ -96,14 +96,14 @@ class _Adapter(requests.adapters.HTTPAdapter):
     """requests' adapter with an SSLContext of ours: the system's CAs and certs.d, not certifi."""
 
     def __init__(self, context: ssl.SSLContext, pool_size: int) -> None:
-        self._context = context
+        self.tls_context = context
         super().__init__(pool_connections=4, pool_maxsize=pool_size)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, ssl_context=self._context, **kwargs)
+        super().init_poolmanager(*args, ssl_context=self.tls_context, **kwargs)
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        return super().proxy_manager_for(proxy, ssl_context=self._context, **kwargs)
+        return super().proxy_manager_for(proxy, ssl_context=self.tls_context, **kwargs)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         """Nothing: the context says what is trusted; requests would add certifi's bundle."""
