@@ -71,7 +71,20 @@ LOCAL = {
     "shutil",
     "subprocess",
 }
-EVERYTHING = CLIENT | DAEMON | WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | LOCAL
+REGISTRY = {
+    "inspector.sources.registry",
+    "inspector.sources.registry.names",
+    "inspector.sources.registry.source",
+    "inspector.sources.registry.client",
+    "inspector.sources.registry.transport",
+    "inspector.sources.registry.auth",
+    "inspector.sources.registry.memo",
+    "inspector.sources.registry.platforms",
+    "inspector.sources.registry.answers",
+}
+# What a registry asks only once one challenges: docker's credentials, and where they are.
+CREDENTIALS = {"inspector.sources.registry.credentials", "subprocess"}
+EVERYTHING = CLIENT | DAEMON | WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | LOCAL | REGISTRY
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,8 @@ def way(
     stdout: bytes | None = None,
 ) -> Way:
     assert not needed & unwanted
+    if not needed & REGISTRY:  # no path but a registry's loads anything of the registry's
+        unwanted = unwanted | REGISTRY | {"inspector.sources.registry.credentials"}
     return Way(args, code, frozenset(needed), frozenset(unwanted), env or {}, stdout)
 
 
@@ -132,6 +147,7 @@ IMAGE_TAB_SKIPS = (
 
 
 TINY = "lab-tiny:1"  # tests/daemon_fixture.py's FixtureImages.tiny
+PUSHED = "docker://{pushed_ref}"  # FixtureImages.pushed_ref, in the suite's registry
 PATHS = {
     "--help": way("--help", needed={"inspector.environment"}, unwanted=EVERYTHING),
     "--version": way("--version", unwanted=EVERYTHING | {"inspector.environment"}),
@@ -227,6 +243,19 @@ PATHS = {
         needed=CLIENT | DAEMON | VIEW | {"inspector.template.gotime"},
         unwanted=WAYS_IN | (ENGINE - {"inspector.template.gotime"}) | FUNCTIONS | ARCHIVES,
     ),
+    "a registry, --json": way(
+        "--json",
+        PUSHED,
+        needed=CLIENT | REGISTRY | {"inspector.render.json"},
+        unwanted=DAEMON
+        | WAYS_IN
+        | VIEW
+        | ENGINE
+        | FUNCTIONS
+        | ARCHIVES
+        | CREDENTIALS
+        | {"inspector.template", "inspector.terminal"},
+    ),
     "an archive, --json": way(
         "--json",
         ARCHIVE,
@@ -262,7 +291,10 @@ def test_each_path_imports_only_the_heavy_modules_it_needs(
     for variable in ("PYTHONPROFILEIMPORTTIME", "IMGINSPECT_DEBUG"):
         env.pop(variable, None)
 
-    done, loaded = loaded_modules(chosen.args, env, tmp_path)
+    args = tuple(
+        arg.replace("{pushed_ref}", docker_daemon.images.pushed_ref) for arg in chosen.args
+    )
+    done, loaded = loaded_modules(args, env, tmp_path)
 
     assert done.returncode == chosen.code, done.stderr.decode()
     if chosen.code == 0:  # the path really ran, and printed what it is for

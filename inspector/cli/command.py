@@ -14,6 +14,7 @@ from inspector.cli.params import (
     FilterType,
     ImageNameType,
     PlatformType,
+    RegistryHostType,
     TimeoutType,
     complete_context,
 )
@@ -38,13 +39,15 @@ Examples:
   imginspect ./app.tar                      an image saved by docker or podman save
   imginspect oci:./layout:1.0 --platform linux/arm64
   imginspect --diff app:1.0 ./app-1.1.tar   what changed; exit 1 if anything did
+  imginspect docker://nginx:1.27            an image in its registry, without pulling it
+  imginspect --diff app:1.0 docker://registry.example.com/team/app:1.0
 
 \b
 Exit status:
   0    every image was found and printed
   1    at least one image was not found (the others are still printed)
   2    usage error: bad option, image name or archive, template syntax error
-  3    daemon problem: unreachable, permission denied, timeout, error or bad answer
+  3    daemon or registry problem: unreachable, denied, TLS, timeout, error or bad answer
   4    a template could not be evaluated for an image
   70   internal error (a bug; IMGINSPECT_DEBUG=1 shows the traceback)
   74   output could not be written
@@ -168,12 +171,22 @@ class Command(click.Command):
     "--tlskey", metavar="PATH", help="Client key for TLS [default: DOCKER_CERT_PATH/key.pem]."
 )
 @click.option(
+    "--insecure-registry",
+    "insecure_registries",
+    type=RegistryHostType(),
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Reach this registry as docker reaches an insecure one: HTTPS without verifying its "
+    "certificate, then plain HTTP; repeatable (localhost and 127.0.0.0/8 always are).",
+)
+@click.option(
     "--timeout",
     type=TimeoutType(),
     default=DEFAULT_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
-    help=f"Give up on a request to the daemon that takes longer (at most {MAX_TIMEOUT:g}).",
+    help="Give up on a request to the daemon, or on an image's requests to a registry, that "
+    f"takes longer (at most {MAX_TIMEOUT:g}).",
 )
 @click.option(
     "--debug",
@@ -199,10 +212,12 @@ def imginspect(
     tlscacert: str | None,
     tlscert: str | None,
     tlskey: str | None,
+    insecure_registries: tuple[str, ...],
     timeout: float,
     debug: bool,
 ) -> int:
-    """Inspect container images through the Docker (or Podman) daemon, or in archives.
+    """Inspect container images through the Docker (or Podman) daemon, in archives, or in
+    registries.
 
     Without --json or --format, each image is shown as a readable summary: what runs, as
     whom, on which ports, from which layers, how big and how old.
@@ -211,7 +226,8 @@ def imginspect(
     a digest reference (app@sha256:...), or a full or short image ID; or a path to an
     image archive (docker save, podman save, oci-archive; also gzipped) or an OCI layout
     directory, read without a daemon: ./app.tar, docker-archive:PATH[:NAME],
-    oci-archive:PATH[:NAME], oci:DIR[:NAME].
+    oci-archive:PATH[:NAME], oci:DIR[:NAME]; or docker://REF, an image read from its
+    registry without a daemon (REF as docker pull takes it: docker://nginx:1.27).
     """
     check_combination(images, all_images, filters, as_json, template, diff)
     compiled = compile_format(template)  # a syntax error is exit 2, before any image is asked
@@ -227,6 +243,7 @@ def imginspect(
         None if all_images else images,
         Request(platform, manifests, with_history=(view or diff) and not quiet),
         daemon=DaemonFlags(host, context, tls, tlsverify, tlscacert, tlscert, tlskey, timeout),
+        insecure_registries=insecure_registries,
         filters=filter_values(filters),
         log=log,
         warn=say_warning,
