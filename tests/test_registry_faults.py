@@ -444,3 +444,41 @@ def test_a_proxy_from_the_environment_is_used_and_no_proxy_is_honoured(
     )  # fmt: skip
     assert direct.code == 3
     assert "cannot connect" in the_error_line(direct)
+
+
+def test_a_401_to_a_manifest_after_an_unchallenged_v2_is_followed_once(
+    fake: Callable[..., FakeRegistry], tmp_path: Path
+) -> None:
+    """Some registries let GET /v2/ through and challenge a repository's requests only."""
+    registry: FakeRegistry
+
+    def manifest(request: Request) -> Answer:
+        if request.header("Authorization") == f"Bearer {TOKEN}":
+            return manifest_answer()
+        realm = f"http://{registry.address}/token"
+        challenge = f'Bearer realm="{realm}",service="fake",scope="repository:x:pull"'
+        return Response(401, b"{}", (("WWW-Authenticate", challenge),))
+
+    registry = fake({"/v2/x/manifests/1": manifest, "/token": json_response({"token": TOKEN})})
+    done = run("-f", "{{.Os}}", registry.ref("x:1"), env=docker_config(tmp_path, {}))
+    assert (done.code, done.stdout) == (0, b"linux\n"), done.stderr
+    assert registry.paths("/v2/x/manifests/") == ["/v2/x/manifests/1"] * 2
+    assert len(registry.paths("/token")) == 1
+
+
+def test_a_token_the_registry_refuses_is_asked_again_once(
+    fake: Callable[..., FakeRegistry], tmp_path: Path
+) -> None:
+    """A token that expired early (a clock ahead of the service's): a new one, then the answer;
+    a registry that refuses the new one too is denied, not asked forever."""
+    tokens = iter(["stale", TOKEN])
+    registry = bearer_registry(
+        fake, token_route=lambda request: json_response({"token": next(tokens, "stale")})
+    )
+    done = run("-f", "{{.Os}}", registry.ref("x:1"), env=docker_config(tmp_path, {}))
+    assert (done.code, done.stdout) == (0, b"linux\n"), done.stderr
+    assert len(registry.paths("/token")) == 2
+    refused = bearer_registry(fake, token_route=json_response({"token": "stale"}))
+    done = run("-q", refused.ref("x:1"), env=docker_config(tmp_path, {}))
+    assert done.code == 3
+    assert len(refused.paths("/token")) == 2 and len(refused.paths("/v2/x/manifests/")) == 2

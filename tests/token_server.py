@@ -114,6 +114,8 @@ class TokenServer:
         self.service = service
         self.issuer = issuer
         self.users = dict(users)
+        # Seconds each token lasts (`exp` and `expires_in`); tests of expiry shorten it.
+        self.lifetime = TOKEN_LIFETIME
         self._lock = threading.Lock()
         self._requests: list[TokenRequest] = []
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -183,7 +185,7 @@ class TokenServer:
                     "iss": self.issuer,
                     "sub": account or "",
                     "aud": self.service,
-                    "exp": now + TOKEN_LIFETIME,
+                    "exp": now + self.lifetime,
                     "nbf": now - 10,
                     "iat": now,
                     "jti": secrets.token_hex(16),
@@ -194,7 +196,7 @@ class TokenServer:
             body = {
                 "token": token,
                 "access_token": token,
-                "expires_in": TOKEN_LIFETIME,
+                "expires_in": self.lifetime,
                 "issued_at": issued,
             }
         granted_scopes = tuple(

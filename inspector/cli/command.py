@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from inspector.sources.names import ImageName
     from inspector.template import Template
 
-EPILOG = """\b
+EPILOG = (
+    """\b
 Examples:
   imginspect nginx:latest                   show an image, readably
   imginspect --color=always app:1.0 | less -R
@@ -47,8 +48,11 @@ Exit status:
   0    every image was found and printed
   1    at least one image was not found (the others are still printed)
   2    usage error: bad option, image name or archive, template syntax error
-  3    daemon or registry problem: unreachable, denied, TLS, timeout, error or bad answer
-  4    a template could not be evaluated for an image
+"""
+    # One row a line, as the README's table has it: too long for one line of source.
+    "  3    source problem: daemon or registry unreachable, denied, TLS failure, timeout, "
+    "error or bad answer\n"
+    """  4    a template could not be evaluated for an image
   70   internal error (a bug; IMGINSPECT_DEBUG=1 shows the traceback)
   74   output could not be written
   130  interrupted
@@ -64,6 +68,7 @@ The daemon, as docker chooses it:
 \b
 Environment:
 """
+)
 HELP_WIDTH = 100  # the widest --help, on a wide terminal
 
 

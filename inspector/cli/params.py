@@ -46,16 +46,17 @@ class ImageNameType(_NameBase):
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list["CompletionItem"]:
-        """Local image names, and IDs for a word in hex, from the daemon the command would ask
-        (paths are the shell's to complete)."""
+        """Local image names, and IDs for a word in hex, from the daemon the command would ask,
+        and the transports (`docker://`...) the word begins, with no space after them (paths
+        are the shell's to complete)."""
         from click.shell_completion import CompletionItem
 
-        from inspector.sources.daemon.completion import complete_image  # the stdlib only
+        from inspector.sources.daemon.completion import complete_name  # the stdlib only
 
         host, context = ctx.params.get("host"), ctx.params.get("context")
         return [
-            CompletionItem(value, help=description)
-            for value, description in complete_image(
+            CompletionItem(value, type=kind, help=description)
+            for value, description, kind in complete_name(
                 host if isinstance(host, str) else None,
                 incomplete,
                 os.environ,

@@ -2,12 +2,16 @@
 bearer token for the repository's pull scope (anonymous, or with credentials), or basic auth.
 
 One token per scope per run: images of the same repository, asked at once, wait for the first
-one's token rather than each asking for it.
+one's token rather than each asking for it. A token is used until its `expires_in` has passed
+(60 seconds when the service says nothing, docker's default), then asked for again once; so is a
+token the registry refuses with a 401.
 """
 
 import base64
 import json
 import re
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlencode, urlsplit
@@ -22,6 +26,8 @@ if TYPE_CHECKING:
 MAX_TOKEN_BYTES = 1024 * 1024
 # docker's client ID for its OAuth token requests.
 CLIENT_ID = "docker"
+# docker's lifetime for a token whose service gives none.
+DEFAULT_TOKEN_LIFETIME = 60.0
 
 # RFC 7235: a scheme, then auth-params `name=token` or `name="quoted string"`, comma-separated.
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -59,16 +65,45 @@ def parse_challenges(header: str) -> list[Challenge]:
     return challenges
 
 
+class Token(NamedTuple):
+    value: str
+    expires: float  # on time.monotonic()'s clock
+
+
 class Authorizer:
     """The Authorization header each request to a registry needs, from its challenge."""
 
     def __init__(
-        self, transport: Transport, find: "Callable[[str], Credentials | None] | None" = None
+        self,
+        transport: Transport,
+        find: "Callable[[str], Credentials | None] | None" = None,
+        log: "Callable[[str], None] | None" = None,
     ) -> None:
         self._transport = transport
-        self._find = find or _find_credentials
+        self._find = find or (lambda registry: _find_credentials(registry, log))
         self._credentials: Memo[str, Credentials | None] = Memo()
-        self._tokens: Memo[tuple[str, str], str] = Memo()
+        # By (registry, scope, generation): a new generation is a new token, asked once.
+        self._tokens: Memo[tuple[str, str, int], Token] = Memo()
+        self._generations: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def renew(self, registry: str, scope: str, header: Mapping[str, str]) -> bool:
+        """Forget the token sent in header (the registry refused it): the next header() asks
+        for another, once for all the threads that were using it. False if header held no
+        token of this authorizer's, so that asking again would change nothing."""
+        sent = header.get("Authorization", "")
+        if not sent.startswith("Bearer "):
+            return False
+        key = (registry, scope)
+        with self._lock:
+            generation = self._generations.get(key, 0)
+        current = self._tokens.peek((registry, scope, generation))
+        if current is not None and current.value != sent.removeprefix("Bearer "):
+            return True  # another thread has renewed it already
+        with self._lock:
+            if self._generations.get(key, 0) == generation:
+                self._generations[key] = generation + 1
+        return True
 
     def header(
         self,
@@ -87,12 +122,26 @@ class Authorizer:
             return {"Authorization": _basic(credentials)}
         if challenge.scheme != "bearer":
             return {}
+        key = (registry, scope)
+        with self._lock:
+            generation = self._generations.get(key, 0)
         token = self._tokens.get(
-            (registry, scope),
+            (registry, scope, generation),
             lambda: self._token(registry, challenge, scope, credentials, deadline),
             deadline,
         )
-        return {"Authorization": f"Bearer {token}"}
+        if token.expires <= time.monotonic():
+            # Expired during the run: one new token for every thread that finds it so.
+            with self._lock:
+                if self._generations.get(key, 0) == generation:
+                    self._generations[key] = generation + 1
+                generation = self._generations[key]
+            token = self._tokens.get(
+                (registry, scope, generation),
+                lambda: self._token(registry, challenge, scope, credentials, deadline),
+                deadline,
+            )
+        return {"Authorization": f"Bearer {token.value}"}
 
     def _token(
         self,
@@ -101,7 +150,8 @@ class Authorizer:
         scope: str,
         credentials: "Credentials | None",
         deadline: Deadline,
-    ) -> str:
+    ) -> Token:
+        asked = time.monotonic()  # the lifetime counts from the asking: never too late
         realm = challenge.params.get("realm", "")
         if urlsplit(realm).scheme not in ("http", "https") or not urlsplit(realm).netloc:
             raise RegistryBadResponse(
@@ -166,16 +216,28 @@ class Authorizer:
         token = value.get("token") or value.get("access_token") if isinstance(value, dict) else None
         if not isinstance(token, str) or not token or not token.isprintable():
             raise RegistryBadResponse(f"registry {registry}: the token service answered no token")
-        return token
+        return Token(token, asked + _lifetime(value))
 
 
-def _find_credentials(registry: str) -> "Credentials | None":
+def _lifetime(answer: Mapping[str, object]) -> float:
+    """The seconds a token answer says it lasts. docker raises an `expires_in` under 60 to 60;
+    a shorter one is honoured here, as it costs one more token request at worst, where using a
+    token past its time costs the image."""
+    expires_in = answer.get("expires_in")
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
+        return DEFAULT_TOKEN_LIFETIME
+    if expires_in <= 0:
+        return DEFAULT_TOKEN_LIFETIME
+    return float(min(expires_in, 24 * 3600))
+
+
+def _find_credentials(registry: str, log: "Callable[[str], None] | None") -> "Credentials | None":
     """docker's credentials for the registry: read only once a registry challenges."""
     import os
 
     from inspector.sources.registry.credentials import find_credentials
 
-    return find_credentials(registry, os.environ)
+    return find_credentials(registry, os.environ, log)
 
 
 def _basic(credentials: "Credentials") -> str:

@@ -3,7 +3,10 @@ HTTP where docker allows it), its challenge, manifests and config blobs, each ch
 the digest it was asked by, and each answer that is no manifest read into the error it means.
 
 Each registry is first asked `GET /v2/`, as docker asks it: the answer says which scheme
-reaches it and which challenge (bearer, basic, none) its requests must meet. Nothing the run
+reaches it and which challenge (bearer, basic, none) its requests must meet. Some registries
+let `/v2/` through and challenge only a repository's requests: the challenge of such a 401 is
+learnt for the registry and met, once per request. A bearer token the registry refuses with a
+401 is asked for again, once. Nothing the run
 has answered is asked twice: one `GET /v2/` per registry, one manifest per digest or tag, one
 config per digest.
 """
@@ -11,6 +14,7 @@ config per digest.
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -92,9 +96,12 @@ class RegistryClient:
     def __init__(self, flags: RegistryFlags, log: Say | None, *, pool_size: int) -> None:
         self._insecure = frozenset(flags.insecure)
         self._transport = Transport(flags.timeout, log, pool_size=pool_size)
-        self._auth = Authorizer(self._transport)
+        self._auth = Authorizer(self._transport, log=log)
         self._log = log
         self._endpoints: Memo[str, Endpoint] = Memo()
+        # Challenges learnt from a 401 to a request, for registries whose /v2/ set none.
+        self._learnt: dict[str, Challenge] = {}
+        self._learnt_lock = threading.Lock()
         self._manifests: Memo[tuple[str, str, str], Manifest] = Memo()
         self._configs: Memo[tuple[str, str, str], bytes] = Memo()
 
@@ -197,20 +204,41 @@ class RegistryClient:
             name.api_host, lambda: self._find_endpoint(name, deadline), deadline
         )
         scope = f"repository:{name.repository}:pull"
-        headers = self._auth.header(name.registry, endpoint.challenge, scope, deadline)
-        if accept:
-            headers["Accept"] = accept
         session = self._transport.session(name.api_host, verify=endpoint.verify)
-        return self._transport.get(
-            session,
-            endpoint.base + path,
-            registry=name.registry,
-            deadline=deadline,
-            cap=cap,
-            headers=headers,
-            redirects=redirects,
-            verify=endpoint.verify,
-        )
+        retried = False
+        while True:
+            with self._learnt_lock:
+                challenge = endpoint.challenge or self._learnt.get(name.api_host)
+            authorization = self._auth.header(name.registry, challenge, scope, deadline)
+            headers = {**authorization, **({"Accept": accept} if accept else {})}
+            answer = self._transport.get(
+                session,
+                endpoint.base + path,
+                registry=name.registry,
+                deadline=deadline,
+                cap=cap,
+                headers=headers,
+                redirects=redirects,
+                verify=endpoint.verify,
+            )
+            if answer.status != 401 or retried:
+                return answer
+            retried = True
+            if authorization:
+                # A token that expired early, or that the registry no longer takes: another.
+                if not self._auth.renew(name.registry, scope, authorization):
+                    return answer
+                continue
+            learnt = _challenge(answer)
+            if learnt is None:
+                return answer
+            with self._learnt_lock:
+                self._learnt.setdefault(name.api_host, learnt)
+            if self._log is not None:
+                self._log(
+                    f"registry {name.registry}: GET /v2/ set no challenge; following the "
+                    f"{learnt.scheme} challenge of a 401 to {path}"
+                )
 
     def _find_endpoint(self, name: RegistryName, deadline: Deadline) -> Endpoint:
         """`GET /v2/` over HTTPS; for an insecure registry, as docker reaches one, over HTTPS

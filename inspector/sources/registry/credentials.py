@@ -3,7 +3,11 @@
 
 As docker's CLI looks them up: a registry's `credHelpers` entry first, else `credsStore`,
 else `auths`, whose keys may be `host[:port]` or a URL of it. Docker Hub's key is
-`https://index.docker.io/v1/`. A helper that has nothing for the registry means anonymous.
+`https://index.docker.io/v1/`. A helper that has nothing for the registry means anonymous; so
+does a helper that fails (not installed, an error, no answer, an answer that is not JSON), as
+`docker pull` goes on anonymously then: its ResolveAuthConfig ignores GetAuthConfig's error.
+`--debug` says which helper failed and how; a registry that then refuses the anonymous pull is
+the error the run reports.
 
 A secret read here goes into a request's Authorization header or a token request's form, and
 nowhere else: no message, no --debug line, no repr shows it.
@@ -13,11 +17,10 @@ import base64
 import binascii
 import json
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from inspector.errors import RegistryDenied
 from inspector.sources.registry.names import DOCKER_HUB, DOCKER_HUB_CREDENTIALS
 
 # A helper that does not answer in this time is a helper that failed.
@@ -43,10 +46,16 @@ def server_key(registry: str) -> str:
     return DOCKER_HUB_CREDENTIALS if registry == DOCKER_HUB else registry
 
 
-def find_credentials(registry: str, environ: Mapping[str, str]) -> Credentials | None:
+class HelperFailed(Exception):
+    """A credential helper that could not say: docker goes on anonymously."""
+
+
+def find_credentials(
+    registry: str, environ: Mapping[str, str], log: Callable[[str], None] | None = None
+) -> Credentials | None:
     """The credentials docker would use for the registry (`docker.io` or host[:port]); None
     for anonymous. A config.json docker cannot read is ignored, as docker warns and goes on;
-    a helper that fails is a RegistryDenied."""
+    so is a helper that fails (said on log)."""
     # docker's config directory, found as the daemon's endpoint finds it for currentContext.
     from inspector.sources.daemon.endpoint import docker_config_dir
 
@@ -58,7 +67,12 @@ def find_credentials(registry: str, environ: Mapping[str, str]) -> Credentials |
         store = config.get("credsStore")
         helper = store if isinstance(store, str) and store else None
     if helper:
-        return _from_helper(helper, key, registry)
+        try:
+            return _from_helper(helper, key, registry)
+        except HelperFailed as failure:
+            if log is not None:
+                log(f"{failure}; going on without credentials, as docker does")
+            return None
     return _from_auths(config.get("auths"), key)
 
 
@@ -117,12 +131,12 @@ def _from_helper(helper: str, key: str, registry: str) -> Credentials | None:
             check=False,
         )
     except FileNotFoundError as exc:
-        raise RegistryDenied(
+        raise HelperFailed(
             f"registry {registry}: the credential helper {program} (named in docker's config.json) "
             "is not installed"
         ) from exc
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RegistryDenied(
+        raise HelperFailed(
             f"registry {registry}: the credential helper {program} failed: {exc}"
         ) from exc
     output = done.stdout[:_HELPER_OUTPUT_LIMIT].decode("utf-8", "replace")
@@ -131,18 +145,18 @@ def _from_helper(helper: str, key: str, registry: str) -> Credentials | None:
             return None
         # Helpers write their error on stdout; its first line says what failed.
         first = (output.strip() or done.stderr.decode("utf-8", "replace").strip()).split("\n")[0]
-        raise RegistryDenied(
+        raise HelperFailed(
             f"registry {registry}: the credential helper {program} failed "
             f"(exit status {done.returncode}): {first[:200]}"
         )
     try:
         answer = json.loads(output)
     except ValueError as exc:
-        raise RegistryDenied(
+        raise HelperFailed(
             f"registry {registry}: the credential helper {program} did not answer with JSON"
         ) from exc
     if not isinstance(answer, dict):
-        raise RegistryDenied(
+        raise HelperFailed(
             f"registry {registry}: the credential helper {program} answered no object"
         )
     username, secret = answer.get("Username"), answer.get("Secret")

@@ -21,6 +21,14 @@ class Memo(Generic[Key, Value]):
         self._futures: dict[Key, Future[Value]] = {}
         self._lock = threading.Lock()
 
+    def peek(self, key: Key) -> Value | None:
+        """The answer for key if it has come, without asking or waiting; None otherwise."""
+        with self._lock:
+            future = self._futures.get(key)
+        if future is None or not future.done() or future.exception() is not None:
+            return None
+        return future.result()
+
     def get(self, key: Key, ask: Callable[[], Value], deadline: Deadline) -> Value:
         with self._lock:
             future = self._futures.get(key)
