@@ -16,15 +16,8 @@ import pytest
 from inspector.sources.registry.platforms import this_machine
 from tests.daemon_fixture import DockerDaemon, skip_or_fail
 from tests.helpers import Run, run_cli, the_error_line
-from tests.registry_pusher import (
-    OCI_MANIFEST,
-    Pushed,
-    Pusher,
-    TLSFiles,
-    digest_of,
-    layer_tar,
-    start_registry,
-)
+from tests.registry_pusher import OCI_MANIFEST, Pushed, Pusher, digest_of, layer_tar
+from tests.registry_server import ServerTLS, start_registry
 from tests.tls_certs import CertSet, make_cert_set, openssl_path
 
 NO_DAEMON = "unix:///nonexistent/imginspect-test.sock"
@@ -103,7 +96,7 @@ def registry_binary() -> str:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with contextlib.ExitStack() as stack:
         root = tmp_path_factory.mktemp("registry")
-        address = start_registry(registry_binary(), root, stack)
+        address = start_registry(registry_binary(), root, stack).address
         yield push_lab(Pusher(address))
 
 
@@ -379,8 +372,8 @@ def tls_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TLSLab]:
             root / "registry",
             stack,
             host="::1",
-            tls=TLSFiles(str(server.cert), str(server.key)),
-        )
+            tls=ServerTLS(server.cert, server.key),
+        ).address
         context = ssl.create_default_context(cafile=str(certs.ca.cert))
         Pusher(address, context).image("lab/tls", "1", config=CONFIG)
         yield TLSLab(address, certs)
