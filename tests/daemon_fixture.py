@@ -28,6 +28,7 @@ from typing import Literal, NoReturn
 
 import pytest
 
+from tests.registry_server import start_registry
 from tests.tls_certs import CertSet, make_cert_set, openssl_path
 
 HOST_ENV = "IMGINSPECT_TEST_DOCKER_HOST"
@@ -41,7 +42,6 @@ CLEARED_ENV = ("DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKE
 
 DAEMON_START_TIMEOUT = 60.0
 DAEMON_STOP_TIMEOUT = 20.0
-REGISTRY_START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 600.0
 
 FULL_TAGS = ("lab-full:2.4.1", "lab-full:latest", "lab-full:stable")
@@ -395,41 +395,6 @@ def _free_port() -> int:
         return port
 
 
-def _start_registry(registry_bin: str, root: Path, stack: contextlib.ExitStack) -> str:
-    log = root / "registry.log"
-    # The free port can be taken before the registry binds it: retry on early exit.
-    for _ in range(3):
-        port = _free_port()
-        config = root / "registry.yml"
-        config.write_text(
-            "version: 0.1\n"
-            "log:\n  level: warn\n"
-            "storage:\n  filesystem:\n"
-            f"    rootdirectory: {json.dumps(str(root / 'registry'))}\n"
-            f"http:\n  addr: {json.dumps(f'127.0.0.1:{port}')}\n"
-        )
-        with log.open("ab") as fh:
-            proc = subprocess.Popen(
-                [registry_bin, "serve", str(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        stack.callback(_stop, proc, 10.0)
-        deadline = time.monotonic() + REGISTRY_START_TIMEOUT
-        while proc.poll() is None and time.monotonic() < deadline:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2.0)
-            if _get_status(conn, "/v2/") == 200:
-                return f"127.0.0.1:{port}"
-            time.sleep(0.1)
-        if proc.poll() is None:
-            break
-    pytest.fail(
-        f"docker-registry did not come up; last lines of {log}:\n{_tail(log)}", pytrace=False
-    )
-
-
 # --- images ------------------------------------------------------------------
 
 
@@ -570,7 +535,7 @@ def docker_daemon_session() -> Iterator[DockerDaemon]:
             if openssl_path() is not None:
                 tls = TLSListener(f"tcp://127.0.0.1:{_free_port()}", make_cert_set(root / "tls"))
             host = _start_dockerd(dockerd, root, stack, tls)
-        registry = _start_registry(registry_bin, root, stack)
+        registry = start_registry(registry_bin, root / "registry", stack).address
         cli = DockerCli(host, cli_path, str(config_dir))
         images = build_fixture_images(cli, root, registry, busybox)
         yield DockerDaemon(host, cli_path, str(config_dir), images, tls)

@@ -31,7 +31,6 @@ import shutil
 import ssl
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -39,14 +38,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests import archive_builder as builder
-from tests.daemon_fixture import DockerDaemon, _free_port, _stop, _tail, _which, skip_or_fail
+from tests.daemon_fixture import DockerDaemon, _which, skip_or_fail
+from tests.registry_server import ServerTLS, start_registry
 from tests.tls_certs import CertSet, make_cert_set, openssl_path
 from tests.token_server import SigningKey, TokenServer, make_signing_key
 
-REGISTRY_START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 300.0
 DOCKER_CERTS_D = Path("/etc/docker/certs.d")
 
@@ -244,88 +241,6 @@ def get_manifest(server: RegistryServer, repository: str, reference: str) -> Ans
 # --- the servers ---------------------------------------------------------------------------
 
 
-def _registry_config(
-    root: Path, port: int, certs: CertSet | None, auth: Mapping[str, Mapping[str, str]]
-) -> str:
-    lines = [
-        "version: 0.1",
-        "log:",
-        "  level: info",
-        "storage:",
-        "  filesystem:",
-        f"    rootdirectory: {json.dumps(str(root / 'storage'))}",
-        "  delete:",
-        "    enabled: true",
-        "http:",
-        f"  addr: {json.dumps(f'127.0.0.1:{port}')}",
-    ]
-    if certs is not None:
-        lines += [
-            "  tls:",
-            f"    certificate: {json.dumps(str(certs.server.cert))}",
-            f"    key: {json.dumps(str(certs.server.key))}",
-        ]
-    if auth:
-        lines.append("auth:")
-        for kind, settings in auth.items():
-            lines.append(f"  {kind}:")
-            lines += [f"    {key}: {json.dumps(value)}" for key, value in settings.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _probe(port: int, certs: CertSet | None) -> int:
-    scheme = "https" if certs is not None else "http"
-    context = None
-    if certs is not None:
-        context = ssl.create_default_context(cafile=str(certs.ca.cert))
-    try:
-        with urllib.request.urlopen(
-            f"{scheme}://127.0.0.1:{port}/v2/", timeout=2, context=context
-        ) as response:
-            status: int = response.status
-            return status
-    except urllib.error.HTTPError as error:
-        error.close()
-        return error.code
-    except OSError:
-        return -1
-
-
-def _start_registry(
-    registry_bin: str,
-    root: Path,
-    stack: contextlib.ExitStack,
-    certs: CertSet | None,
-    auth: Mapping[str, Mapping[str, str]],
-) -> tuple[int, Path]:
-    root.mkdir(parents=True)
-    log = root / "registry.log"
-    # The free port can be taken before the registry binds it: retry on early exit.
-    for _ in range(3):
-        port = _free_port()
-        config = root / "config.yml"
-        config.write_text(_registry_config(root, port, certs, auth))
-        with log.open("ab") as fh:
-            proc = subprocess.Popen(
-                [registry_bin, "serve", str(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        stack.callback(_stop, proc, 10.0)
-        deadline = time.monotonic() + REGISTRY_START_TIMEOUT
-        while proc.poll() is None and time.monotonic() < deadline:
-            if _probe(port, certs) in (200, 401):
-                return port, log
-            time.sleep(0.1)
-        if proc.poll() is None:
-            break
-    pytest.fail(
-        f"docker-registry did not come up; last lines of {log}:\n{_tail(log)}", pytrace=False
-    )
-
-
 def _write_docker_config(
     directory: Path, host: str, user: str | None, password: str | None
 ) -> None:
@@ -368,8 +283,9 @@ def _server(
     token_server: TokenServer | None = None,
 ) -> RegistryServer:
     directory = root / name
-    port, log = _start_registry(registry_bin, directory, stack, certs, auth or {})
-    host = f"127.0.0.1:{port}"
+    tls = None if certs is None else ServerTLS(certs.server.cert, certs.server.key)
+    running = start_registry(registry_bin, directory, stack, tls=tls, auth=auth)
+    host = running.address
     certs_d = None
     if certs is not None:
         certs_d = directory / "certs.d"
@@ -386,7 +302,7 @@ def _server(
         password=password,
         docker_config=directory / "docker-config",
         token_server=token_server,
-        log=log,
+        log=running.log,
     )
 
 

@@ -1,27 +1,21 @@
-"""Registries of a test's own (Debian's docker-registry, plain or TLS, on 127.0.0.1 or ::1), and
-images pushed to one over its API (stdlib only), in any shape a test needs:
+"""Images pushed to a registry over its API (stdlib only), in any shape a test needs:
 Docker v2 or OCI manifests, multi-platform indexes with attestation manifests, and the odd ones
 (schema 1, an artifact, an index naming an index) that docker and skopeo will not make.
 
-    pusher = Pusher("127.0.0.1:5000")
+    pusher = Pusher(start_registry(registry_bin, root, stack).address)  # tests/registry_server.py
     image = pusher.image("lab/app", "1", config={...}, layers=[b"..."])
     pusher.index("lab/multi", "1", [image_amd64, image_arm64], attestations=True)
 """
 
-import contextlib
 import gzip
 import hashlib
 import http.client
 import io
 import json
-import socket
 import ssl
-import subprocess
 import tarfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -226,73 +220,3 @@ class Pusher:
         body = compact({"schemaVersion": 2, "mediaType": media_type, "manifests": entries})
         digest = self.manifest(repository, tag, body, media_type)
         return Pushed(repository, digest, media_type, body)
-
-
-# -- a registry of the test's own ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TLSFiles:
-    certificate: str
-    key: str
-
-
-def start_registry(
-    registry_bin: str,
-    root: Path,
-    stack: contextlib.ExitStack,
-    *,
-    host: str = "127.0.0.1",
-    tls: TLSFiles | None = None,
-) -> str:
-    """Debian's docker-registry on host (127.0.0.1, or ::1), plain or with TLS; its address
-    as references spell it (`127.0.0.1:PORT`, `[::1]:PORT`)."""
-    root.mkdir(parents=True, exist_ok=True)
-    log = root / "registry.log"
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    bracketed = f"[{host}]" if ":" in host else host
-    for _ in range(3):
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            probe.bind((host, 0))
-            port = int(probe.getsockname()[1])
-        lines = [
-            "version: 0.1",
-            "log:\n  level: warn",
-            f"storage:\n  filesystem:\n    rootdirectory: {json.dumps(str(root / 'data'))}",
-            f"http:\n  addr: {json.dumps(f'{bracketed}:{port}')}",
-        ]
-        if tls is not None:
-            lines.append(
-                f"  tls:\n    certificate: {json.dumps(tls.certificate)}\n"
-                f"    key: {json.dumps(tls.key)}"
-            )
-        config = root / "registry.yml"
-        config.write_text("\n".join(lines) + "\n")
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                [registry_bin, "serve", str(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        stack.callback(_stop, process)
-        deadline = time.monotonic() + 30
-        while process.poll() is None and time.monotonic() < deadline:
-            try:
-                with socket.create_connection((host, port), timeout=1):
-                    return f"{bracketed}:{port}"
-            except OSError:
-                time.sleep(0.05)
-        if process.poll() is None:
-            break
-    raise RuntimeError(f"docker-registry did not come up: {log.read_text()[-2000:]}")
-
-
-def _stop(process: "subprocess.Popen[bytes]") -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

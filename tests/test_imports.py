@@ -82,6 +82,13 @@ REGISTRY = {
     "inspector.sources.registry.platforms",
     "inspector.sources.registry.answers",
 }
+# The daemon's answers built from a config, for the sources that have no daemon to ask.
+SHAPE = {
+    "inspector.sources.shape.answers",
+    "inspector.sources.shape.goconfig",
+    "inspector.sources.shape.gojson",
+    "inspector.sources.shape.manifests",
+}
 # What a registry asks only once one challenges: docker's credentials, and where they are.
 CREDENTIALS = {"inspector.sources.registry.credentials", "subprocess"}
 EVERYTHING = CLIENT | DAEMON | WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | LOCAL | REGISTRY
@@ -205,6 +212,7 @@ PATHS = {
         TINY,
         needed=CLIENT | DAEMON | {"inspector.render.json"},
         unwanted=WAYS_IN
+        | SHAPE
         | VIEW
         | ENGINE
         | FUNCTIONS
@@ -246,7 +254,7 @@ PATHS = {
     "a registry, --json": way(
         "--json",
         PUSHED,
-        needed=CLIENT | REGISTRY | {"inspector.render.json"},
+        needed=CLIENT | REGISTRY | SHAPE | {"inspector.render.json"},
         unwanted=DAEMON
         | WAYS_IN
         | VIEW

@@ -6,6 +6,8 @@ manifest, a config) is not asked again for another. Each image is given in its t
 as it and those before it are ready.
 """
 
+import json
+import os
 import queue
 import threading
 from collections import deque
@@ -14,22 +16,22 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from inspector import untrusted
-from inspector.errors import ImageNotFound, ImginspectError, RegistryUnsupported
+from inspector.errors import ImageNotFound, ImginspectError, RegistryUnsupported, UsageError
 from inspector.image import Image, Origin
 from inspector.sources.interface import Request, Say
 from inspector.sources.registry import RegistryFlags
-from inspector.sources.registry.answers import describe, manifest_summary, stored_size
+from inspector.sources.registry.answers import ManifestFacts, describe, stored_size
 from inspector.sources.registry.client import Manifest, RegistryClient
 from inspector.sources.registry.names import RegistryName
 from inspector.sources.registry.platforms import (
     choose,
     config_platform,
-    is_attestation,
     listed,
     matches,
     this_machine,
 )
 from inspector.sources.registry.transport import Deadline
+from inspector.sources.shape.answers import DEFAULT_API_VERSION
 
 if TYPE_CHECKING:
     from inspector.sources.names import ImageName
@@ -38,6 +40,10 @@ if TYPE_CHECKING:
 WORKERS = 8
 # Images named ahead of the one being printed: what waits in memory is bounded.
 AHEAD = 32
+# The API version from which the daemon lists an image's manifests.
+MANIFESTS_API_VERSION = "1.48"
+# Indexes within indexes that --manifests walks into, as deep as the daemon does.
+MAX_NESTING = 8
 
 
 class RegistrySource:
@@ -48,6 +54,12 @@ class RegistrySource:
     ) -> None:
         self._request = request
         self._timeout = flags.timeout
+        self._api_version = api_version(os.environ)
+        if request.manifests and _version(self._api_version) < _version(MANIFESTS_API_VERSION):
+            raise UsageError(
+                f"--manifests needs API {MANIFESTS_API_VERSION}, "
+                f"DOCKER_API_VERSION pins {self._api_version}"
+            )
         self._client = RegistryClient(flags, log, pool_size=WORKERS)
         self._workers = _Workers(WORKERS)
 
@@ -106,17 +118,23 @@ class RegistrySource:
             raise ImageNotFound(
                 f"{name.text}: its image is for {config_platform(document)}, not {wanted}"
             )
-        manifests = (
-            self._manifests(name, top, document, deadline) if self._request.manifests else None
+        index, facts, nested = (
+            self._manifests(name, top, chosen, config, document, deadline)
+            if self._request.manifests
+            else (None, None, None)
         )
+        image_id = untrusted.plain(untrusted.member(chosen.document, "config").get("digest"))
         inspect, history = describe(
             config,
-            chosen.document,
-            image_id=untrusted.plain(untrusted.member(chosen.document, "config").get("digest")),
+            image_id=image_id,
             repo_tags=[f"{name.familiar}:{name.tag}"] if name.tag else [],
             repo_digests=[f"{name.familiar}@{top.digest}"],
             with_history=self._request.with_history,
-            manifests=manifests,
+            api_version=self._api_version,
+            where=f"registry {name.registry}: {name.canonical}",
+            index=index,
+            facts=facts,
+            nested=nested,
         )
         origin = Origin(
             "registry", f"{name.registry}/{name.repository}", stored_size(chosen.document)
@@ -124,9 +142,17 @@ class RegistrySource:
         return Image(name.text, inspect, history=history, origin=origin)
 
     def _manifests(
-        self, name: RegistryName, top: Manifest, document: Mapping[str, Any], deadline: Deadline
-    ) -> list[dict[str, Any]]:
-        """Every entry of the index (one, for a lone manifest), with what its blobs take."""
+        self,
+        name: RegistryName,
+        top: Manifest,
+        chosen: Manifest,
+        config: bytes,
+        document: Mapping[str, Any],
+        deadline: Deadline,
+    ) -> tuple[bytes, dict[str, ManifestFacts], dict[str, bytes]]:
+        """The index to list (a lone manifest: an index of it alone, its platform from its
+        config), what the registry holds of each manifest it reaches, and the bytes of the
+        indexes nested in it, by digest."""
         if not top.is_index:
             platform = {
                 key: document[key]
@@ -139,21 +165,47 @@ class RegistrySource:
                 "size": len(top.body),
                 "platform": platform,
             }
-            return [manifest_summary(lone, kind="image", content_size=_content(top))]
-        summaries = []
-        for entry in _entries(top):
-            digest = untrusted.plain(entry.get("digest"))
-            child = self._client.manifest(name, digest, deadline) if digest else None
-            kind = (
-                "attestation"
-                if is_attestation(entry)
-                else "image"
-                if child is not None and not child.is_index
-                else "unknown"
-            )
-            content = _content(child) if child is not None else None
-            summaries.append(manifest_summary(entry, kind=kind, content_size=content))
-        return summaries
+            return json.dumps({"manifests": [lone]}).encode(), {top.digest: _facts(top, config)}, {}
+        facts: dict[str, ManifestFacts] = {}
+        nested: dict[str, bytes] = {}
+        indexes = [(top, 0)]
+        while indexes:
+            index, depth = indexes.pop()
+            for entry in _entries(index):
+                digest = untrusted.plain(entry.get("digest"))
+                if not digest or digest in facts or digest in nested:
+                    continue
+                child = self._client.manifest(name, digest, deadline)
+                if not child.is_index:
+                    facts[digest] = _facts(child, None)
+                elif depth < MAX_NESTING:
+                    nested[digest] = child.body
+                    indexes.append((child, depth + 1))
+        return top.body, facts, nested
+
+
+def api_version(environ: Mapping[str, str]) -> str:
+    """The API version whose answers the registry's images are shaped as: DOCKER_API_VERSION's,
+    else the newest the shape builder knows (docker 28.5's)."""
+    if not environ.get("DOCKER_API_VERSION"):
+        return DEFAULT_API_VERSION
+    # Checked as the daemon's endpoint checks it; loaded only when the variable is set, so
+    # that a registry's run loads nothing of the daemon's otherwise.
+    from inspector.sources.daemon.endpoint import parse_api_version
+
+    return parse_api_version(environ["DOCKER_API_VERSION"]) or DEFAULT_API_VERSION
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def _facts(manifest: Manifest, config: bytes | None) -> ManifestFacts:
+    """A manifest as the registry holds it: not here (a registry's image is never pulled);
+    its content, what it and its blobs take in the registry."""
+    return ManifestFacts(
+        manifest=manifest.body, config=config, content_size=_content(manifest) or 0
+    )
 
 
 def _entries(index: Manifest) -> list[Mapping[str, Any]]:
