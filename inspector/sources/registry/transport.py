@@ -109,6 +109,27 @@ class _Adapter(requests.adapters.HTTPAdapter):
         """Nothing: the context says what is trusted; requests would add certifi's bundle."""
 
 
+class _Session(requests.Session):
+    """A registry's session. HTTPS elsewhere (blob storage a registry redirects to) is verified
+    against the system's CAs, and its adapter is made on the first such request: loading the
+    system's CAs takes tens of milliseconds, as much as the rest of a one-image run's requests,
+    and most runs never leave the registry."""
+
+    def __init__(self, pool_size: int) -> None:
+        super().__init__()
+        self.pool_size = pool_size
+        self.elsewhere: _Adapter | None = None
+
+    def get_adapter(self, url: str) -> requests.adapters.BaseAdapter:
+        adapter = super().get_adapter(url)
+        if url[:8].lower() == "https://" and adapter is self.adapters.get("https://"):
+            if self.elsewhere is None:
+                self.elsewhere = _Adapter(system_context(), self.pool_size)
+                self.mount("https://", self.elsewhere)
+            return self.elsewhere
+        return adapter
+
+
 class Transport:
     """The sessions of one run, one for each registry, safe to share between threads."""
 
@@ -135,14 +156,12 @@ class Transport:
             return session
 
     def _new_session(self, host: str, *, verify: bool) -> requests.Session:
-        session = requests.Session()
+        session = _Session(self._pool_size)
         session.trust_env = False
         session.max_redirects = MAX_REDIRECTS
         session.headers.update(
             {"User-Agent": f"imginspect/{__version__}", "Accept-Encoding": "identity"}
         )
-        # Elsewhere (a token service, blob storage): the system's CAs.
-        session.mount("https://", _Adapter(ssl.create_default_context(), self._pool_size))
         session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=self._pool_size))
         if verify:
             context = registry_context(host)
@@ -378,6 +397,8 @@ def _inner(exc: BaseException) -> list[BaseException]:
 
 _contexts: dict[str, ssl.SSLContext] = {}
 _contexts_lock = threading.Lock()
+_system: ssl.SSLContext | None = None
+_system_lock = threading.Lock()  # taken inside _contexts_lock, never the other way round
 
 
 def registry_context(host: str) -> ssl.SSLContext:
@@ -391,14 +412,14 @@ def registry_context(host: str) -> ssl.SSLContext:
 
 
 def _load_certs_d(host: str) -> ssl.SSLContext:
-    context = ssl.create_default_context()
     directory = Path(certs_directory(), host)
     try:
         entries = sorted(directory.iterdir())
     except FileNotFoundError:
-        return context
+        return system_context()
     except OSError as exc:
         raise RegistryTLSError(f"registry {host}: cannot read {directory}: {exc.strerror}") from exc
+    context = ssl.create_default_context()
     for entry in entries:
         try:
             if entry.suffix == ".crt":
@@ -422,9 +443,20 @@ def _load_certs_d(host: str) -> ssl.SSLContext:
     return context
 
 
+def system_context() -> ssl.SSLContext:
+    """The system's CAs, loaded once a run: for a registry without a certs.d directory, a
+    token service, blob storage."""
+    global _system
+    with _system_lock:
+        if _system is None:
+            _system = ssl.create_default_context()
+        return _system
+
+
 def _unverified_context() -> ssl.SSLContext:
-    """An insecure registry's HTTPS, as docker reaches it: encrypted, nothing verified."""
-    context = ssl.create_default_context()
+    """An insecure registry's HTTPS, as docker reaches it: encrypted, nothing verified, so no
+    CAs loaded (which takes tens of milliseconds)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
