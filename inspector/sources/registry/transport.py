@@ -112,8 +112,8 @@ class _Adapter(requests.adapters.HTTPAdapter):
 class _Session(requests.Session):
     """A registry's session. HTTPS elsewhere (blob storage a registry redirects to) is verified
     against the system's CAs, and its adapter is made on the first such request: loading the
-    system's CAs takes tens of milliseconds, as much as the rest of a one-image run's requests,
-    and most runs never leave the registry."""
+    system's CAs costs more than all the requests of a one-image run, and most runs never leave
+    the registry."""
 
     def __init__(self, pool_size: int) -> None:
         super().__init__()
@@ -138,6 +138,7 @@ class Transport:
         self._log = log
         self._pool_size = pool_size
         self._sessions: dict[str, requests.Session] = {}
+        self._by_origin: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -247,7 +248,7 @@ class Transport:
                 stream=True,
                 allow_redirects=redirects,
                 verify=verify,
-                proxies=_proxies(url),
+                proxies=self._proxies(url),
                 timeout=min(left, self.timeout),
             )
         except requests.RequestException as exc:
@@ -265,6 +266,17 @@ class Transport:
             f"{(time.monotonic() - started) * 1000:.0f} ms"
         )
         return Answer(response.status_code, response.headers, body, response.url)
+
+    def _proxies(self, url: str) -> dict[str, str]:
+        """HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, read by requests from the
+        environment, for the URL's scheme and host. Reading them walks the whole environment, and
+        they are the same for every request to a host: read once a host and run."""
+        scheme, _, rest = url.partition("://")
+        origin = f"{scheme}://{rest.partition('/')[0].partition('?')[0]}"
+        found = self._by_origin.get(origin)
+        if found is None:
+            found = self._by_origin[origin] = dict(requests.utils.get_environ_proxies(origin))
+        return dict(found)
 
     def _say(self, line: str) -> None:
         if self._log is not None:
@@ -291,11 +303,6 @@ def _shown(url: str) -> str:
     """A URL for --debug: without its query, which a token service's URL may carry an account
     name in, and a storage redirect a signature."""
     return url.partition("?")[0]
-
-
-def _proxies(url: str) -> dict[str, str]:
-    # HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, read by requests from the environment.
-    return dict(requests.utils.get_environ_proxies(url))
 
 
 def _read(
@@ -455,7 +462,7 @@ def system_context() -> ssl.SSLContext:
 
 def _unverified_context() -> ssl.SSLContext:
     """An insecure registry's HTTPS, as docker reaches it: encrypted, nothing verified, so no
-    CAs loaded (which takes tens of milliseconds)."""
+    CAs loaded (see _Session)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
