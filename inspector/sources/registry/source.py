@@ -9,7 +9,7 @@ as it and those before it are ready.
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +51,7 @@ class RegistrySource:
         self._client = RegistryClient(flags, log, pool_size=WORKERS)
         self._workers = _Workers(WORKERS)
 
-    def images(self, names: Iterator["ImageName"]) -> Iterator[Image]:
+    def images(self, names: Iterator["ImageName"]) -> Generator[Image, None, None]:
         pending: deque[Future[Image]] = deque()
         ours = (name for name in names if isinstance(name, RegistryName))
         try:
