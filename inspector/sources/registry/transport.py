@@ -109,6 +109,27 @@ class _Adapter(requests.adapters.HTTPAdapter):
         """Nothing: the context says what is trusted; requests would add certifi's bundle."""
 
 
+class _Session(requests.Session):
+    """A registry's session. HTTPS elsewhere (blob storage a registry redirects to) is verified
+    against the system's CAs, and its adapter is made on the first such request: loading the
+    system's CAs costs more than all the requests of a one-image run, and most runs never leave
+    the registry."""
+
+    def __init__(self, pool_size: int) -> None:
+        super().__init__()
+        self.pool_size = pool_size
+        self.elsewhere: _Adapter | None = None
+
+    def get_adapter(self, url: str) -> requests.adapters.BaseAdapter:
+        adapter = super().get_adapter(url)
+        if url[:8].lower() == "https://" and adapter is self.adapters.get("https://"):
+            if self.elsewhere is None:
+                self.elsewhere = _Adapter(system_context(), self.pool_size)
+                self.mount("https://", self.elsewhere)
+            return self.elsewhere
+        return adapter
+
+
 class Transport:
     """The sessions of one run, one for each registry, safe to share between threads."""
 
@@ -117,6 +138,7 @@ class Transport:
         self._log = log
         self._pool_size = pool_size
         self._sessions: dict[str, requests.Session] = {}
+        self._by_origin: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -135,14 +157,12 @@ class Transport:
             return session
 
     def _new_session(self, host: str, *, verify: bool) -> requests.Session:
-        session = requests.Session()
+        session = _Session(self._pool_size)
         session.trust_env = False
         session.max_redirects = MAX_REDIRECTS
         session.headers.update(
             {"User-Agent": f"imginspect/{__version__}", "Accept-Encoding": "identity"}
         )
-        # Elsewhere (a token service, blob storage): the system's CAs.
-        session.mount("https://", _Adapter(ssl.create_default_context(), self._pool_size))
         session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=self._pool_size))
         if verify:
             context = registry_context(host)
@@ -228,7 +248,7 @@ class Transport:
                 stream=True,
                 allow_redirects=redirects,
                 verify=verify,
-                proxies=_proxies(url),
+                proxies=self._proxies(url),
                 timeout=min(left, self.timeout),
             )
         except requests.RequestException as exc:
@@ -246,6 +266,17 @@ class Transport:
             f"{(time.monotonic() - started) * 1000:.0f} ms"
         )
         return Answer(response.status_code, response.headers, body, response.url)
+
+    def _proxies(self, url: str) -> dict[str, str]:
+        """HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, read by requests from the
+        environment, for the URL's scheme and host. Reading them walks the whole environment, and
+        they are the same for every request to a host: read once a host and run."""
+        scheme, _, rest = url.partition("://")
+        origin = f"{scheme}://{rest.partition('/')[0].partition('?')[0]}"
+        found = self._by_origin.get(origin)
+        if found is None:
+            found = self._by_origin[origin] = dict(requests.utils.get_environ_proxies(origin))
+        return dict(found)
 
     def _say(self, line: str) -> None:
         if self._log is not None:
@@ -272,11 +303,6 @@ def _shown(url: str) -> str:
     """A URL for --debug: without its query, which a token service's URL may carry an account
     name in, and a storage redirect a signature."""
     return url.partition("?")[0]
-
-
-def _proxies(url: str) -> dict[str, str]:
-    # HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, read by requests from the environment.
-    return dict(requests.utils.get_environ_proxies(url))
 
 
 def _read(
@@ -378,6 +404,8 @@ def _inner(exc: BaseException) -> list[BaseException]:
 
 _contexts: dict[str, ssl.SSLContext] = {}
 _contexts_lock = threading.Lock()
+_system: ssl.SSLContext | None = None
+_system_lock = threading.Lock()  # taken inside _contexts_lock, never the other way round
 
 
 def registry_context(host: str) -> ssl.SSLContext:
@@ -391,14 +419,14 @@ def registry_context(host: str) -> ssl.SSLContext:
 
 
 def _load_certs_d(host: str) -> ssl.SSLContext:
-    context = ssl.create_default_context()
     directory = Path(certs_directory(), host)
     try:
         entries = sorted(directory.iterdir())
     except FileNotFoundError:
-        return context
+        return system_context()
     except OSError as exc:
         raise RegistryTLSError(f"registry {host}: cannot read {directory}: {exc.strerror}") from exc
+    context = ssl.create_default_context()
     for entry in entries:
         try:
             if entry.suffix == ".crt":
@@ -422,9 +450,20 @@ def _load_certs_d(host: str) -> ssl.SSLContext:
     return context
 
 
+def system_context() -> ssl.SSLContext:
+    """The system's CAs, loaded once a run: for a registry without a certs.d directory, a
+    token service, blob storage."""
+    global _system
+    with _system_lock:
+        if _system is None:
+            _system = ssl.create_default_context()
+        return _system
+
+
 def _unverified_context() -> ssl.SSLContext:
-    """An insecure registry's HTTPS, as docker reaches it: encrypted, nothing verified."""
-    context = ssl.create_default_context()
+    """An insecure registry's HTTPS, as docker reaches it: encrypted, nothing verified, so no
+    CAs loaded (see _Session)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
