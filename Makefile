@@ -22,6 +22,7 @@ lint: install
 	$(BIN)/mypy --strict inspector tests bench/view examples/make_hello.py scripts/manpage.py scripts/shell_completion.py
 	$(BIN)/mypy --strict bench/completion
 	$(BIN)/mypy --strict bench/run
+	$(BIN)/mypy --strict bench/registry
 	$(BIN)/mypy --strict scripts/generate
 
 test: install
@@ -29,9 +30,11 @@ test: install
 
 # imginspect's start-up, one image, many images and TAB against docker image inspect and the
 # interpreter's floor; the view's cost against --json, and a TAB's against `import click`; on a
-# real daemon (DOCKER_HOST, or the test dockerd as root). See docs/performance.md.
+# real daemon (DOCKER_HOST, or the test dockerd as root); the registry source against skopeo and
+# crane on a loopback registry, directly and behind a delaying proxy. See docs/performance.md.
 bench: install
 	$(BIN)/python bench/run
+	$(BIN)/python bench/registry
 	$(BIN)/python bench/view
 	$(BIN)/python bench/completion
 

@@ -40,11 +40,15 @@ _imginspect_completion() {
     for line in "${lines[@]}"; do
         IFS=, read -r type value <<<"$line"
         case $type in
-        plain)
+        plain | nospace)
             if [[ -n $prefix && $value == "$prefix"* ]]; then
                 value=${value:${#prefix}}
             fi
             COMPREPLY+=("$value")
+            # A transport (docker://) is the start of a name: no space after it.
+            if [[ $type == nospace ]]; then
+                compopt -o nospace
+            fi
             ;;
         dir)
             COMPREPLY=()

@@ -13,7 +13,8 @@ function __imginspect_complete
     for line in $response
         set -l fields (string split -m 1 , -- $line)
         switch $fields[1]
-            case plain
+            # fish adds no space after a completion that ends in / or :, as a transport does.
+            case plain nospace
                 printf '%s%s\n' "$keep" $fields[2]
             case dir
                 __fish_complete_directories $fields[2]

@@ -87,6 +87,8 @@ def compare(a: Image, b: Image) -> Difference:
     doc_a, doc_b = parse(a.inspect), parse(b.inspect)
     changes: list[Change] = []
     for name in FIELDS:
+        if name == "size" and (_from_registry(a) or _from_registry(b)):
+            continue  # a registry cannot know it (the layers unpacked): unknown is no change
         value_a, value_b = _FIELD_VALUES[name](doc_a), _FIELD_VALUES[name](doc_b)
         if name in _KEYED:
             changes += _keyed_changes(name, value_a, value_b)
@@ -117,6 +119,10 @@ def total(layers: Sequence[LayerSize]) -> int | None:
     if any(layer.size is None for layer in layers):
         return None
     return sum(layer.size or 0 for layer in layers)
+
+
+def _from_registry(image: Image) -> bool:
+    return image.origin is not None and image.origin.kind == "registry"
 
 
 # -- each field, as the view reads it -------------------------------------------------------

@@ -30,8 +30,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "DOCKER_CONFIG",
         "docker's config directory (default ~/.docker)",
-        "docker's client configuration directory, holding config.json (its currentContext) "
-        "and contexts/. The default is ~/.docker.",
+        "docker's client configuration directory, holding config.json (its currentContext, "
+        "and registry credentials: auths, credsStore, credHelpers) and contexts/. The default "
+        "is ~/.docker.",
     ),
     Variable(
         "HOME",
@@ -64,7 +65,36 @@ VARIABLES: tuple[Variable, ...] = (
         "DOCKER_API_VERSION",
         "pin the API version instead of asking the daemon",
         "Pin the API version (for example 1.41) instead of asking the daemon for it with "
-        "GET /_ping. Empty means not pinned; anything but a version is a usage error.",
+        "GET /_ping. A registry's image is described as a daemon of that version describes it "
+        "(unpinned: docker 28.5's, API 1.51). Empty means not pinned; anything but a version "
+        "is a usage error.",
+    ),
+    Variable(
+        "HTTPS_PROXY",
+        "proxy for HTTPS to registries (also https_proxy, ALL_PROXY)",
+        "The proxy that requests to registries over HTTPS go through (also https_proxy, and "
+        "ALL_PROXY for any scheme). The daemon is never reached through a proxy.",
+        read_by="requests (get_environ_proxies), for registries",
+    ),
+    Variable(
+        "HTTP_PROXY",
+        "proxy for plain HTTP to registries (also http_proxy)",
+        "The proxy that requests to registries over plain HTTP go through (also http_proxy).",
+        read_by="requests (get_environ_proxies), for registries",
+    ),
+    Variable(
+        "NO_PROXY",
+        "registries reached without a proxy (also no_proxy)",
+        "Comma-separated hosts, domains and addresses (CIDR too) of registries reached "
+        "directly, without HTTPS_PROXY or HTTP_PROXY (also no_proxy).",
+        read_by="requests (get_environ_proxies), for registries",
+    ),
+    Variable(
+        "IMGINSPECT_CERTS_D",
+        "per-registry certificates instead of /etc/docker/certs.d",
+        "The directory of per-registry certificates to use instead of /etc/docker/certs.d: "
+        "HOST[:PORT]/ in it holds *.crt CAs, and a client.cert with its client.key, as "
+        "docker's certs.d does (for a rootless docker's ~/.config/docker/certs.d, or tests).",
     ),
     Variable(
         "IMGINSPECT_DEBUG",

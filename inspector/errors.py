@@ -97,6 +97,45 @@ class DaemonBadResponse(DaemonError):
     """The daemon answered 2xx with a body that is not what the API promises."""
 
 
+class RegistryError(SourceError):
+    """A registry could not be asked, or answered something unusable; the text names it."""
+
+
+class RegistryUnreachable(RegistryError):
+    """No connection: refused, no route, a name that does not resolve, a proxy that fails."""
+
+
+class RegistryTLSError(RegistryUnreachable):
+    """TLS failed: a certificate not trusted, a name it does not cover, certs.d unusable."""
+
+
+class RegistryTimeout(RegistryError):
+    """No whole answer within --timeout."""
+
+
+class RegistryDenied(RegistryError):
+    """Unauthorized or denied: no credentials, wrong ones, or none that allow a pull."""
+
+
+class RegistryErrorResponse(RegistryError):
+    """The registry answered with an error status (5xx, or a 4xx that is no "not found")."""
+
+
+class RegistryBadResponse(RegistryError):
+    """An answer that is not what the API promises: garbage, too large, a digest that does not
+    match what was asked, a redirect where none belongs."""
+
+
+class RegistryUnsupported(RegistryError):
+    """An answer in a format imginspect does not read (Docker schema 1, an artifact)."""
+
+
+class RegistryRateLimited(RegistryError):
+    """429 Too Many Requests, with no wait that fits in --timeout: the run asks no more."""
+
+    fatal = True
+
+
 class ArchiveError(UsageError):
     """An archive or layout named on the command line that cannot be read as one."""
 

@@ -7,13 +7,15 @@ from inspector.errors import ImginspectError
 
 
 class Origin(NamedTuple):
-    """Where an image was read without a daemon: the kind of file and its path.
+    """Where an image was read without a daemon: the kind of file and its path, or the registry
+    and repository.
 
     `stored_size` is what its layer blobs take there, compressed or not; the inspect object's
-    Size is what docker counts: the layers' files, unpacked.
+    Size is what docker counts: the layers' files, unpacked (absent for a registry's image).
     """
 
-    kind: str  # `docker-archive`, `oci-archive`, `OCI layout`, `docker save directory`
+    # `docker-archive`, `oci-archive`, `OCI layout`, `docker save directory`, `registry`
+    kind: str
     path: str
     stored_size: int | None = None
 

@@ -56,6 +56,20 @@ def parse_reference(text: str) -> ImageReference:
     """Accept an image reference (`name[:tag][@digest]`) or a full or short image ID."""
     if _ID.fullmatch(text):
         return ImageReference(text)
+    split_reference(text)
+    return ImageReference(text)
+
+
+class ReferenceParts(NamedTuple):
+    """A reference split as the grammar reads it: `name[:tag][@digest]`."""
+
+    name: str
+    tag: str | None
+    digest: str | None
+
+
+def split_reference(text: str) -> ReferenceParts:
+    """The name, tag and digest of a reference (no image IDs); InvalidReference if it is none."""
     match = _REFERENCE.fullmatch(text)
     if match is None:
         raise InvalidReference(_explain(text))
@@ -64,7 +78,12 @@ def parse_reference(text: str) -> ImageReference:
             f"invalid reference {text!r}: repository name must not be more than "
             f"{NAME_MAX_LENGTH} characters"
         )
-    return ImageReference(text)
+    return ReferenceParts(match["name"], match["tag"], match["digest"])
+
+
+def is_registry_host(text: str) -> bool:
+    """`host[:port]` as a reference's first component spells a registry."""
+    return re.fullmatch(_DOMAIN, text) is not None
 
 
 def _explain(text: str) -> str:

@@ -270,6 +270,36 @@ DESCRIPTION_MORE = (
     "extracted, every digest checked. An archive that cannot be read exits 2, and so does one "
     "that holds several images or platforms without being told which to read (the error "
     "lists them).",
+    "An *IMAGE* written `docker://REF` (skopeo's name for the transport) is read from its "
+    "registry over the Registry HTTP API v2, with no daemon and nothing pulled. *REF* is "
+    "read as `docker pull` reads it: `nginx` is `docker.io/library/nginx:latest`, asked at "
+    "`registry-1.docker.io`; a first component with a `.` or `:`, or `localhost`, names the "
+    "registry. A multi-platform index gives the image for `--platform`, else for this "
+    "machine (linux and its architecture), never an attestation; an index without that "
+    "platform exits 1 and lists those it has. Docker v2 and OCI manifests and indexes are "
+    "read; a Docker schema 1 manifest is refused (exit 3). The JSON is what `docker image "
+    "inspect` prints after `docker pull` of the same reference on docker 28.5 (classic image "
+    "store, API 1.51), or on a daemon of the version `DOCKER_API_VERSION` pins, without what "
+    "only a pull tells: no `Size` (the layers unpacked), `GraphDriver` or `Metadata`. "
+    "`RepoDigests` "
+    "holds the digest the reference named: an index's, for a multi-platform image, as "
+    "docker records it; a config docker would refuse is a registry problem (exit 3). "
+    "Several images are asked at once, each registry over connections "
+    "kept alive, and nothing the run has answered (a token, a manifest) is asked again.",
+    "Registries are reached as docker reaches them: HTTPS, verified against the system's CAs "
+    "and `/etc/docker/certs.d/HOST[:PORT]/`; localhost, 127.0.0.0/8 and registries named by "
+    "`--insecure-registry` over HTTPS without verification, then plain HTTP. Credentials "
+    "come from `$DOCKER_CONFIG/config.json` (`auths`, `credsStore`, `credHelpers`, helpers "
+    "run as `docker-credential-NAME get`); a helper that fails means no credentials, as "
+    "`docker pull` goes on without them (`--debug` says why). A bearer challenge gets one "
+    "token per repository per run, asked again only when its `expires_in` has passed or the "
+    "registry refuses it; a registry whose `/v2/` sets no challenge has the challenge of its "
+    "first 401 followed. `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are honoured, "
+    "`~/.netrc` is not read. Only blob requests follow redirects; manifests are capped at "
+    "4 MiB, configs at "
+    "8 MiB, and every digest is checked. A 429 whose `Retry-After` fits in `--timeout` is "
+    "waited out once; otherwise the run ends there (exit 3), with the images before it "
+    "printed. See docs/registries.md in the source for the whole story.",
     "Each *IMAGE* is checked locally with the grammar of docker's `distribution/reference` "
     "(plus full and short hexadecimal IDs) before a request is built: anything else (`../x`, "
     "empty parts, spaces, control characters, `?`, `#`, upper-case repository names) exits "
@@ -519,6 +549,15 @@ EXAMPLES: Sequence[tuple[str, Sequence[str]]] = (
     ),
     ("What changed between two images (exit 1 if anything did):", ()),
     ("", ("imginspect --diff app:1.0 ./app-1.1.tar",)),
+    ("An image in its registry, without pulling it; is the local one the same?", ()),
+    (
+        "",
+        (
+            "imginspect docker://nginx:1.27",
+            "imginspect docker://nginx:1.27 --platform linux/arm64",
+            "imginspect --diff app:1.0 docker://registry.example.com/team/app:1.0",
+        ),
+    ),
     ("Ask another daemon, or Podman's socket:", ()),
     (
         "",
@@ -556,9 +595,12 @@ EXIT_STATUS_MORE = (
     "option the daemon's API version lacks, a name the daemon refuses as malformed (its 400 "
     "answer, with its message), and with "
     "`--diff` an image not found: the problem is what was typed, and trying again changes "
-    "nothing. Status 3 also covers a TLS or ssh failure, and an answer that is not what the "
-    "API promises. Status 74 is a full disk or a closed file; a closed pipe is not an error: "
-    "output stops quietly, and the status is that of the work done.",
+    "nothing. Status 3 also covers a TLS or ssh failure, an answer that is not what the "
+    "API promises, a registry's refusal (unauthorized, denied), its rate limit, and a "
+    "manifest in a format not read (Docker schema 1). An image, tag or digest a registry "
+    "does not have, or an index without the platform, is status 1. Status 74 is a full "
+    "disk or a closed file; a closed pipe is not an error: output stops quietly, and the "
+    "status is that of the work done.",
 )
 
 FILES_INTRO = (
@@ -586,6 +628,16 @@ FILES_READ = (
         "$DOCKER_CERT_PATH/ca.pem, cert.pem, key.pem",
         "The CA, client certificate and key for TLS, unless `--tlscacert`, `--tlscert` or "
         "`--tlskey` name others.",
+    ),
+    (
+        "/etc/docker/certs.d/HOST[:PORT]/",
+        "A registry's CAs (`*.crt`), and its client certificate (`*.cert` with the `*.key` "
+        "of the same name); `IMGINSPECT_CERTS_D` names another directory.",
+    ),
+    (
+        "$DOCKER_CONFIG/config.json auths, credsStore, credHelpers",
+        "Registry credentials: `auth` (user:password in base64) or `identitytoken`, or the "
+        "credential helper that keeps them.",
     ),
     ("/var/run/docker.sock", "The default daemon."),
     (

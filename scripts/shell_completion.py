@@ -57,11 +57,15 @@ _BASH = """\
     for line in "${lines[@]}"; do
         IFS=, read -r type value <<<"$line"
         case $type in
-        plain)
+        plain | nospace)
             if [[ -n $prefix && $value == "$prefix"* ]]; then
                 value=${value:${#prefix}}
             fi
             COMPREPLY+=("$value")
+            # A transport (docker://) is the start of a name: no space after it.
+            if [[ $type == nospace ]]; then
+                compopt -o nospace
+            fi
             ;;
         dir)
             COMPREPLY=()
@@ -81,7 +85,7 @@ complete -o nosort -F {func} {prog}
 
 _ZSH = """\
 {func}() {
-    local -a response plain described keep
+    local -a response plain described open_plain open_described keep
     local type key descr
     response=("${(@f)$(env COMP_WORDS="${words[*]}" COMP_CWORD=$((CURRENT - 1)) \\
         {var}=zsh_complete {prog} 2>/dev/null)}")
@@ -98,6 +102,14 @@ _ZSH = """\
                 described+=("$key:$descr")
             fi
             ;;
+        nospace)
+            # A transport (docker://) is the start of a name: no space after it.
+            if [[ $descr == _ ]]; then
+                open_plain+=("$key")
+            else
+                open_described+=("$key:$descr")
+            fi
+            ;;
         dir) _path_files -/ ;;
         file) _path_files -f ;;
         esac
@@ -107,6 +119,12 @@ _ZSH = """\
     fi
     if (( $#plain )); then
         compadd -U -V unsorted "${keep[@]}" -a plain
+    fi
+    if (( $#open_described )); then
+        _describe -V unsorted open_described -U -S '' "${keep[@]}"
+    fi
+    if (( $#open_plain )); then
+        compadd -U -V unsorted -S '' "${keep[@]}" -a open_plain
     fi
 }
 
@@ -132,7 +150,8 @@ function {func}
     for line in $response
         set -l fields (string split -m 1 , -- $line)
         switch $fields[1]
-            case plain
+            # fish adds no space after a completion that ends in / or :, as a transport does.
+            case plain nospace
                 printf '%s%s\\n' "$keep" $fields[2]
             case dir
                 __fish_complete_directories $fields[2]

@@ -27,6 +27,12 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+IN_TOTO = "application/vnd.in-toto+json"
+# How BuildKit marks an attestation manifest in an index, and names the manifest it describes.
+ATTESTATION_TYPE_KEY = "vnd.docker.reference.type"
+ATTESTATION_TYPE = "attestation-manifest"
+ATTESTATION_DIGEST_KEY = "vnd.docker.reference.digest"
+UNKNOWN_PLATFORM = {"architecture": "unknown", "os": "unknown"}
 
 
 def sha256(data: bytes) -> str:
@@ -205,9 +211,7 @@ def oci_layout(
     for image in images:
         manifest = oci_manifest(image, files)
         files[blob_path(manifest)] = manifest
-        platform = {"architecture": image.config["architecture"], "os": image.config["os"]}
-        if "variant" in image.config:
-            platform["variant"] = image.config["variant"]
+        platform = platform_of(image)
         annotations = {}
         if image.tags and not as_one_index:
             annotations = {
@@ -238,6 +242,99 @@ def oci_layout(
             ]
         )
     return files
+
+
+def platform_of(image: Image) -> dict[str, str]:
+    platform = {"architecture": image.config["architecture"], "os": image.config["os"]}
+    if "variant" in image.config:
+        platform["variant"] = image.config["variant"]
+    return platform
+
+
+def attestation_manifest(subject: bytes, files: dict[str, bytes]) -> bytes:
+    """An attestation manifest as BuildKit writes one for the manifest `subject`: an in-toto
+    statement (here an empty SPDX document) as its one layer, and an unknown/unknown config."""
+    statement = compact(
+        {
+            "_type": "https://in-toto.io/Statement/v0.1",
+            "predicateType": "https://spdx.dev/Document",
+            "subject": [{"name": "pkg:docker/lab/multi@1", "digest": {"sha256": hex_of(subject)}}],
+            "predicate": {"spdxVersion": "SPDX-2.3", "name": "lab/multi", "packages": []},
+        }
+    )
+    files[blob_path(statement)] = statement
+    config = compact(
+        {
+            **UNKNOWN_PLATFORM,
+            "config": {},
+            "rootfs": {"type": "layers", "diff_ids": [sha256(statement)]},
+        }
+    )
+    files[blob_path(config)] = config
+    annotations = {"in-toto.io/predicate-type": "https://spdx.dev/Document"}
+    return compact(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": descriptor(OCI_CONFIG, config),
+            "layers": [descriptor(IN_TOTO, statement, annotations=annotations)],
+        }
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexLayout:
+    """An OCI layout holding one image index under `ref_name`, and what that index holds."""
+
+    files: dict[str, bytes]
+    ref_name: str
+    index_digest: str
+    # Each platform ("linux/arm64/v8") and its manifest's digest, in the index's order.
+    manifests: tuple[tuple[str, str], ...]
+    # Each attestation manifest's digest and the digest of the manifest it describes.
+    attestations: tuple[tuple[str, str], ...]
+
+
+def multi_platform_layout(
+    images: Sequence[Image], *, ref_name: str, attest: Sequence[int] = (0,)
+) -> IndexLayout:
+    """One image index of these images (one per platform), plus an attestation manifest for
+    each image whose position is in `attest`, listed after the platforms as BuildKit does."""
+    files: dict[str, bytes] = {"oci-layout": compact({"imageLayoutVersion": "1.0.0"})}
+    descriptors = []
+    manifests = []
+    for image in images:
+        manifest = oci_manifest(image, files)
+        files[blob_path(manifest)] = manifest
+        descriptors.append(descriptor(OCI_MANIFEST, manifest, platform=platform_of(image)))
+        spelled = platform_of(image)
+        keys = ("os", "architecture", "variant")
+        platform = "/".join(spelled[key] for key in keys if key in spelled)
+        manifests.append((manifest, platform))
+    attestations = []
+    for position in attest:
+        subject = manifests[position][0]
+        manifest = attestation_manifest(subject, files)
+        files[blob_path(manifest)] = manifest
+        annotations = {
+            ATTESTATION_DIGEST_KEY: sha256(subject),
+            ATTESTATION_TYPE_KEY: ATTESTATION_TYPE,
+        }
+        descriptors.append(
+            descriptor(OCI_MANIFEST, manifest, annotations=annotations, platform=UNKNOWN_PLATFORM)
+        )
+        attestations.append((sha256(manifest), sha256(subject)))
+    index = compact({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors})
+    files[blob_path(index)] = index
+    top = descriptor(OCI_INDEX, index, annotations={"org.opencontainers.image.ref.name": ref_name})
+    files["index.json"] = compact({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [top]})
+    return IndexLayout(
+        files,
+        ref_name,
+        sha256(index),
+        tuple((platform, sha256(manifest)) for manifest, platform in manifests),
+        tuple(attestations),
+    )
 
 
 def blob_path(data: bytes) -> str:

@@ -28,6 +28,7 @@ from typing import Literal, NoReturn
 
 import pytest
 
+from tests.registry_server import start_registry
 from tests.tls_certs import CertSet, make_cert_set, openssl_path
 
 HOST_ENV = "IMGINSPECT_TEST_DOCKER_HOST"
@@ -41,7 +42,6 @@ CLEARED_ENV = ("DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKE
 
 DAEMON_START_TIMEOUT = 60.0
 DAEMON_STOP_TIMEOUT = 20.0
-REGISTRY_START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 600.0
 
 FULL_TAGS = ("lab-full:2.4.1", "lab-full:latest", "lab-full:stable")
@@ -327,7 +327,14 @@ def _cleanup_dir(root: Path) -> None:
 
 
 def _start_dockerd(
-    dockerd: str, root: Path, stack: contextlib.ExitStack, tls: TLSListener | None = None
+    dockerd: str,
+    root: Path,
+    stack: contextlib.ExitStack,
+    tls: TLSListener | None = None,
+    *,
+    storage_driver: str = "vfs",
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> str:
     sock = root / "docker.sock"
     if len(str(sock).encode()) >= 108:
@@ -343,7 +350,7 @@ def _start_dockerd(
         str(root / "exec"),
         "--pidfile",
         str(root / "pid"),
-        "--storage-driver=vfs",
+        f"--storage-driver={storage_driver}",
         "--iptables=false",
         "--ip6tables=false",
         "--bridge=none",
@@ -360,10 +367,12 @@ def _start_dockerd(
             "--tlskey",
             str(tls.certs.server.key),
         ]
+    argv += extra_args
     with log.open("wb") as fh:
         # Own session: a Ctrl-C on pytest must not kill dockerd before teardown.
         proc = subprocess.Popen(
             argv,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=fh,
             stderr=subprocess.STDOUT,
@@ -384,41 +393,6 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-def _start_registry(registry_bin: str, root: Path, stack: contextlib.ExitStack) -> str:
-    log = root / "registry.log"
-    # The free port can be taken before the registry binds it: retry on early exit.
-    for _ in range(3):
-        port = _free_port()
-        config = root / "registry.yml"
-        config.write_text(
-            "version: 0.1\n"
-            "log:\n  level: warn\n"
-            "storage:\n  filesystem:\n"
-            f"    rootdirectory: {json.dumps(str(root / 'registry'))}\n"
-            f"http:\n  addr: {json.dumps(f'127.0.0.1:{port}')}\n"
-        )
-        with log.open("ab") as fh:
-            proc = subprocess.Popen(
-                [registry_bin, "serve", str(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        stack.callback(_stop, proc, 10.0)
-        deadline = time.monotonic() + REGISTRY_START_TIMEOUT
-        while proc.poll() is None and time.monotonic() < deadline:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2.0)
-            if _get_status(conn, "/v2/") == 200:
-                return f"127.0.0.1:{port}"
-            time.sleep(0.1)
-        if proc.poll() is None:
-            break
-    pytest.fail(
-        f"docker-registry did not come up; last lines of {log}:\n{_tail(log)}", pytrace=False
-    )
 
 
 # --- images ------------------------------------------------------------------
@@ -561,7 +535,7 @@ def docker_daemon_session() -> Iterator[DockerDaemon]:
             if openssl_path() is not None:
                 tls = TLSListener(f"tcp://127.0.0.1:{_free_port()}", make_cert_set(root / "tls"))
             host = _start_dockerd(dockerd, root, stack, tls)
-        registry = _start_registry(registry_bin, root, stack)
+        registry = start_registry(registry_bin, root / "registry", stack).address
         cli = DockerCli(host, cli_path, str(config_dir))
         images = build_fixture_images(cli, root, registry, busybox)
         yield DockerDaemon(host, cli_path, str(config_dir), images, tls)

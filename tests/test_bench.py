@@ -1,14 +1,19 @@
-"""bench/run, the README's performance measure, still runs every case on a real daemon."""
+"""bench/run and bench/registry, the performance measures of docs/performance.md, still run
+every case on real servers."""
 
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.daemon_fixture import DockerDaemon
+from tests.daemon_fixture import DockerDaemon, _which, skip_or_fail
+from tests.modern_daemon_fixture import SID_TOOLS_ENV, sid_tools_root
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = ("F1", "F0", "1", "2", "3", "4", "5", "6", "7")
+REGISTRY_CASES = ("F1", "1", "2", "3", "4")
+# A measured case's row ends with its ratio (wall, cpu) against its reference and the verdict.
+VERDICT = r"\d+\.\d\d +\d+\.\d\d x .* <= [\d.]+ (ok|MISSED)$"
 
 
 def test_bench_run_measures_every_case_against_its_reference(docker_daemon: DockerDaemon) -> None:
@@ -29,9 +34,41 @@ def test_bench_run_measures_every_case_against_its_reference(docker_daemon: Dock
     for case in CASES:
         assert case in rows, done.stdout
     for case in CASES[2:]:  # each measured case has a ratio and a verdict on its target
-        verdict = r"\d+\.\d\d +\d+\.\d\d x .* <= [\d.]+ (ok|MISSED)$"
-        assert re.search(verdict, rows[case]), rows[case]
+        assert re.search(VERDICT, rows[case]), rows[case]
     assert "peak RSS of case 4:" in done.stdout
     # The bench's images are the daemon's no longer: the rest of the suite sees its own.
+    listed = docker_daemon.docker("image", "ls", "--format", "{{.Repository}}").stdout
+    assert b"imginspect-bench" not in listed
+
+
+def test_bench_registry_measures_every_case_against_its_peer(docker_daemon: DockerDaemon) -> None:
+    """Three images and two runs: each case of bench/registry (the loopback registry, the
+    delaying proxy, skopeo and crane) runs and is compared, whatever the figures."""
+    for tool, fallback, package in (
+        ("docker-registry", "/usr/bin/docker-registry", "docker-registry"),
+        ("skopeo", "/usr/bin/skopeo", "skopeo"),
+    ):
+        if _which(tool, fallback) is None:
+            skip_or_fail(f"bench/registry needs {tool} (Debian package {package})")
+    crane = sid_tools_root() / "usr" / "bin" / "crane"
+    if not crane.exists() and _which("crane") is None:
+        skip_or_fail(f"bench/registry needs crane: run scripts/sid-tools, or set {SID_TOOLS_ENV}")
+    done = subprocess.run(
+        [sys.executable, "bench/registry", "--images", "3", "--runs", "2", "--warmup", "0"],
+        env={**docker_daemon.env(), SID_TOOLS_ENV: str(sid_tools_root())},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "did not run" not in done.stderr, done.stderr[-2000:]
+    rows = {line.split()[0]: line for line in done.stdout.splitlines() if line[:3].strip()}
+    for case in REGISTRY_CASES:
+        assert case in rows, done.stdout
+    for case in REGISTRY_CASES[1:]:
+        assert re.search(VERDICT, rows[case]), rows[case]
+    # The bench's local image is the daemon's no longer.
     listed = docker_daemon.docker("image", "ls", "--format", "{{.Repository}}").stdout
     assert b"imginspect-bench" not in listed

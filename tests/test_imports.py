@@ -71,7 +71,27 @@ LOCAL = {
     "shutil",
     "subprocess",
 }
-EVERYTHING = CLIENT | DAEMON | WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | LOCAL
+REGISTRY = {
+    "inspector.sources.registry",
+    "inspector.sources.registry.names",
+    "inspector.sources.registry.source",
+    "inspector.sources.registry.client",
+    "inspector.sources.registry.transport",
+    "inspector.sources.registry.auth",
+    "inspector.sources.registry.memo",
+    "inspector.sources.registry.platforms",
+    "inspector.sources.registry.answers",
+}
+# The daemon's answers built from a config, for the sources that have no daemon to ask.
+SHAPE = {
+    "inspector.sources.shape.answers",
+    "inspector.sources.shape.goconfig",
+    "inspector.sources.shape.gojson",
+    "inspector.sources.shape.manifests",
+}
+# What a registry asks only once one challenges: docker's credentials, and where they are.
+CREDENTIALS = {"inspector.sources.registry.credentials", "subprocess"}
+EVERYTHING = CLIENT | DAEMON | WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | LOCAL | REGISTRY
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,8 @@ def way(
     stdout: bytes | None = None,
 ) -> Way:
     assert not needed & unwanted
+    if not needed & REGISTRY:  # no path but a registry's loads anything of the registry's
+        unwanted = unwanted | REGISTRY | {"inspector.sources.registry.credentials"}
     return Way(args, code, frozenset(needed), frozenset(unwanted), env or {}, stdout)
 
 
@@ -132,6 +154,7 @@ IMAGE_TAB_SKIPS = (
 
 
 TINY = "lab-tiny:1"  # tests/daemon_fixture.py's FixtureImages.tiny
+PUSHED = "docker://{pushed_ref}"  # FixtureImages.pushed_ref, in the suite's registry
 PATHS = {
     "--help": way("--help", needed={"inspector.environment"}, unwanted=EVERYTHING),
     "--version": way("--version", unwanted=EVERYTHING | {"inspector.environment"}),
@@ -189,6 +212,7 @@ PATHS = {
         TINY,
         needed=CLIENT | DAEMON | {"inspector.render.json"},
         unwanted=WAYS_IN
+        | SHAPE
         | VIEW
         | ENGINE
         | FUNCTIONS
@@ -227,6 +251,19 @@ PATHS = {
         needed=CLIENT | DAEMON | VIEW | {"inspector.template.gotime"},
         unwanted=WAYS_IN | (ENGINE - {"inspector.template.gotime"}) | FUNCTIONS | ARCHIVES,
     ),
+    "a registry, --json": way(
+        "--json",
+        PUSHED,
+        needed=CLIENT | REGISTRY | SHAPE | {"inspector.render.json"},
+        unwanted=DAEMON
+        | WAYS_IN
+        | VIEW
+        | ENGINE
+        | FUNCTIONS
+        | ARCHIVES
+        | CREDENTIALS
+        | {"inspector.template", "inspector.terminal"},
+    ),
     "an archive, --json": way(
         "--json",
         ARCHIVE,
@@ -262,7 +299,10 @@ def test_each_path_imports_only_the_heavy_modules_it_needs(
     for variable in ("PYTHONPROFILEIMPORTTIME", "IMGINSPECT_DEBUG"):
         env.pop(variable, None)
 
-    done, loaded = loaded_modules(chosen.args, env, tmp_path)
+    args = tuple(
+        arg.replace("{pushed_ref}", docker_daemon.images.pushed_ref) for arg in chosen.args
+    )
+    done, loaded = loaded_modules(args, env, tmp_path)
 
     assert done.returncode == chosen.code, done.stderr.decode()
     if chosen.code == 0:  # the path really ran, and printed what it is for

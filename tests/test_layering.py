@@ -44,7 +44,10 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         # Sources: names in, records out; each source's package keeps to itself.
         ("sources", ()),
         ("sources.interface", {"image", "reference", "sources.names"}),
-        ("sources.names", {"errors", "reference", "sources.archive.names"}),
+        (
+            "sources.names",
+            {"errors", "reference", "sources.archive.names", "sources.registry.names"},
+        ),
         ("sources.fetch", {*FOUNDATION, "sources.*"}),
         ("sources.daemon", {"__init__"}),
         # What a TAB on an image name loads: no HTTP stack.
@@ -90,7 +93,34 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("sources.archive", ()),
         (
             "sources.archive.*",
-            {*FOUNDATION, "sources.interface", "sources.names", "sources.archive.*"},
+            {
+                *FOUNDATION,
+                "sources.interface",
+                "sources.names",
+                "sources.archive.*",
+                "sources.shape.*",
+            },
+        ),
+        # The daemon's answers built from a config, for every source without a daemon: pure.
+        ("sources.shape", ()),
+        ("sources.shape.*", {"sources.shape.*"}),
+        ("sources.registry", {"__init__"}),
+        # What naming a registry's image loads, before anything is asked: no HTTP stack.
+        ("sources.registry.names", {"errors", "reference"}),
+        # docker's config directory (for credentials) is found the one way the daemon's
+        # endpoint finds it.
+        (
+            "sources.registry.*",
+            {
+                *FOUNDATION,
+                *HTTP,
+                "sources.interface",
+                "sources.names",
+                "sources.daemon.endpoint",
+                "sources.registry",
+                "sources.registry.*",
+                "sources.shape.*",
+            },
         ),
         # Renderers: records in, bytes or text out; rich only for the views.
         ("render", ()),

@@ -62,6 +62,20 @@ TABS = {
     "--context": tab(NOWHERE, "--context", "lab", "lab-"),
     "--context=": tab(NOWHERE, "--context=lab", "lab-"),
     "an empty --host=": tab(HOST, "--host=", "lab-"),
+    # The transports, with the daemon's names beside them; none for a word past one.
+    "a prefix of docker://": tab(HOST, "d"),
+    "docker": tab(HOST, "docker"),
+    "docker:": tab(HOST, "docker:"),
+    "docker:/": tab(HOST, "docker:/"),
+    "docker-": tab(HOST, "docker-a"),
+    "a prefix of oci: and oci-archive:": tab(HOST, "oc"),
+    "oci-archive": tab(HOST, "oci-archive"),
+    "after images and options": tab(HOST, "lab-tiny:1", "--platform", "linux/amd64", "docker:/"),
+    "a transport with no daemon": tab(NOWHERE, "docker"),
+    "docker://": tab(HOST, "docker://"),
+    "a registry name": tab(HOST, "docker://127.0.0.1:5000/lab"),
+    "a path after oci:": tab(HOST, "oci:./lay"),
+    "a path after docker-archive:": tab(HOST, "docker-archive:/tmp/"),
     # No daemon, or no way to choose one: nothing, as click prints it.
     "a daemon that is down": tab(HOST, "-H", NOWHERE, "lab-"),
     "the default is down": tab(NOWHERE, "lab-"),
@@ -243,3 +257,25 @@ def test_the_generator_refuses_a_command_the_fast_path_cannot_read(command: clic
 @given(st.text(alphabet=" \t\r\n\x0b\xa0'\"\\:=-ab\u00e9"))
 def test_words_are_split_as_click_splits_them(line: str) -> None:
     assert split_arg_string(line) == click.shell_completion.split_arg_string(line)
+
+
+@pytest.mark.parametrize(
+    ("shell", "word", "expected"),
+    [
+        ("bash", "docker", "nospace,docker://\nnospace,docker-archive:\n"),
+        ("bash", "docker:", "nospace,docker://\n"),
+        ("bash", "oci", "nospace,oci-archive:\nnospace,oci:\n"),
+        ("zsh", "docker:/", "nospace\ndocker\\://\nan image in its registry\n"),
+        ("fish", "docker-", "nospace,docker-archive:\tan archive docker save wrote\n"),
+        ("bash", "docker://", ""),
+        ("fish", "docker://registry.example.com/te", ""),
+        ("bash", "oci:./layout", ""),
+    ],
+)
+def test_transports_are_offered_with_no_space_after_them_and_no_daemon_asked(
+    shell: str, word: str, expected: str
+) -> None:
+    """No daemon is there to ask (a name past `docker://` would reach no registry either): the
+    transports the word begins come from the word alone, as `nospace` items."""
+    env = {"DOCKER_HOST": NOWHERE, **completion_env(shell, [word])}
+    assert answer(env) == (expected or "\n").encode()

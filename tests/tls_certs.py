@@ -13,7 +13,8 @@ from pathlib import Path
 
 OPENSSL_TIMEOUT = 60.0
 # Certificates for 127.0.0.1 and localhost: where the test daemons listen.
-SERVER_NAMES = "IP:127.0.0.1,DNS:localhost"
+# ::1 too: a registry reached there is one docker verifies (127.0.0.0/8 and localhost it does not).
+SERVER_NAMES = "IP:127.0.0.1,IP:::1,DNS:localhost"
 
 
 def openssl_path() -> str | None:

@@ -14,6 +14,7 @@ from inspector.cli.params import (
     FilterType,
     ImageNameType,
     PlatformType,
+    RegistryHostType,
     TimeoutType,
     complete_context,
 )
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
     from inspector.sources.names import ImageName
     from inspector.template import Template
 
-EPILOG = """\b
+EPILOG = (
+    """\b
 Examples:
   imginspect nginx:latest                   show an image, readably
   imginspect --color=always app:1.0 | less -R
@@ -38,14 +40,19 @@ Examples:
   imginspect ./app.tar                      an image saved by docker or podman save
   imginspect oci:./layout:1.0 --platform linux/arm64
   imginspect --diff app:1.0 ./app-1.1.tar   what changed; exit 1 if anything did
+  imginspect docker://nginx:1.27            an image in its registry, without pulling it
+  imginspect --diff app:1.0 docker://registry.example.com/team/app:1.0
 
 \b
 Exit status:
   0    every image was found and printed
   1    at least one image was not found (the others are still printed)
   2    usage error: bad option, image name or archive, template syntax error
-  3    daemon problem: unreachable, permission denied, timeout, error or bad answer
-  4    a template could not be evaluated for an image
+"""
+    # One row a line, as the README's table has it: too long for one line of source.
+    "  3    source problem: daemon or registry unreachable, denied, TLS failure, timeout, "
+    "error or bad answer\n"
+    """  4    a template could not be evaluated for an image
   70   internal error (a bug; IMGINSPECT_DEBUG=1 shows the traceback)
   74   output could not be written
   130  interrupted
@@ -61,6 +68,7 @@ The daemon, as docker chooses it:
 \b
 Environment:
 """
+)
 HELP_WIDTH = 100  # the widest --help, on a wide terminal
 
 
@@ -168,12 +176,22 @@ class Command(click.Command):
     "--tlskey", metavar="PATH", help="Client key for TLS [default: DOCKER_CERT_PATH/key.pem]."
 )
 @click.option(
+    "--insecure-registry",
+    "insecure_registries",
+    type=RegistryHostType(),
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Reach this registry as docker reaches an insecure one: HTTPS without verifying its "
+    "certificate, then plain HTTP; repeatable (localhost and 127.0.0.0/8 always are).",
+)
+@click.option(
     "--timeout",
     type=TimeoutType(),
     default=DEFAULT_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
-    help=f"Give up on a request to the daemon that takes longer (at most {MAX_TIMEOUT:g}).",
+    help="Give up on a request to the daemon, or on an image's requests to a registry, that "
+    f"takes longer (at most {MAX_TIMEOUT:g}).",
 )
 @click.option(
     "--debug",
@@ -199,10 +217,12 @@ def imginspect(
     tlscacert: str | None,
     tlscert: str | None,
     tlskey: str | None,
+    insecure_registries: tuple[str, ...],
     timeout: float,
     debug: bool,
 ) -> int:
-    """Inspect container images through the Docker (or Podman) daemon, or in archives.
+    """Inspect container images through the Docker (or Podman) daemon, in archives, or in
+    registries.
 
     Without --json or --format, each image is shown as a readable summary: what runs, as
     whom, on which ports, from which layers, how big and how old.
@@ -211,7 +231,8 @@ def imginspect(
     a digest reference (app@sha256:...), or a full or short image ID; or a path to an
     image archive (docker save, podman save, oci-archive; also gzipped) or an OCI layout
     directory, read without a daemon: ./app.tar, docker-archive:PATH[:NAME],
-    oci-archive:PATH[:NAME], oci:DIR[:NAME].
+    oci-archive:PATH[:NAME], oci:DIR[:NAME]; or docker://REF, an image read from its
+    registry without a daemon (REF as docker pull takes it: docker://nginx:1.27).
     """
     check_combination(images, all_images, filters, as_json, template, diff)
     compiled = compile_format(template)  # a syntax error is exit 2, before any image is asked
@@ -227,6 +248,7 @@ def imginspect(
         None if all_images else images,
         Request(platform, manifests, with_history=(view or diff) and not quiet),
         daemon=DaemonFlags(host, context, tls, tlsverify, tlscacert, tlscert, tlskey, timeout),
+        insecure_registries=insecure_registries,
         filters=filter_values(filters),
         log=log,
         warn=say_warning,

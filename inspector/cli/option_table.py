@@ -10,6 +10,7 @@ VALUE_OPTIONS = {
     "--filter": "filters",
     "--format": "template",
     "--host": "host",
+    "--insecure-registry": "insecure_registries",
     "--platform": "platform",
     "--timeout": "timeout",
     "--tlscacert": "tlscacert",

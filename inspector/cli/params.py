@@ -2,7 +2,7 @@
 
 import math
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -20,22 +20,24 @@ if TYPE_CHECKING:  # click >= 8.5 types ParamType as a generic; older clicks can
     _PlatformBase = click.ParamType[Platform | None, Any]
     _TimeoutBase = click.ParamType[float, Any]
     _FilterBase = click.ParamType[tuple[str, str] | None, Any]
+    _HostBase = click.ParamType[str, Any]
 else:
-    _NameBase = _PlatformBase = _TimeoutBase = _FilterBase = click.ParamType
+    _NameBase = _PlatformBase = _TimeoutBase = _FilterBase = _HostBase = click.ParamType
 
 
 class ImageNameType(_NameBase):
-    """An image for the daemon (a reference or ID), or an archive or layout to read."""
+    """An image for the daemon (a reference or ID), an archive or layout to read, or an image
+    in a registry (docker://REF)."""
 
     name = "image"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> "ImageName":
-        from inspector.sources.names import ImageName, parse_name
+        from inspector.sources.names import parse_name
 
-        if isinstance(value, ImageName):
-            return value
+        if isinstance(value, tuple):  # already one: every kind of name is a NamedTuple
+            return cast("ImageName", value)
         try:
             return parse_name(str(value))
         except UsageError as exc:
@@ -44,16 +46,17 @@ class ImageNameType(_NameBase):
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list["CompletionItem"]:
-        """Local image names, and IDs for a word in hex, from the daemon the command would ask
-        (paths are the shell's to complete)."""
+        """Local image names, and IDs for a word in hex, from the daemon the command would ask,
+        and the transports (`docker://`...) the word begins, with no space after them (paths
+        are the shell's to complete)."""
         from click.shell_completion import CompletionItem
 
-        from inspector.sources.daemon.completion import complete_image  # the stdlib only
+        from inspector.sources.daemon.completion import complete_name  # the stdlib only
 
         host, context = ctx.params.get("host"), ctx.params.get("context")
         return [
-            CompletionItem(value, help=description)
-            for value, description in complete_image(
+            CompletionItem(value, type=kind, help=description)
+            for value, description, kind in complete_name(
                 host if isinstance(host, str) else None,
                 incomplete,
                 os.environ,
@@ -124,3 +127,21 @@ class FilterType(_FilterBase):
         if not equals:
             self.fail(f"bad format of filter {str(value)!r} (expected name=value)", param, ctx)
         return name.strip().lower(), wanted.strip()
+
+
+class RegistryHostType(_HostBase):
+    """HOST[:PORT] of a registry, as docker's --insecure-registry takes one: no scheme, no path."""
+
+    name = "registry"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from inspector.reference import is_registry_host
+
+        text = str(value)
+        if not is_registry_host(text):
+            self.fail(
+                f"{text!r} is not a registry: expected HOST[:PORT], e.g. registry.lan:5000",
+                param,
+                ctx,
+            )
+        return text

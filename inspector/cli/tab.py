@@ -50,11 +50,11 @@ def answer(environ: Mapping[str, str]) -> bytes | None:
     if given is None:
         return None
     # Only now: a TAB that click answers should not pay for the socket and json modules.
-    from inspector.sources.daemon.completion import complete_image
+    from inspector.sources.daemon.completion import complete_name
 
-    candidates = complete_image(given.get("host"), incomplete, environ, given.get("context"))
+    candidates = complete_name(given.get("host"), incomplete, environ, given.get("context"))
     # As click's shell_complete: the items a line each, and a newline after them, even none.
-    lines = [_formatted(shell, value, help_) for value, help_ in candidates]
+    lines = [_formatted(shell, value, help_, kind) for value, help_, kind in candidates]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -119,18 +119,19 @@ def _options_given(args: Sequence[str]) -> dict[str, str] | None:
     return given
 
 
-def _formatted(shell: str, value: str, help_: str) -> str:
-    """A plain item, as click's format_completion for the shell writes it."""
+def _formatted(shell: str, value: str, help_: str, kind: str) -> str:
+    """An item of the kind (`plain`, `nospace`), as click's format_completion for the shell
+    writes a CompletionItem of that type."""
     if shell == "bash":
-        return f"plain,{value}"
+        return f"{kind},{value}"
     if shell == "zsh":
         # zsh's _describe splits value from help at the first unescaped colon; compadd, used
         # for an item without help ("_"), takes the value as it is.
         help_ = help_ or "_"
         if help_ != "_":
             value = value.replace(":", r"\:")
-        return f"plain\n{value}\n{help_}"
+        return f"{kind}\n{value}\n{help_}"
     if help_:
         help_ = help_.replace("\n", r"\n").replace("\t", " ")
-        return f"plain,{value}\t{help_}"
-    return f"plain,{value}"
+        return f"{kind},{value}\t{help_}"
+    return f"{kind},{value}"

@@ -100,7 +100,7 @@ class ImageSections:
             ("Digests", lines(strings(doc.get("RepoDigests")))),
             ("Created", self.created(doc.get("Created"))),
             ("Size", self.size()),
-            ("In archive", self.stored_size()),
+            (self.stored_where(), self.stored_size()),
             ("Platform", self.platform()),
             ("Author", nonempty(doc.get("Author"))),
             ("Comment", nonempty(doc.get("Comment"))),
@@ -114,8 +114,14 @@ class ImageSections:
         if self.image.origin is None:
             return size
         if size is None:
+            if self.image.origin.kind == "registry":  # a registry stores layers compressed
+                return Text("unknown until pulled (layers unpacked)", style=DIM)
             return Text("unknown (a layer could not be unpacked)", style=DIM)
         return Text.assemble(size, (" unpacked, as docker counts", DIM))
+
+    def stored_where(self) -> str:
+        origin = self.image.origin
+        return "In registry" if origin is not None and origin.kind == "registry" else "In archive"
 
     def stored_size(self) -> Text | None:
         origin = self.image.origin

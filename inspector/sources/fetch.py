@@ -1,7 +1,8 @@
 """Images from every source a run names, each as a record, in the order they were named.
 
 Each source turns its names into records behind the same small interface (`Source`): the
-daemon asks ahead of each image's turn over one connection, an archive is read in its turn.
+daemon asks ahead of each image's turn over one connection, registries are asked several
+images at once, an archive is read in its turn.
 One image that fails stops no other; a source that cannot be asked any more (a daemon gone)
 says so once and is asked nothing more.
 """
@@ -24,13 +25,15 @@ def fetch_images(
     request: Request,
     *,
     daemon: "DaemonFlags",
+    insecure_registries: Sequence[str] = (),
     filters: Mapping[str, Sequence[str]] | None = None,
     log: Say | None = None,
     warn: Say | None = None,
     counted: Callable[[int], None] | None = None,
 ) -> Generator[Image, None, None]:
     """A record for each name, in order; with names None, for every image the daemon lists
-    (filtered as `docker image ls --filter` does).
+    (filtered as `docker image ls --filter` does). insecure_registries are the registries
+    (HOST[:PORT]) to reach as docker reaches those its --insecure-registry names.
 
     Every source the names need is opened first, so a wrong flag or environment variable is
     a usage error before any image. A source that cannot be asked (SourceError) gets one
@@ -43,7 +46,7 @@ def fetch_images(
     with ExitStack() as stack:
         sources: dict[type, Source] = {}
         for kind in sorted(kinds, key=lambda kind: kind.__name__):  # the same order every run
-            source = _open(kind, request, daemon, log, warn)
+            source = _open(kind, request, daemon, tuple(insecure_registries), log, warn)
             stack.callback(source.close)
             sources[kind] = source
         if names is None:
@@ -59,18 +62,30 @@ def fetch_images(
 
 
 def _open(
-    kind: type, request: Request, daemon: "DaemonFlags", log: Say | None, warn: Say | None
+    kind: type,
+    request: Request,
+    daemon: "DaemonFlags",
+    insecure_registries: tuple[str, ...],
+    log: Say | None,
+    warn: Say | None,
 ) -> Source:
     """The source for one kind of name; its modules are loaded only for a run that needs it."""
     from inspector.reference import ImageReference
+    from inspector.sources.archive.names import ArchiveName
 
     if kind is ImageReference:
         from inspector.sources.daemon.source import DaemonSource
 
         return DaemonSource(daemon, request, log=log, warn=warn)
-    from inspector.sources.archive.source import ArchiveSource
+    if kind is ArchiveName:
+        from inspector.sources.archive.source import ArchiveSource
 
-    return ArchiveSource(request)
+        return ArchiveSource(request)
+    from inspector.sources.registry import RegistryFlags
+    from inspector.sources.registry.source import RegistrySource
+
+    flags = RegistryFlags(insecure_registries, daemon.timeout)
+    return RegistrySource(flags, request, log=log, warn=warn)
 
 
 def _in_order(names: Sequence["ImageName"], sources: Mapping[type, Source]) -> Iterator[Image]:

@@ -1,17 +1,24 @@
-"""Which source a name on the command line is for: an image the daemon has, or a file to read.
+"""Which source a name on the command line is for: an image the daemon has, a file to read,
+or an image in a registry (`docker://REF`).
 
 Checked before any I/O but a stat: an invalid reference or an archive that cannot be one is a
 usage error before anything is asked.
 """
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from inspector.errors import UsageError
 from inspector.reference import ImageReference
 from inspector.sources.archive.names import ArchiveName
 
+if TYPE_CHECKING:  # loaded only for a run that names a registry's image
+    from inspector.sources.registry.names import RegistryName
+
 # What a name on the command line can be.
-ImageName: TypeAlias = ImageReference | ArchiveName
+ImageName: TypeAlias = "ImageReference | ArchiveName | RegistryName"
+
+# skopeo's transport name for a registry: what comes after it is docker's reference.
+REGISTRY_PREFIX = "docker://"
 
 
 def parse_name(text: str) -> ImageName:
@@ -19,6 +26,10 @@ def parse_name(text: str) -> ImageName:
     from inspector.reference import parse_reference
     from inspector.sources.archive import names as archive_names
 
+    if text.startswith(REGISTRY_PREFIX):
+        from inspector.sources.registry.names import parse_registry_name
+
+        return parse_registry_name(text)
     if not names_a_file(text):
         return parse_reference(text)
     named = archive_names.parse_source(text)

@@ -1,4 +1,5 @@
-"""Local image names for shell completion: one GET /images/json, quick, and silent on failure.
+"""Local image names for shell completion: one GET /images/json, quick, and silent on failure;
+and the transports a name may start with (`docker://`, `oci:`...), which need no daemon.
 
 A TAB waits for this, so it speaks HTTP/1.0 itself rather than through requests: importing
 requests costs more than the whole answer, and even http.client brings email and ssl along.
@@ -26,6 +27,40 @@ MAX_ANSWER_BYTES = 16 * 1024 * 1024
 SHORT_ID_LENGTH = 12  # as `docker images` shows IDs
 _ID_PREFIX = re.compile(r"(?P<algorithm>sha256:)?(?P<hex>[0-9a-f]*)")
 _FULL_ID = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+# The transports a name may start with, offered for a TAB on a word that begins one. The shells
+# add no space after them (the `nospace` kind): the rest of the name follows.
+TRANSPORTS = (
+    ("docker://", "an image in its registry"),
+    ("docker-archive:", "an archive docker save wrote"),
+    ("oci-archive:", "an OCI image archive"),
+    ("oci:", "an OCI layout directory"),
+)
+# Click's CompletionItem types this module answers with.
+PLAIN, NOSPACE = "plain", "nospace"
+
+
+def complete_name(
+    host_flag: str | None,
+    incomplete: str,
+    environ: Mapping[str, str],
+    context_flag: str | None = None,
+) -> list[tuple[str, str, str]]:
+    """(candidate, description, kind) for a partly typed IMAGE: the daemon's image names, then
+    the transports the word begins. A word already past a transport's prefix asks no daemon and
+    no registry: a TAB never reaches the network for `docker://`, and paths are the shell's."""
+    if any(incomplete.startswith(prefix) for prefix, _ in TRANSPORTS):
+        return []
+    images = complete_image(host_flag, incomplete, environ, context_flag)
+    candidates = [(value, description, PLAIN) for value, description in images]
+    if incomplete:  # an empty word is for local names: the transports are offered once begun
+        candidates += [
+            (prefix, description, NOSPACE)
+            for prefix, description in TRANSPORTS
+            if prefix.startswith(incomplete)
+        ]
+    return candidates
 
 
 def complete_image(

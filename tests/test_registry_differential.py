@@ -1,0 +1,184 @@
+"""`imginspect --json docker://REF` against `docker pull REF` then `docker image inspect REF`,
+for each fixture image of the registries (tests/registry_fixture.py), pulled by tag and by
+digest: on dockerd 28.5 (classic image store) byte for byte, and on Debian's dockerd 20.10
+with DOCKER_API_VERSION=1.41, where 28.5's shape of API 1.41 and 20.10's own differ only as
+written below. Only the keys a registry cannot know are left out of the comparison."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+
+import pytest
+
+from tests.daemon_fixture import DockerCli, DockerDaemon
+from tests.helpers import run_cli
+from tests.json_arrays import members
+from tests.modern_daemon_fixture import ModernDaemon
+from tests.registry_fixture import (
+    DOCKER_FULL,
+    DOCKER_TINY,
+    MULTI,
+    MULTI_DOCKER,
+    OCI_FULL,
+    ZSTD_FULL,
+    RegistryImage,
+    RegistryImages,
+    RegistryServer,
+)
+
+NO_DAEMON = "unix:///nonexistent/imginspect-test.sock"
+
+# What only a pull tells, so the registry's answer leaves it out: the layers' size unpacked
+# (and its copy VirtualSize, before API 1.44), where the daemon keeps them, and when the image
+# was tagged here.
+PULL_ONLY = frozenset({"Size", "VirtualSize", "GraphDriver", "Metadata"})
+
+IMAGES = (DOCKER_FULL, DOCKER_TINY, OCI_FULL, ZSTD_FULL, MULTI, MULTI_DOCKER)
+# (registry, image, pulled by): every image by tag and by digest from the plain registry, and
+# from each registry that needs TLS, basic auth or a token at least one by each.
+CASES = (
+    *(("plain", name, by) for name in IMAGES for by in ("tag", "digest")),
+    ("tls", DOCKER_FULL, "tag"),
+    ("tls", MULTI, "digest"),
+    ("basic", OCI_FULL, "tag"),
+    ("basic", MULTI_DOCKER, "digest"),
+    ("token", ZSTD_FULL, "tag"),
+    ("token", MULTI, "digest"),
+)
+
+# dockerd 20.10 cannot pull zstd layers ("archive/tar: invalid tar header" as it unpacks one).
+OLD_DAEMON_CASES = tuple(case for case in CASES if case[1] != ZSTD_FULL)
+
+
+def case_id(case: tuple[str, str, str]) -> str:
+    return "-".join(case)
+
+
+def reference(image: RegistryImage, server: RegistryServer, by: str) -> str:
+    return image.ref(server) if by == "tag" else image.digest_ref(server)
+
+
+def refs_of(cli: DockerCli, image_id: str) -> set[str]:
+    """The names the daemon has for an image (none if it has no such image)."""
+    done = cli.docker("image", "inspect", image_id, check=False)
+    if done.returncode != 0:
+        return set()
+    [inspect] = json.loads(done.stdout)
+    return {*(inspect["RepoTags"] or ()), *(inspect["RepoDigests"] or ())}
+
+
+def pulled(cli: DockerCli, server: RegistryServer, image: RegistryImage, ref: str) -> bytes:
+    """`docker image inspect` after `docker pull` of ref; afterwards the names the pull gave
+    the image are removed again (and the image with them, unless the daemon had it before)."""
+    before = refs_of(cli, image.config_digest) if image.config_digest else set()
+    cli.docker("pull", "--quiet", ref)
+    try:
+        theirs = cli.docker("image", "inspect", ref).stdout
+    finally:
+        [inspect] = json.loads(cli.docker("image", "inspect", ref).stdout)
+        added = refs_of(cli, inspect["Id"]) - before
+        for name in sorted(added):
+            if name.startswith(f"{server.host}/"):
+                cli.docker("image", "rm", name, check=False)
+    return theirs
+
+
+def ours(server: RegistryServer, ref: str, env: Mapping[str, str] | None = None) -> bytes:
+    done = run_cli(
+        "--json",
+        f"docker://{ref}",
+        host=NO_DAEMON,
+        env={"DOCKER_CONFIG": str(server.docker_config), **(env or {})},
+    )
+    assert (done.code, done.stderr) == (0, ""), done.stderr
+    return done.stdout
+
+
+def left_for_a_registry(answer: bytes) -> list[tuple[str, str]]:
+    return [(key, value) for key, value in members(answer) if key not in PULL_ONLY]
+
+
+@pytest.mark.parametrize(("server_name", "name", "by"), CASES, ids=map(case_id, CASES))
+def test_the_answer_is_docker_28s_after_a_pull_byte_for_byte(
+    modern_docker: ModernDaemon,
+    registry_images: RegistryImages,
+    server_name: str,
+    name: str,
+    by: str,
+) -> None:
+    server: RegistryServer = getattr(registry_images.servers, server_name)
+    image = registry_images[name]
+    ref = reference(image, server, by)
+    # The registry's credentials, as `docker login` would have left them.
+    cli = dataclasses.replace(modern_docker, config_dir=str(server.docker_config))
+    theirs = pulled(cli, server, image, ref)
+    mine = ours(server, ref)
+    assert not {key for key, _ in members(mine)} & PULL_ONLY
+    assert left_for_a_registry(mine) == left_for_a_registry(theirs)
+
+
+# Where docker 28.5's answer at API 1.41 differs from what dockerd 20.10 (API 1.41) prints:
+# - 20.10 writes the object with an encoder that leaves `<`, `>` and `&` as they are, where
+#   28.5 escapes them (\u003c, \u003e, \u0026), as json.Marshal does at every API version;
+# - 20.10 writes `Config` as its Go struct (container.Config: every field, in the struct's
+#   order) and before `Architecture`; 28.5 writes it last, through a map (keys sorted);
+# - in `Config`, 20.10 keeps `Image` from the image's config (the classic builder records the
+#   parent image there), where 28.5 reads the config as the image spec's type, which has no
+#   such field, and prints "";
+# - 20.10 always writes `Container`, as "" for an image made by no container (a tiny image,
+#   made with no RUN step); 28.5 leaves it out then.
+# Everything else is the same, byte for byte.
+HTML_ESCAPES = (("\\u003c", "<"), ("\\u003e", ">"), ("\\u0026", "&"))
+
+
+def unescaped_html(text: str) -> str:
+    for escape, character in HTML_ESCAPES:
+        text = text.replace(escape, character)
+    return text
+
+
+def as_old_daemon_compares(
+    answer: bytes, server: RegistryServer, image: RegistryImage
+) -> dict[str, object]:
+    """Each member's text with HTML unescaped, except `Config`'s value (read as JSON, without
+    its `Image`); RepoTags and RepoDigests with only the names of the repository pulled: the
+    suite's dockerd already has the images pushed from it under names of its own
+    (lab-full:2.4.1), which a registry cannot know. The Parent of an image the suite's
+    dockerd built is its build's parent, which no registry records."""
+    prefix = f"{server.host}/{image.repository}"
+    kept: dict[str, object] = {}
+    for key, value in left_for_a_registry(answer):
+        if key == "Config":
+            config = json.loads(value)
+            config.pop("Image", None)
+            kept[key] = config
+        elif key in ("RepoTags", "RepoDigests"):
+            names = json.loads(value) or []
+            kept[key] = [n for n in names if n.startswith((f"{prefix}:", f"{prefix}@"))]
+        elif (key, value) != ("Container", '""') and (key != "Parent" or image.local is None):
+            kept[key] = unescaped_html(value)
+    return kept
+
+
+@pytest.mark.parametrize(
+    ("server_name", "name", "by"), OLD_DAEMON_CASES, ids=map(case_id, OLD_DAEMON_CASES)
+)
+def test_with_api_1_41_the_answer_is_docker_20_10s_after_a_pull(
+    docker_daemon: DockerDaemon,
+    registry_images: RegistryImages,
+    server_name: str,
+    name: str,
+    by: str,
+) -> None:
+    server: RegistryServer = getattr(registry_images.servers, server_name)
+    image = registry_images[name]
+    ref = reference(image, server, by)
+    cli = dataclasses.replace(docker_daemon, config_dir=str(server.docker_config))
+    theirs = as_old_daemon_compares(pulled(cli, server, image, ref), server, image)
+    mine = as_old_daemon_compares(ours(server, ref, {"DOCKER_API_VERSION": "1.41"}), server, image)
+    assert mine == theirs
+    # The same order, but for Config's place.
+    assert [key for key in mine if key != "Config"] == [key for key in theirs if key != "Config"]
+    assert list(mine)[-1] == "Config"
