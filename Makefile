@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml man/imginspect.1 $(wildcard completions/*)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict inspector tests bench/view bench/benchlib.py examples/make_hello.py scripts/manpage.py scripts/shell_completion.py
+	$(BIN)/mypy --strict inspector tests bench/view bench/benchlib.py examples/make_hello.py scripts/manpage.py scripts/manpage_text.py scripts/shell_completion.py
 	$(BIN)/mypy --strict bench/completion
 	$(BIN)/mypy --strict bench/run
 	$(BIN)/mypy --strict bench/registry
