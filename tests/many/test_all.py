@@ -229,7 +229,7 @@ def test_all_prints_what_docker_prints_for_every_image_it_lists(
 def test_all_json_is_docker_image_inspect_of_docker_image_ls_q(
     docker_daemon: DockerDaemon,
 ) -> None:
-    """Issue 8's case 5, byte for byte: `docker image inspect $(docker image ls -q)`."""
+    """bench/run's case 5, byte for byte: `docker image inspect $(docker image ls -q)`."""
     short = docker_daemon.docker("image", "ls", "-q").stdout.decode().split()
     unique = list(dict.fromkeys(short))  # docker lists an image once per tag
     got = subprocess.run(
