@@ -44,8 +44,3 @@ class Image(NamedTuple):
     # The source stopped answering after this image's answer (asked for its history or its
     # step images): the image is still shown, and the run fails with this error.
     source_error: ImginspectError | None = None
-
-
-def failed(asked: str, error: ImginspectError) -> Image:
-    """The record of an image the source could not describe (or of a source that failed)."""
-    return Image(asked, error=error)

@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, cast
 
 from inspector.errors import SourceError
-from inspector.image import Image, failed
+from inspector.image import Image
 from inspector.sources.interface import ListingSource, Request, Say, Source
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def fetch_images(
             try:
                 names = lister.listed(filters or {})
             except SourceError as exc:
-                yield failed("", exc)
+                yield Image("", error=exc)
                 return
         if counted is not None:
             counted(len(names))
@@ -106,7 +106,7 @@ def _in_order(names: Sequence["ImageName"], sources: Mapping[type, Source]) -> I
                 record = next(those, None)
             except SourceError as exc:  # about the source, not this image: said once
                 records[type(name)] = None
-                yield failed("", exc)
+                yield Image("", error=exc)
                 continue
             if record is None:
                 records[type(name)] = None
