@@ -5,10 +5,12 @@ Checked before any I/O but a stat: an invalid reference or an archive that canno
 usage error before anything is asked.
 """
 
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from inspector.errors import UsageError
-from inspector.reference import ImageReference
+from inspector.reference import ImageReference, parse_reference
+from inspector.sources.archive import names as archive_names
 from inspector.sources.archive.names import ArchiveName
 
 if TYPE_CHECKING:  # loaded only for a run that names a registry's image
@@ -23,9 +25,6 @@ REGISTRY_PREFIX = "docker://"
 
 def parse_name(text: str) -> ImageName:
     """The image a word names; UsageError (exit 2) if it is neither a reference nor a file."""
-    from inspector.reference import parse_reference
-    from inspector.sources.archive import names as archive_names
-
     if text.startswith(REGISTRY_PREFIX):
         from inspector.sources.registry.names import parse_registry_name
 
@@ -41,10 +40,6 @@ def names_a_file(text: str) -> bool:
     """A path rather than an image name: docker-archive:, oci-archive: or oci: before it, an
     existing file or layout directory, or a `/` in something that is no image reference
     (`./app.tar`, `/tmp/app.tar`); anything else goes to the daemon."""
-    from pathlib import Path
-
-    from inspector.sources.archive import names as archive_names
-
     if archive_names.has_prefix(text):
         return True
     if not text or "\x00" in text:  # no path holds a NUL; the reference check says why
@@ -60,8 +55,6 @@ def names_a_file(text: str) -> bool:
 
 
 def _is_reference(text: str) -> bool:
-    from inspector.reference import parse_reference
-
     try:
         parse_reference(text)
     except UsageError:
