@@ -30,7 +30,7 @@ from inspector.render.parts import (
     short_id,
     size_text,
 )
-from inspector.untrusted import json_text
+from inspector.untrusted import text
 
 _MARKS = {"removed": ("-", "red"), "added": ("+", "green"), "changed": ("~", "yellow")}
 # How the scalar fields are titled, in the order compare.FIELDS reports them.
@@ -197,7 +197,7 @@ def _shown(field: str, value: Any) -> Text:
         return command_line(value)
     if field == "healthcheck":
         return healthcheck_text(value) or Text("(not set)", style=DIM)
-    return safe(value if isinstance(value, str) else json_text(value))
+    return safe(text(value) or "")
 
 
 def _size_change(a: int, b: int) -> Text:
@@ -218,9 +218,9 @@ def _size(value: object) -> Text:
     return size_text(value, exact=False) or Text("")
 
 
-def _marked(change: Change, text: Text) -> Text:
+def _marked(change: Change, shown: Text) -> Text:
     mark, style = _MARKS[change.change]
-    return Text.assemble((f"{mark} ", style), text)
+    return Text.assemble((f"{mark} ", style), shown)
 
 
 def _layer_size(layer: LayerSize) -> Text:
