@@ -96,6 +96,31 @@ def ours(server: RegistryServer, ref: str, env: Mapping[str, str] | None = None)
     return done.stdout
 
 
+@dataclasses.dataclass(frozen=True)
+class Answers:
+    """The daemon's answer after a pull and ours, for one case, and what the case pulled."""
+
+    server: RegistryServer
+    image: RegistryImage
+    theirs: bytes
+    mine: bytes
+
+
+def both_answers(
+    daemon: DockerCli,
+    registry_images: RegistryImages,
+    case: tuple[str, str, str],
+    env: Mapping[str, str] | None = None,
+) -> Answers:
+    server_name, name, by = case
+    server: RegistryServer = getattr(registry_images.servers, server_name)
+    image = registry_images[name]
+    ref = reference(image, server, by)
+    # The registry's credentials, as `docker login` would have left them.
+    cli = dataclasses.replace(daemon, config_dir=str(server.docker_config))
+    return Answers(server, image, pulled(cli, server, image, ref), ours(server, ref, env))
+
+
 def left_for_a_registry(answer: bytes) -> list[tuple[str, str]]:
     return [(key, value) for key, value in members(answer) if key not in PULL_ONLY]
 
@@ -108,15 +133,9 @@ def test_the_answer_is_docker_28s_after_a_pull_byte_for_byte(
     name: str,
     by: str,
 ) -> None:
-    server: RegistryServer = getattr(registry_images.servers, server_name)
-    image = registry_images[name]
-    ref = reference(image, server, by)
-    # The registry's credentials, as `docker login` would have left them.
-    cli = dataclasses.replace(modern_docker, config_dir=str(server.docker_config))
-    theirs = pulled(cli, server, image, ref)
-    mine = ours(server, ref)
-    assert not {key for key, _ in members(mine)} & PULL_ONLY
-    assert left_for_a_registry(mine) == left_for_a_registry(theirs)
+    answers = both_answers(modern_docker, registry_images, (server_name, name, by))
+    assert not {key for key, _ in members(answers.mine)} & PULL_ONLY
+    assert left_for_a_registry(answers.mine) == left_for_a_registry(answers.theirs)
 
 
 # Where docker 28.5's answer at API 1.41 differs from what dockerd 20.10 (API 1.41) prints:
@@ -172,12 +191,11 @@ def test_with_api_1_41_the_answer_is_docker_20_10s_after_a_pull(
     name: str,
     by: str,
 ) -> None:
-    server: RegistryServer = getattr(registry_images.servers, server_name)
-    image = registry_images[name]
-    ref = reference(image, server, by)
-    cli = dataclasses.replace(docker_daemon, config_dir=str(server.docker_config))
-    theirs = as_old_daemon_compares(pulled(cli, server, image, ref), server, image)
-    mine = as_old_daemon_compares(ours(server, ref, {"DOCKER_API_VERSION": "1.41"}), server, image)
+    answers = both_answers(
+        docker_daemon, registry_images, (server_name, name, by), {"DOCKER_API_VERSION": "1.41"}
+    )
+    theirs = as_old_daemon_compares(answers.theirs, answers.server, answers.image)
+    mine = as_old_daemon_compares(answers.mine, answers.server, answers.image)
     assert mine == theirs
     # The same order, but for Config's place.
     assert [key for key in mine if key != "Config"] == [key for key in theirs if key != "Config"]

@@ -127,6 +127,22 @@ def test_history_can_mark_the_steps_that_made_no_layer_for_the_view() -> None:
     assert [step["empty_layer"] for step in steps] == [True, False]
 
 
+@pytest.mark.parametrize(
+    ("layer_sizes", "expected"), [([7], [0, 7]), ((), [0, 0]), (None, [None, None])]
+)
+def test_history_sizes_are_the_layers_or_null_when_they_are_unknown(
+    layer_sizes: list[int] | None, expected: list[int | None]
+) -> None:
+    config = json.dumps(
+        {
+            "rootfs": {"type": "layers", "diff_ids": ["sha256:l"]},
+            "history": [{"created_by": "COPY"}, {"created_by": "ENV", "empty_layer": True}],
+        }
+    ).encode()
+    steps = json.loads(answers.history(config, image_id="sha256:a", layer_sizes=layer_sizes))
+    assert [step["Size"] for step in steps] == expected
+
+
 def test_no_history_is_an_empty_list_as_the_daemon_answers() -> None:
     assert answers.history(MINIMAL, image_id="sha256:a", layer_sizes=[5]) == b"[]"
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ExitCode, ImageNotFound
-from inspector.sources.archive.names import normalize_platform
+from inspector.reference import parse_platform
+from inspector.sources.archive.names import platform_text
 from tests.archive_builder import (
     Image,
     compact,
@@ -111,7 +112,9 @@ def test_platform_chooses_in_a_multi_platform_index(
     tmp_path: Path, platform: str, expected: str
 ) -> None:
     path, images = _platforms(tmp_path)
-    got = read(path, normalize_platform(platform))
+    # As the archive source takes --platform: parsed as docker parses it, in the archive's names.
+    wanted = parse_platform(platform)
+    got = read(path, platform_text(wanted.os, wanted.architecture, wanted.variant))
     assert got["Id"] == images[expected].id
 
 

@@ -1,6 +1,5 @@
 """Archives and layouts named on the command line: what the user wrote, checked, not read."""
 
-import re
 import stat
 from pathlib import Path
 from typing import NamedTuple
@@ -18,7 +17,6 @@ _ARCHITECTURES = {
     "armhf": ("arm", "v7"),
     "armel": ("arm", "v6"),
 }
-_PLATFORM_PART = re.compile(r"[a-z0-9_.-]+")
 
 
 class ArchiveName(NamedTuple):
@@ -72,16 +70,9 @@ def check_source(source: ArchiveName) -> None:
         raise ArchiveError(f"{source.text!r}: an oci: layout is a directory (oci-archive: a tar)")
 
 
-def normalize_platform(text: str) -> str:
-    """`os/arch[/variant]` with containerd's names (x86_64 is amd64), as `--platform` says it."""
-    parts = text.lower().split("/")
-    if len(parts) not in (2, 3) or not all(_PLATFORM_PART.fullmatch(part) for part in parts):
-        raise UsageError(f"invalid platform {text!r}: expected os/arch or os/arch/variant")
-    return platform_text(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
-
-
 def platform_text(os_name: str, architecture: str, variant: str) -> str:
-    """os/arch[/variant] with the names containerd gives them (`x86_64` is `amd64`)."""
+    """os/arch[/variant] with the names containerd gives them (`x86_64` is `amd64`): how an
+    archive's platforms are listed and compared with `--platform`."""
     architecture, variant = architecture.lower(), variant.lower()
     if architecture in _ARCHITECTURES:
         architecture, implied = _ARCHITECTURES[architecture]

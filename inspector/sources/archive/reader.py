@@ -24,7 +24,7 @@ from inspector.sources.archive.stores import DirectoryStore, scan
 def read_image(
     name: ArchiveName, platform: str | None = None, *, with_history: bool = True
 ) -> Image:
-    """The one image of the archive the name names (platform: normalize_platform's text), with
+    """The one image of the archive the name names (platform: as platform_text writes it), with
     its history when asked; ArchiveError, ArchiveChoiceNeeded or ImageNotFound if there is not
     exactly one, or the archive is not sound."""
     check_source(name)

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from inspector.errors import ImginspectError
 from inspector.image import Image
-from inspector.sources.archive.names import ArchiveName, normalize_platform
+from inspector.sources.archive.names import ArchiveName, platform_text
 from inspector.sources.interface import Request
 
 if TYPE_CHECKING:
@@ -19,7 +19,11 @@ class ArchiveSource:
         self._request = request
         # Archives name their platforms as containerd does; the daemon gets docker's query.
         platform = request.platform
-        self._platform = normalize_platform(str(platform)) if platform else None
+        self._platform = (
+            platform_text(platform.os, platform.architecture, platform.variant)
+            if platform
+            else None
+        )
 
     def images(self, names: Iterator["ImageName"]) -> Generator[Image, None, None]:
         for name in names:

@@ -14,7 +14,6 @@ Left out, because only a pull would tell them: `Size` (the layers unpacked), `Gr
 steps have no size either: each step's Size is null.
 """
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,7 +25,6 @@ from inspector.sources.shape.answers import (
     inspect_object,
     manifest_summaries,
 )
-from inspector.sources.shape.gojson import go_json
 
 __all__ = ["ManifestFacts", "describe", "stored_size"]
 
@@ -64,20 +62,17 @@ def describe(
         )
         steps = None
         if with_history:
-            steps = history(config, image_id=image_id, repo_tags=repo_tags, mark_empty_layers=True)
+            # A layer's size unpacked is known only once it is pulled: every Size is null.
+            steps = history(
+                config,
+                image_id=image_id,
+                repo_tags=repo_tags,
+                layer_sizes=None,
+                mark_empty_layers=True,
+            )
     except RefusedConfig as exc:
         raise RegistryBadResponse(f"{where}: docker would refuse its config: {exc}") from exc
-    return inspect, None if steps is None else _unsized(steps)
-
-
-def _unsized(steps: bytes) -> bytes:
-    """The history with every step's Size null: a layer's size unpacked is known only once it
-    is pulled, and 0 would say it is empty."""
-    answer: list[dict[str, Any]] = json.loads(steps)
-    for step in answer:
-        step["Size"] = None
-    # The history is written as the daemon writes it: without HTML escapes.
-    return go_json(answer, escape_html=False)
+    return inspect, steps
 
 
 def stored_size(manifest: Mapping[str, Any]) -> int | None:

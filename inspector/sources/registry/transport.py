@@ -195,21 +195,42 @@ class Transport:
         """
         waited = False
         while True:
-            answer = self._once(
-                session,
-                url,
-                registry=registry,
-                deadline=deadline,
-                cap=cap,
-                headers=headers,
-                redirects=redirects,
-                verify=verify,
-                method=method,
-                data=data,
+            left = deadline.left
+            if left <= 0:
+                raise RegistryTimeout(
+                    f"registry {registry}: no answer within {deadline.seconds:g} seconds"
+                )
+            started = time.monotonic()
+            try:
+                response = session.request(
+                    method,
+                    url,
+                    headers=dict(headers or {}),
+                    data=data,
+                    stream=True,
+                    allow_redirects=redirects,
+                    verify=verify,
+                    proxies=self._proxies(url),
+                    timeout=min(left, self.timeout),
+                )
+            except requests.RequestException as exc:
+                self._say(f"{method} {_shown(url)} -> {type(exc).__name__}")
+                raise _failure(exc, registry, url, deadline) from exc
+            try:
+                body = _read(response, cap, registry, url, deadline)
+            finally:
+                response.close()
+            hops = "".join(
+                f" -> {r.status_code} {_shown(r.headers.get('Location', ''))}"
+                for r in response.history
             )
-            if answer.status != 429:
-                return answer
-            wait = retry_after(answer.headers.get("Retry-After", ""))
+            self._say(
+                f"{method} {_shown(url)}{hops} -> {response.status_code}, {len(body)} bytes, "
+                f"{(time.monotonic() - started) * 1000:.0f} ms"
+            )
+            if response.status_code != 429:
+                return Answer(response.status_code, response.headers, body, response.url)
+            wait = retry_after(response.headers.get("Retry-After", ""))
             if waited or wait is None or wait >= deadline.left:
                 later = f" (it says to wait {wait:g} seconds)" if wait is not None else ""
                 raise RegistryRateLimited(
@@ -218,54 +239,6 @@ class Transport:
             self._say(f"{method} {_shown(url)} -> 429: waiting {wait:g} seconds, as it says")
             time.sleep(wait)
             waited = True
-
-    def _once(
-        self,
-        session: requests.Session,
-        url: str,
-        *,
-        registry: str,
-        deadline: Deadline,
-        cap: int,
-        headers: Mapping[str, str] | None,
-        redirects: bool,
-        verify: bool,
-        method: str,
-        data: Mapping[str, str] | None,
-    ) -> Answer:
-        left = deadline.left
-        if left <= 0:
-            raise RegistryTimeout(
-                f"registry {registry}: no answer within {deadline.seconds:g} seconds"
-            )
-        started = time.monotonic()
-        try:
-            response = session.request(
-                method,
-                url,
-                headers=dict(headers or {}),
-                data=data,
-                stream=True,
-                allow_redirects=redirects,
-                verify=verify,
-                proxies=self._proxies(url),
-                timeout=min(left, self.timeout),
-            )
-        except requests.RequestException as exc:
-            self._say(f"{method} {_shown(url)} -> {type(exc).__name__}")
-            raise _failure(exc, registry, url, deadline) from exc
-        try:
-            body = _read(response, cap, registry, url, deadline)
-        finally:
-            response.close()
-        hops = "".join(
-            f" -> {r.status_code} {_shown(r.headers.get('Location', ''))}" for r in response.history
-        )
-        self._say(
-            f"{method} {_shown(url)}{hops} -> {response.status_code}, {len(body)} bytes, "
-            f"{(time.monotonic() - started) * 1000:.0f} ms"
-        )
-        return Answer(response.status_code, response.headers, body, response.url)
 
     def _proxies(self, url: str) -> dict[str, str]:
         """HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, read by requests from the

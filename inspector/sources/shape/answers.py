@@ -179,23 +179,25 @@ def history(
     *,
     image_id: str,
     repo_tags: Sequence[str] = (),
-    layer_sizes: Sequence[int | None] = (),
+    layer_sizes: Sequence[int | None] | None = (),
     mark_empty_layers: bool = False,
 ) -> bytes:
     """`GET /images/{name}/history`'s answer, newest step first, as compact JSON.
 
-    `layer_sizes` are the layers' unpacked sizes, bottom first (None counts as 0). Only the
+    `layer_sizes` are the layers' unpacked sizes, bottom first (None counts as 0); None for
+    them all leaves every step's Size null, for a source that cannot know them (0 would say a
+    layer is empty). Only the
     newest step carries the image's Id and tags: an image that was loaded or pulled has no
     parent to name the others. `mark_empty_layers` adds each step's `empty_layer` flag, which
     the daemon drops but the view uses to pair steps with layers. Raises RefusedConfig where
     the daemon answers an error: a config it refuses, or more layer steps than layers.
     """
     image = decode_image(config)  # checks that each step that made a layer has one
-    sizes = iter(layer_sizes)
+    sizes = iter(layer_sizes or ())
     answer: list[dict[str, object]] = []
     for step in image["history"]:
         empty = step.get("empty_layer", False)
-        size = 0 if empty else next(sizes, None) or 0
+        size = None if layer_sizes is None else 0 if empty else next(sizes, None) or 0
         created = step.get("created")
         item: dict[str, object] = {
             "Comment": step.get("comment", ""),
