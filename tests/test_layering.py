@@ -18,7 +18,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "inspector"
 WATCHED = frozenset({"requests", "requests_unixsocket", "urllib3", "click", "rich"})
 # Modules every layer may use: errors, values and the record an image travels as.
 FOUNDATION = frozenset(
-    {"__init__", "errors", "terminal", "environment", "reference", "image", "untrusted"}
+    {
+        "__init__",
+        "errors",
+        "terminal",
+        "environment",
+        "reference",
+        "image",
+        "untrusted",
+        "gregorian",
+    }
 )
 HTTP = frozenset({"requests", "requests_unixsocket", "urllib3"})
 
@@ -33,6 +42,7 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("terminal", ()),
         ("environment", ()),
         ("untrusted", ()),
+        ("gregorian", ()),
         ("reference", {"errors"}),
         ("image", {"errors"}),
         # Analyses of records: pure, over the untrusted JSON.
@@ -40,7 +50,7 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("compare", {"image", "layers", "untrusted"}),
         # Go's text/template: a world of its own.
         ("template", {"errors", "template.*"}),
-        ("template.*", {"errors", "template", "template.*"}),
+        ("template.*", {"errors", "gregorian", "template", "template.*"}),
         # Sources: names in, records out; each source's package keeps to itself.
         ("sources", ()),
         ("sources.interface", {"image", "reference", "sources.names"}),
@@ -103,7 +113,7 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ),
         # The daemon's answers built from a config, for every source without a daemon: pure.
         ("sources.shape", ()),
-        ("sources.shape.*", {"sources.shape.*"}),
+        ("sources.shape.*", {"gregorian", "sources.shape.*"}),
         ("sources.registry", {"__init__"}),
         # What naming a registry's image loads, before anything is asked: no HTTP stack.
         ("sources.registry.names", {"errors", "reference"}),

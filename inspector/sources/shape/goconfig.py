@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from inspector.gregorian import days_from_civil, days_in
+
 
 class RefusedConfig(ValueError):
     """A config the daemon refuses to load or pull (wrong JSON types, a bad time, not JSON),
@@ -45,7 +47,7 @@ def _go_time(value: str) -> Time:
     sign, off_hour, off_minute = match[8], int(match[9] or 0), int(match[10] or 0)
     if not (
         1 <= month <= 12
-        and 1 <= day <= _days_in(year, month)
+        and 1 <= day <= days_in(month, year)
         and hour < 24
         and minute < 60
         and second < 60
@@ -60,26 +62,9 @@ def _go_time(value: str) -> Time:
         f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
         f"{'.' + fraction if fraction else ''}{zone}"
     )
-    days = _days_from_civil(year, month, day)
+    days = days_from_civil(year, month, day)
     unix = days * 86400 + hour * 3600 + minute * 60 + second - offset * 60
     return Time(text, unix)
-
-
-def _days_in(year: int, month: int) -> int:
-    if month == 2:
-        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
-
-
-def _days_from_civil(year: int, month: int, day: int) -> int:
-    """Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's formula),
-    for any year, 0 included."""
-    year -= month <= 2
-    era = year // 400
-    year_of_era = year - era * 400
-    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146097 + day_of_era - 719468
 
 
 class _GoNumber(str):
