@@ -265,7 +265,7 @@ class Daemon:
         if response.status == 400 and own is not None:
             raise UsageError(own)
         raise self._status_error(
-            response.status, response.reason, response.header("Location"), self._message(body)
+            response.status, response.reason, response.header("Location"), body
         )
 
     def _negotiate(self) -> str:
@@ -273,7 +273,7 @@ class Daemon:
         offered = response.headers.get("Api-Version")
         if not offered:
             if not response.ok:
-                raise self._requests_status_error(response, self._message(body))
+                raise self._requests_status_error(response, body)
             self._log(
                 f"API version {FALLBACK_API_VERSION}: the daemon sent no Api-Version header, "
                 "so it is spoken to as docker does"
@@ -291,10 +291,8 @@ class Daemon:
         return chosen
 
     def _ping(self) -> tuple[requests.Response, bytes]:
-        return self._exchange("/_ping")
-
-    def _exchange(self, path: str) -> tuple[requests.Response, bytes]:
-        """One request and its whole answer within --timeout: connection, headers and body."""
+        """/_ping and its whole answer within --timeout: connection, headers and body."""
+        path = "/_ping"
         with request_deadline(self._timeout):
             response = self._get(path)
             connection = response.raw.connection  # urllib3 forgets it once the body is read
@@ -334,8 +332,8 @@ class Daemon:
                     self._api_version = self._negotiate()
                 else:
                     response, _ = self._ping()
-                    if not response.ok:
-                        raise self._requests_status_error(response, None)
+                    if not response.ok:  # only --debug shows it: the status alone
+                        raise self._requests_status_error(response, b"")
             except DaemonError as exc:
                 self._log(f"no answer from {candidate.address}: {exc}")
                 continue
@@ -410,16 +408,16 @@ class Daemon:
             )
         return _error_message(body)
 
-    def _requests_status_error(
-        self, response: requests.Response, message: str | None
-    ) -> DaemonError:
+    def _requests_status_error(self, response: requests.Response, body: bytes) -> DaemonError:
         return self._status_error(
-            response.status_code, response.reason, response.headers.get("Location"), message
+            response.status_code, response.reason, response.headers.get("Location"), body
         )
 
     def _status_error(
-        self, status_code: int, reason: str | None, location: str | None, message: str | None
+        self, status_code: int, reason: str | None, location: str | None, body: bytes
     ) -> DaemonError:
+        """The error for an answer that is neither a 200 nor informational, whichever client
+        read it: a redirect, else the daemon's own message, else its status."""
         status = f"{status_code} {reason or ''}".strip()
         if 300 <= status_code < 400:
             target = location or "elsewhere"
@@ -427,6 +425,7 @@ class Daemon:
                 f"the daemon at {self._where} answered {status} (to {target!r}); "
                 "redirects are not followed"
             )
+        message = self._message(body)
         if message is not None:
             return DaemonErrorResponse(message, status_code)
         return DaemonErrorResponse(

@@ -17,7 +17,6 @@ TLS is one handshake, and over ssh one ssh process.
 """
 
 import _socket
-import errno
 import sys
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
@@ -104,6 +103,8 @@ class Connector(Generic[_Socket]):
         """The error to report for a failed request: connecting, sending or awaiting an answer."""
         if isinstance(exc, DaemonError):
             return exc
+        import errno  # a failure's alone: a TAB that connects never needs it
+
         if any(isinstance(inner, TimeoutError) for inner in causes(exc)):
             return self.timed_out()
         explained = self._explain(exc)
