@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import help_text
+
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 DOCUMENTS = (README, *sorted((REPO / "docs").glob("*.md")))
@@ -155,21 +157,9 @@ EXAMPLES = [example for path in DOCUMENTS for example in examples_of(path)]
 
 
 @cache
-def help_text() -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "inspector", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "100"},
-    ).stdout
-
-
-@cache
 def help_options() -> Mapping[str, bool]:
     """Every option --help lists, and whether it takes a value."""
-    section = help_text().split("\nOptions:\n", 1)[1].split("\n\n", 1)[0]
+    section = help_text(columns=100).split("\nOptions:\n", 1)[1].split("\n\n", 1)[0]
     options: dict[str, bool] = {}
     for line in section.splitlines():
         if match := HELP_OPTION.match(line):
@@ -408,7 +398,7 @@ def test_the_readme_is_at_most_200_lines() -> None:
 
 
 def test_the_readme_gives_the_exit_statuses_as_help_does() -> None:
-    epilog = help_text().split("Exit status:\n", 1)[1].split("\n\n", 1)[0]
+    epilog = help_text(columns=100).split("Exit status:\n", 1)[1].split("\n\n", 1)[0]
     rows = re.findall(r"^ {4}(\d+) +(.+)$", epilog, re.MULTILINE)
     note = " ".join(
         line.strip()
