@@ -412,6 +412,39 @@ def test_the_readme_gives_the_exit_statuses_as_help_does() -> None:
     assert note in " ".join(section.split())
 
 
+# What `grep -rn "issue N"` finds: a citation of an issue by its number.
+ISSUE_NUMBER = re.compile(r"\bissue [0-9]")
+
+
+@pytest.mark.parametrize(
+    ("text", "cites"),
+    [
+        ("# The limit is issue {number}'s target.", True),
+        ("see issue {number}3 for the layout", True),
+        ("an issue with the daemon", False),
+        ("tissue {number}", False),
+    ],
+)
+def test_a_citation_of_an_issue_number_is_found(text: str, cites: bool) -> None:
+    # The table fills the number in: written out, it would cite one itself.
+    assert bool(ISSUE_NUMBER.search(text.format(number=8))) is cites
+
+
+def test_no_file_of_the_repository_cites_an_issue_number() -> None:
+    """Comments and documents say why for a reader who has never seen the issues."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True, timeout=30
+    )
+    citing = [
+        name
+        for name in listed.stdout.decode().split("\0")
+        if name
+        and (REPO / name).is_file()
+        and ISSUE_NUMBER.search((REPO / name).read_bytes().decode(errors="replace"))
+    ]
+    assert citing == []
+
+
 def test_contributing_gives_the_fuzz_command_the_makefile_runs() -> None:
     recipe = re.search(r"^fuzz:.*\n\t(.+)$", (REPO / "Makefile").read_text(), re.MULTILINE)
     contributing = (REPO / "CONTRIBUTING.md").read_text()
