@@ -12,6 +12,8 @@ command exits 0 unless a trailing `# exits N` says otherwise.
   `oci:./layout`): it must get past parsing, that is exit with anything but 2 (usage error)
   or 70 (a bug), unless it is documented to exit 2, when it must, and show what is shown.
 - Every option a command uses is one that `--help` lists, with a value where it takes one.
+
+Then the README's own rules, and that no file of the repository cites an issue by its number.
 """
 
 from __future__ import annotations
