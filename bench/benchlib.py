@@ -25,11 +25,15 @@ import subprocess
 import sys
 import sysconfig
 import tarfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
+# Settings that change the interpreter's work, and imginspect's output.
+INTERPRETER_SETTINGS = ("PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME", "PYTHONUNBUFFERED")
+OUTPUT_SETTINGS = ("NO_COLOR", "FORCE_COLOR", "COLUMNS")
 # Settings that would change what a tool does, or how the interpreter starts; a bench unsets
 # these and any of its own (clean_env).
 UNSET = (
@@ -39,12 +43,8 @@ UNSET = (
     "DOCKER_CERT_PATH",
     "DOCKER_API_VERSION",
     "IMGINSPECT_DEBUG",
-    "NO_COLOR",
-    "FORCE_COLOR",
-    "COLUMNS",
-    "PYTHONDONTWRITEBYTECODE",
-    "PYTHONPROFILEIMPORTTIME",
-    "PYTHONUNBUFFERED",
+    *OUTPUT_SETTINGS,
+    *INTERPRETER_SETTINGS,
     "PYTHONPATH",
 )
 
@@ -284,6 +284,26 @@ def clean_env(unset: Sequence[str] = UNSET, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in unset}
     env.update(extra)
     return env
+
+
+def wall_time(argv: Sequence[str], env: Mapping[str, str]) -> float:
+    """The seconds argv takes, its output dropped; a failure ends the bench."""
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def daemon_host() -> Iterator[str]:
+    """DOCKER_HOST; without it, as root, the test suite's private dockerd's."""
+    if os.environ.get("DOCKER_HOST"):
+        yield os.environ["DOCKER_HOST"]
+        return
+    from tests.daemon_fixture import docker_daemon_session
+
+    print("DOCKER_HOST is not set: starting the test suite's dockerd ...", file=sys.stderr)
+    with docker_daemon_session() as daemon:
+        yield daemon.host
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, NoReturn
 
@@ -269,6 +269,11 @@ def _get_status(conn: http.client.HTTPConnection, path: str) -> int:
         conn.close()
 
 
+def pings(socket_path: Path) -> bool:
+    """Whether a daemon (dockerd, podman's service) answers /_ping on its unix socket."""
+    return _get_status(_UnixHTTPConnection(str(socket_path), timeout=2.0), "/_ping") == 200
+
+
 def _tail(path: Path, lines: int = 40) -> str:
     try:
         text = path.read_text(errors="replace")
@@ -285,6 +290,41 @@ def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def start_service(
+    name: str,
+    argv: Sequence[str],
+    log: Path,
+    stack: contextlib.ExitStack,
+    *,
+    answers: Callable[[], bool],
+    timeout: float,
+    grace: float,
+    env: Mapping[str, str] | None = None,
+    silent: str = "timed out",
+) -> subprocess.Popen[bytes]:
+    """argv with its output in log, stopped (SIGTERM, then after grace SIGKILL) when stack
+    closes; returned once answers() is true. Fails the test with the log's last lines if it
+    exits first, or is still `silent` after timeout seconds."""
+    with log.open("wb") as fh:
+        # Own session: a Ctrl-C on pytest must not kill the server before teardown.
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    stack.callback(_stop, proc, grace)
+    deadline = time.monotonic() + timeout
+    while not answers():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            state = f"exited with {proc.returncode}" if proc.poll() is not None else silent
+            pytest.fail(f"{name} {state}; last lines of {log}:\n{_tail(log)}", pytrace=False)
+        time.sleep(0.1)
+    return proc
 
 
 def _pids_using(root: Path) -> list[int]:
@@ -368,23 +408,16 @@ def _start_dockerd(
             str(tls.certs.server.key),
         ]
     argv += extra_args
-    with log.open("wb") as fh:
-        # Own session: a Ctrl-C on pytest must not kill dockerd before teardown.
-        proc = subprocess.Popen(
-            argv,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    stack.callback(_stop, proc, DAEMON_STOP_TIMEOUT)
-    deadline = time.monotonic() + DAEMON_START_TIMEOUT
-    while _get_status(_UnixHTTPConnection(str(sock), timeout=2.0), "/_ping") != 200:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            state = f"exited with {proc.returncode}" if proc.poll() is not None else "timed out"
-            pytest.fail(f"dockerd {state}; last lines of {log}:\n{_tail(log)}", pytrace=False)
-        time.sleep(0.1)
+    start_service(
+        "dockerd",
+        argv,
+        log,
+        stack,
+        answers=lambda: pings(sock),
+        timeout=DAEMON_START_TIMEOUT,
+        grace=DAEMON_STOP_TIMEOUT,
+        env=env,
+    )
     return f"unix://{sock}"
 
 

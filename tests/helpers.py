@@ -25,6 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -158,6 +159,14 @@ def run_bare(*args: str, cwd: Path = REPO, env: Mapping[str, str] | None = None)
         env={**NO_DAEMON, **(env or {}), "PYTHONPATH": str(REPO)},
     )
     return Run(completed.returncode, completed.stdout, completed.stderr.decode(errors="replace"))
+
+
+@cache
+def help_text(columns: int = 80) -> str:
+    """What `--help` prints at this width, with nothing of this environment."""
+    run = run_bare("--help", env={"COLUMNS": str(columns)})
+    assert run.code == 0, run.stderr
+    return run.stdout.decode()
 
 
 def imginspect(daemon: DockerDaemon, *args: str) -> subprocess.CompletedProcess[bytes]:

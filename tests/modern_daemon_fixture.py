@@ -24,7 +24,6 @@ import os
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -35,11 +34,10 @@ from tests.daemon_fixture import (
     DockerCli,
     _cleanup_dir,
     _start_dockerd,
-    _stop,
-    _tail,
     _which,
     find_docker_cli,
     skip_or_fail,
+    start_service,
 )
 
 SID_TOOLS_ENV = "IMGINSPECT_SID_TOOLS"
@@ -188,24 +186,17 @@ def _start_containerd(
     state.mkdir(parents=True)
     config = state / "containerd.toml"
     config.write_text(_containerd_config(state, root / "data" / "containerd"))
-    log = root / "containerd.log"
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(
-            [str(tools.binary("containerd")), "--config", str(config)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    stack.callback(_stop, proc, 20.0)
     address = state / "containerd.sock"
-    deadline = time.monotonic() + CONTAINERD_START_TIMEOUT
-    while not _answers(address):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            status = f"exited with {proc.returncode}" if proc.poll() is not None else "timed out"
-            pytest.fail(f"containerd {status}; last lines of {log}:\n{_tail(log)}", pytrace=False)
-        time.sleep(0.1)
+    start_service(
+        "containerd",
+        [str(tools.binary("containerd")), "--config", str(config)],
+        root / "containerd.log",
+        stack,
+        answers=lambda: _answers(address),
+        timeout=CONTAINERD_START_TIMEOUT,
+        grace=20.0,
+        env=env,
+    )
     return address
 
 

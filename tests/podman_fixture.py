@@ -15,21 +15,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.daemon_fixture import (
-    _get_status,
-    _is_static_elf,
-    _stop,
-    _tail,
-    _UnixHTTPConnection,
-    _which,
-    skip_or_fail,
-)
+from tests.daemon_fixture import _is_static_elf, _which, pings, skip_or_fail, start_service
 
 SERVICE_START_TIMEOUT = 60.0
 COMMAND_TIMEOUT = 300.0
@@ -161,28 +152,17 @@ def podman_service_session() -> Iterator[PodmanService]:
         tiny_id = _build(base, env, ctx, "Containerfile.tiny", POD_TINY)
 
         socket_path = root / "xdg" / "podman" / "podman.sock"
-        log = root / "service.log"
-        with log.open("wb") as out:
-            service = subprocess.Popen(
-                [*base, "system", "service", "--time=0", f"unix://{socket_path}"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        stack.callback(_stop, service, 20.0)
-        deadline = time.monotonic() + SERVICE_START_TIMEOUT
-        while _get_status(_UnixHTTPConnection(str(socket_path), timeout=2.0), "/_ping") != 200:
-            if service.poll() is not None or time.monotonic() > deadline:
-                state = (
-                    f"exited with {service.returncode}" if service.poll() is not None else "hung"
-                )
-                pytest.fail(
-                    f"podman system service {state}; last lines of {log}:\n{_tail(log)}",
-                    pytrace=False,
-                )
-            time.sleep(0.1)
+        start_service(
+            "podman system service",
+            [*base, "system", "service", "--time=0", f"unix://{socket_path}"],
+            root / "service.log",
+            stack,
+            answers=lambda: pings(socket_path),
+            timeout=SERVICE_START_TIMEOUT,
+            grace=20.0,
+            env=env,
+            silent="hung",
+        )
 
         yield PodmanService(
             socket_path,

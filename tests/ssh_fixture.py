@@ -25,13 +25,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.daemon_fixture import _free_port, _stop, _tail, _which, skip_or_fail
+from tests.daemon_fixture import _free_port, _which, skip_or_fail, start_service
 
 SSHD_START_TIMEOUT = 30.0
 
@@ -95,19 +92,13 @@ def _client_config(path: Path, key: Path, known_hosts: Path) -> None:
     )
 
 
-def _wait_for_banner(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SSHD_START_TIMEOUT
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2.0) as conn:
-                if conn.recv(64).startswith(b"SSH-2.0-"):
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            state = f"exited with {proc.returncode}" if proc.poll() is not None else "is silent"
-            pytest.fail(f"sshd {state}; last lines of {log}:\n{_tail(log)}", pytrace=False)
-        time.sleep(0.1)
+def _greets(port: int) -> bool:
+    """Whether sshd on port sends its banner."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2.0) as conn:
+            return conn.recv(64).startswith(b"SSH-2.0-")
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -160,17 +151,16 @@ def sshd_session(docker_host: str, docker_cli: str) -> Iterator[SSHServer]:
             "X11Forwarding no\n"
             "LogLevel VERBOSE\n"
         )
-        log = root / "sshd.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [sshd, "-D", "-e", "-f", str(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        stack.callback(_stop, proc, 10.0)
-        _wait_for_banner(port, proc, log)
+        start_service(
+            "sshd",
+            [sshd, "-D", "-e", "-f", str(config)],
+            root / "sshd.log",
+            stack,
+            answers=lambda: _greets(port),
+            timeout=SSHD_START_TIMEOUT,
+            grace=10.0,
+            silent="is silent",
+        )
 
         known_hosts = root / "known_hosts"
         known_hosts.write_text(f"[127.0.0.1]:{port} {host_public}\n")

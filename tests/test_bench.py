@@ -4,6 +4,7 @@ every case on real servers."""
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.daemon_fixture import DockerDaemon, _which, skip_or_fail
@@ -16,12 +17,15 @@ REGISTRY_CASES = ("F1", "1", "2", "3", "4")
 VERDICT = r"\d+\.\d\d +\d+\.\d\d x .* <= [\d.]+ (ok|MISSED)$"
 
 
-def test_bench_run_measures_every_case_against_its_reference(docker_daemon: DockerDaemon) -> None:
-    """A few images and runs only: this checks that each command runs and is compared, not
-    how fast anything is (the figures are for bench/run itself, on a quiet machine)."""
+def run_bench(
+    script: str, cases: Sequence[str], measured: Sequence[str], docker_daemon: DockerDaemon
+) -> str:
+    """Runs script on a few images and runs; checks that it ran every case, that each
+    measured case has a ratio and a verdict, and that its images are gone from the daemon.
+    Returns what it printed."""
     done = subprocess.run(
-        [sys.executable, "bench/run", "--images", "3", "--runs", "2", "--warmup", "0"],
-        env=docker_daemon.env(),
+        [sys.executable, script, "--images", "3", "--runs", "2", "--warmup", "0"],
+        env={**docker_daemon.env(), SID_TOOLS_ENV: str(sid_tools_root())},
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -29,16 +33,23 @@ def test_bench_run_measures_every_case_against_its_reference(docker_daemon: Dock
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "did not run" not in done.stderr
+    assert "did not run" not in done.stderr, done.stderr[-2000:]
     rows = {line.split()[0]: line for line in done.stdout.splitlines() if line[:3].strip()}
-    for case in CASES:
+    for case in cases:
         assert case in rows, done.stdout
-    for case in CASES[2:]:  # each measured case has a ratio and a verdict on its target
+    for case in measured:
         assert re.search(VERDICT, rows[case]), rows[case]
-    assert "peak RSS of case 4:" in done.stdout
     # The bench's images are the daemon's no longer: the rest of the suite sees its own.
     listed = docker_daemon.docker("image", "ls", "--format", "{{.Repository}}").stdout
     assert b"imginspect-bench" not in listed
+    return done.stdout
+
+
+def test_bench_run_measures_every_case_against_its_reference(docker_daemon: DockerDaemon) -> None:
+    """A few images and runs only: this checks that each command runs and is compared, not
+    how fast anything is (the figures are for bench/run itself, on a quiet machine)."""
+    out = run_bench("bench/run", CASES, CASES[2:], docker_daemon)
+    assert "peak RSS of case 4:" in out
 
 
 def test_bench_registry_measures_every_case_against_its_peer(docker_daemon: DockerDaemon) -> None:
@@ -53,22 +64,4 @@ def test_bench_registry_measures_every_case_against_its_peer(docker_daemon: Dock
     crane = sid_tools_root() / "usr" / "bin" / "crane"
     if not crane.exists() and _which("crane") is None:
         skip_or_fail(f"bench/registry needs crane: run scripts/sid-tools, or set {SID_TOOLS_ENV}")
-    done = subprocess.run(
-        [sys.executable, "bench/registry", "--images", "3", "--runs", "2", "--warmup", "0"],
-        env={**docker_daemon.env(), SID_TOOLS_ENV: str(sid_tools_root())},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "did not run" not in done.stderr, done.stderr[-2000:]
-    rows = {line.split()[0]: line for line in done.stdout.splitlines() if line[:3].strip()}
-    for case in REGISTRY_CASES:
-        assert case in rows, done.stdout
-    for case in REGISTRY_CASES[1:]:
-        assert re.search(VERDICT, rows[case]), rows[case]
-    # The bench's local image is the daemon's no longer.
-    listed = docker_daemon.docker("image", "ls", "--format", "{{.Repository}}").stdout
-    assert b"imginspect-bench" not in listed
+    run_bench("bench/registry", REGISTRY_CASES, REGISTRY_CASES[1:], docker_daemon)

@@ -12,6 +12,8 @@ command exits 0 unless a trailing `# exits N` says otherwise.
   `oci:./layout`): it must get past parsing, that is exit with anything but 2 (usage error)
   or 70 (a bug), unless it is documented to exit 2, when it must, and show what is shown.
 - Every option a command uses is one that `--help` lists, with a value where it takes one.
+
+Then the README's own rules, and that no file of the repository cites an issue by its number.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import help_text
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -155,21 +159,9 @@ EXAMPLES = [example for path in DOCUMENTS for example in examples_of(path)]
 
 
 @cache
-def help_text() -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "inspector", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "100"},
-    ).stdout
-
-
-@cache
 def help_options() -> Mapping[str, bool]:
     """Every option --help lists, and whether it takes a value."""
-    section = help_text().split("\nOptions:\n", 1)[1].split("\n\n", 1)[0]
+    section = help_text(columns=100).split("\nOptions:\n", 1)[1].split("\n\n", 1)[0]
     options: dict[str, bool] = {}
     for line in section.splitlines():
         if match := HELP_OPTION.match(line):
@@ -408,7 +400,7 @@ def test_the_readme_is_at_most_200_lines() -> None:
 
 
 def test_the_readme_gives_the_exit_statuses_as_help_does() -> None:
-    epilog = help_text().split("Exit status:\n", 1)[1].split("\n\n", 1)[0]
+    epilog = help_text(columns=100).split("Exit status:\n", 1)[1].split("\n\n", 1)[0]
     rows = re.findall(r"^ {4}(\d+) +(.+)$", epilog, re.MULTILINE)
     note = " ".join(
         line.strip()
@@ -420,6 +412,39 @@ def test_the_readme_gives_the_exit_statuses_as_help_does() -> None:
     table = re.findall(r"^\| (\d+) \| (.+) \|$", section, re.MULTILINE)
     assert table == rows
     assert note in " ".join(section.split())
+
+
+# What `grep -rn "issue N"` finds: a citation of an issue by its number.
+ISSUE_NUMBER = re.compile(r"\bissue [0-9]")
+
+
+@pytest.mark.parametrize(
+    ("text", "cites"),
+    [
+        ("# The limit is issue {number}'s target.", True),
+        ("see issue {number}3 for the layout", True),
+        ("an issue with the daemon", False),
+        ("tissue {number}", False),
+    ],
+)
+def test_a_citation_of_an_issue_number_is_found(text: str, cites: bool) -> None:
+    # The table fills the number in: written out, it would cite one itself.
+    assert bool(ISSUE_NUMBER.search(text.format(number=8))) is cites
+
+
+def test_no_file_of_the_repository_cites_an_issue_number() -> None:
+    """Comments and documents say why for a reader who has never seen the issues."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True, timeout=30
+    )
+    citing = [
+        name
+        for name in listed.stdout.decode().split("\0")
+        if name
+        and (REPO / name).is_file()
+        and ISSUE_NUMBER.search((REPO / name).read_bytes().decode(errors="replace"))
+    ]
+    assert citing == []
 
 
 def test_contributing_gives_the_fuzz_command_the_makefile_runs() -> None:

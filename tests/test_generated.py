@@ -15,6 +15,7 @@ from inspector.environment import VARIABLES
 from inspector.errors import ExitCode
 from inspector.template.functions import BUILTINS, DOCKER_FUNCTIONS
 from tests.daemon_fixture import skip_or_fail
+from tests.helpers import help_text
 
 REPO = Path(__file__).resolve().parent.parent
 GENERATE = REPO / "scripts" / "generate"
@@ -48,16 +49,6 @@ def load_generate() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
     return module
-
-
-def help_text() -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "inspector", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    ).stdout
 
 
 def rendered_page() -> str:
