@@ -10,6 +10,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     SOURCE = 3  # a daemon or registry: unreachable, refusing, or answering garbage
     TEMPLATE = 4
+    RULE = 5  # --ci: the image broke one of the rules on its wasted space
     INTERNAL = 70
     OUTPUT = 74
     INTERRUPTED = 130
@@ -150,6 +151,13 @@ class ArchiveChoiceNeeded(ArchiveError):
     def __init__(self, message: str, *, choices: tuple[str, ...]) -> None:
         super().__init__(message)
         self.choices = choices
+
+
+class RuleBroken(ImginspectError):
+    """An image broke a --ci rule (efficiency, wasted bytes, wasted share of its own layers);
+    the text says which rule, and by how much."""
+
+    exit_code = ExitCode.RULE
 
 
 class OutputError(ImginspectError):

@@ -1,9 +1,12 @@
 """The one record an image travels as, from whichever source, to whichever output form."""
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from inspector.errors import ImginspectError
+
+if TYPE_CHECKING:
+    from inspector.contents.model import LayerContents
 
 
 class Origin(NamedTuple):
@@ -41,6 +44,8 @@ class Image(NamedTuple):
     history_error: ImginspectError | None = None
     origin: Origin | None = None
     layer_counts: Mapping[str, int] | None = None
+    # Each layer's entries, bottom first, when the run asked for the image's contents.
+    contents: "tuple[LayerContents, ...] | None" = None
     # The source stopped answering after this image's answer (asked for its history or its
     # step images): the image is still shown, and the run fails with this error.
     source_error: ImginspectError | None = None

@@ -19,6 +19,7 @@ class Request(NamedTuple):
     platform: "Platform | None" = None  # one platform of a multi-platform image
     manifests: bool = False  # the daemon's list of the image's manifests
     with_history: bool = False  # the build history, for the view and --diff
+    contents: bool = False  # every layer read through, its entries kept (--contents, --files)
 
 
 class Source(Protocol):
