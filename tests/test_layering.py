@@ -44,7 +44,10 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("untrusted", ()),
         ("gregorian", ()),
         ("reference", {"errors"}),
-        ("image", {"errors"}),
+        ("image", {"errors", "contents.model"}),
+        # What an image's layers hold: pure, over records the sources hand in.
+        ("contents", ()),
+        ("contents.*", {"errors", "contents.*"}),
         # Analyses of records: pure, over the untrusted JSON.
         ("layers", {"untrusted"}),
         ("compare", {"image", "layers", "untrusted"}),
