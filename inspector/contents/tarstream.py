@@ -1,0 +1,412 @@
+"""A layer's tar read as it streams past: its headers parsed, its files' data skipped unread.
+
+tarfile does not fit a layer: in stream mode it reads a PAX or GNU long-name header of any
+declared size into memory, and it costs tens of microseconds a member. This reader takes the
+decompressed tar in large chunks, hands each chunk to a hash as it arrives (the diff-ID is
+the digest of exactly these bytes), parses the 512-byte headers out of the chunk, and steps
+over the data in between, so the only bytes it keeps are the chunk in hand and the headers it
+caps.
+
+What no daemon would unpack, or what could exhaust memory, is LayerRefused; a stream that is
+not a tar, or that ends inside a member, is TarBroken.
+"""
+
+import struct
+from collections.abc import Callable
+from typing import Protocol
+
+from inspector.contents.analysis import LayerRefused
+from inspector.contents.model import (
+    BLOCK_DEVICE,
+    CHAR_DEVICE,
+    DIRECTORY,
+    FIFO,
+    FILE,
+    HARDLINK,
+    OPAQUE,
+    SYMLINK,
+    WHITEOUT,
+    Entry,
+)
+
+CHUNK = 1024 * 1024
+BLOCK = 512
+# The caps on what one layer may make the reader hold: an extended header (PAX or a GNU long
+# name), a path and one of its names (Linux's PATH_MAX and NAME_MAX), and the entries kept
+# for one image (its layers together).
+MAX_EXTENDED = 1024 * 1024
+MAX_PATH = 4096
+MAX_NAME = 255
+MAX_ENTRIES = 4_000_000
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_NAME = ".wh..wh..opq"
+# aufs keeps its own bookkeeping under this prefix (hard-link bases, ...): docker skips it.
+AUFS_META_PREFIX = ".wh..wh."
+
+_SHARED_INTS = 1 << 16
+_HEADER = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s12s")
+_GNU_MAGIC = b"ustar  \x00"
+_KINDS = {
+    b"0": FILE,
+    b"\x00": FILE,
+    b"7": FILE,
+    b"1": HARDLINK,
+    b"2": SYMLINK,
+    b"3": CHAR_DEVICE,
+    b"4": BLOCK_DEVICE,
+    b"5": DIRECTORY,
+    b"6": FIFO,
+    # GNU tar's dump directory: a directory whose data lists its names.
+    b"D": DIRECTORY,
+    b"S": FILE,
+}
+_PAX_LOCAL = b"x"
+_PAX_GLOBAL = b"g"
+_GNU_LONGNAME = b"L"
+_GNU_LONGLINK = b"K"
+_GNU_SPARSE = b"S"
+_VOLUME = b"V"
+
+
+class TarBroken(Exception):
+    """The stream is not a tar, or ends inside a member: the text says where."""
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class _Sink(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+class _Chunks:
+    """The stream's bytes, chunk by chunk: every chunk is hashed as it arrives, and only the
+    unread rest of the current one is kept."""
+
+    __slots__ = ("_hash", "_read", "buffer", "position", "total")
+
+    def __init__(self, source: Readable, hasher: _Sink | None) -> None:
+        self._read = source.read
+        self._hash = hasher.update if hasher is not None else None
+        self.buffer = b""
+        self.position = 0
+        self.total = 0  # the bytes read from the stream
+
+    def _more(self) -> bytes:
+        chunk = self._read(CHUNK)
+        if chunk:
+            self.total += len(chunk)
+            if self._hash is not None:
+                self._hash(chunk)
+        return chunk
+
+    def take(self, count: int) -> bytes:
+        """The next count bytes, or fewer where the stream ends."""
+        end = self.position + count
+        if end <= len(self.buffer):
+            data = self.buffer[self.position : end]
+            self.position = end
+            return data
+        parts = [self.buffer[self.position :]]
+        have = len(parts[0])
+        while have < count:
+            chunk = self._more()
+            if not chunk:
+                self.buffer, self.position = b"", 0
+                return b"".join(parts)
+            parts.append(chunk)
+            have += len(chunk)
+        joined = b"".join(parts)
+        self.buffer, self.position = joined, count
+        return joined[:count]
+
+    def skip(self, count: int) -> bool:
+        """Steps over count bytes without keeping them; False where the stream ends first."""
+        end = self.position + count
+        if end <= len(self.buffer):
+            self.position = end
+            return True
+        count = end - len(self.buffer)
+        while True:
+            chunk = self._more()
+            if not chunk:
+                self.buffer, self.position = b"", 0
+                return False
+            if len(chunk) >= count:
+                self.buffer, self.position = chunk, count
+                return True
+            count -= len(chunk)
+
+    def drain(self) -> None:
+        self.buffer, self.position = b"", 0
+        while self._more():
+            pass
+
+
+class TarReader:
+    """One layer's tar, read to its end: its entries (when kept) and the sum of its header
+    sizes. `limit` is how many entries the image may still keep."""
+
+    def __init__(
+        self,
+        source: Readable,
+        hasher: _Sink | None = None,
+        *,
+        keep: bool = True,
+        limit: int = MAX_ENTRIES,
+    ) -> None:
+        self._chunks = _Chunks(source, hasher)
+        self._keep = keep
+        self._limit = limit
+        self.entries: list[Entry] = []
+        self.size = 0
+        # Values many entries share, each kept once.
+        self._ints: dict[int, int] = {}
+        self._owners: dict[tuple[str, str], tuple[str, str]] = {}
+
+    @property
+    def total(self) -> int:
+        return self._chunks.total
+
+    def read(self) -> None:
+        """Reads the whole stream (the bytes after the tar's end too: they are hashed)."""
+        chunks = self._chunks
+        take, skip = chunks.take, chunks.skip
+        unpack = _HEADER.unpack
+        extended: dict[str, str] = {}
+        global_records: dict[str, str] = {}
+        count = 0
+        while True:
+            block = take(BLOCK)
+            if len(block) < BLOCK:
+                if block.strip(b"\x00"):
+                    raise TarBroken("the tar ends inside a header")
+                break
+            fields = unpack(block)
+            size, checksum, flag = fields[4], fields[6], fields[7]
+            if not _checksum_matches(block, checksum):
+                if not block.strip(b"\x00"):
+                    break  # the end-of-archive marker
+                raise TarBroken(f"a header's checksum does not match at byte {self.total}")
+            length = _number(size)
+            if length < 0:
+                raise TarBroken("a header declares a negative size")
+            stored = length
+            if flag == _GNU_SPARSE:
+                length = _sparse_extensions(block, take)
+            padded = -(-stored // BLOCK) * BLOCK
+            if flag in (_PAX_LOCAL, _PAX_GLOBAL, _GNU_LONGNAME, _GNU_LONGLINK):
+                if stored > MAX_EXTENDED:
+                    raise LayerRefused(
+                        f"an extended tar header of {stored} bytes (more than "
+                        f"{MAX_EXTENDED // 1024} KiB)"
+                    )
+                data = take(padded)
+                if len(data) < padded:
+                    raise TarBroken("the tar ends inside an extended header")
+                data = data[:stored]
+                if flag == _PAX_LOCAL:
+                    extended.update(_pax_records(data))
+                elif flag == _PAX_GLOBAL:
+                    global_records.update(_pax_records(data))
+                elif flag == _GNU_LONGNAME:
+                    extended.setdefault("path", _text(data.split(b"\x00", 1)[0]))
+                else:
+                    extended.setdefault("linkpath", _text(data.split(b"\x00", 1)[0]))
+                continue
+            records = {**global_records, **extended} if global_records else extended
+            extended = {}
+            if "size" in records:
+                length = _pax_int(records["size"], "size")
+                if flag != _GNU_SPARSE:
+                    stored = length
+                    padded = -(-stored // BLOCK) * BLOCK
+            if flag == _VOLUME:
+                if not skip(padded):
+                    raise TarBroken("the tar ends inside a member's data")
+                continue
+            self.size += length
+            if self._keep:
+                entry = self._entry(fields, records, flag, length)
+                if entry is not None:
+                    count += 1
+                    if count > self._limit:
+                        raise LayerRefused(f"more than {MAX_ENTRIES} entries in the image's layers")
+                    self.entries.append(entry)
+            if padded and not skip(padded):
+                raise TarBroken("the tar ends inside a member's data")
+        chunks.drain()
+
+    def _entry(
+        self, fields: tuple[bytes, ...], records: dict[str, str], flag: bytes, size: int
+    ) -> Entry | None:
+        if "path" in records:
+            raw = records["path"]
+        else:
+            raw = _text(fields[0])
+            if fields[9] == b"ustar\x0000" and fields[14][:1] != b"\x00":
+                raw = _text(fields[14]) + "/" + raw
+        kind = _KINDS.get(flag, FILE)
+        if flag == b"\x00" and raw.endswith("/"):
+            kind = DIRECTORY  # pre-POSIX tars mark a directory by its trailing slash
+        path = clean(raw)
+        base = path.rpartition("/")[2]
+        if base.startswith(WHITEOUT_PREFIX):
+            if base == OPAQUE_NAME:
+                directory = path.rpartition("/")[0]
+                if not directory:
+                    raise LayerRefused(f"an opaque marker at the layer's root: {raw!r}")
+                path, kind = directory, OPAQUE
+            elif base.startswith(AUFS_META_PREFIX):
+                return None
+            else:
+                removed = base[len(WHITEOUT_PREFIX) :]
+                if removed in ("", ".", ".."):
+                    raise LayerRefused(f"a whiteout of {removed or 'nothing'!r}: {raw!r}")
+                path, kind = path[: len(path) - len(base)] + removed, WHITEOUT
+        target = ""
+        if kind is SYMLINK or kind is HARDLINK:
+            target = records["linkpath"] if "linkpath" in records else _text(fields[8])
+            if kind is HARDLINK:
+                clean(target, "the hard link target")
+        uname = records["uname"] if "uname" in records else _text(fields[10])
+        gname = records["gname"] if "gname" in records else _text(fields[11])
+        owner = None
+        if uname or gname:
+            pair = (uname, gname)
+            owner = self._owners.setdefault(pair, pair)
+        device = None
+        if kind is CHAR_DEVICE or kind is BLOCK_DEVICE:
+            device = (_number(fields[12]), _number(fields[13]))
+        once = self._once
+        mode = _number(fields[1]) & 0o7777
+        uid = _pax_int(records["uid"], "uid") if "uid" in records else _number(fields[2])
+        gid = _pax_int(records["gid"], "gid") if "gid" in records else _number(fields[3])
+        mtime = _pax_time(records["mtime"]) if "mtime" in records else _number(fields[5])
+        return Entry(
+            path,
+            kind,
+            once(mode),
+            once(uid),
+            once(gid),
+            once(size),
+            once(mtime),
+            target,
+            owner,
+            device,
+        )
+
+    def _once(self, number: int) -> int:
+        """The one int object kept for this value: entries share modes, owners, times and
+        small sizes, and an int costs 28 bytes; the table stops growing at a bound."""
+        ints = self._ints
+        if number in ints:
+            return ints[number]
+        if len(ints) < _SHARED_INTS:
+            ints[number] = number
+        return number
+
+
+def _checksum_matches(block: bytes, field: bytes) -> bool:
+    try:
+        expected = _number(field)
+    except TarBroken:
+        return False
+    # The checksum field counts as eight spaces; old tars summed signed bytes.
+    unsigned = sum(block) - sum(field) + 256
+    if unsigned == expected:
+        return True
+    signed: int = sum(struct.unpack("512b", block)) - sum(struct.unpack("8b", field)) + 256
+    return signed == expected
+
+
+def _number(field: bytes) -> int:
+    """A header's number: octal digits, or base-256 (GNU) when the first bit is set."""
+    if field and field[0] & 0x80:
+        if field[0] == 0xFF:
+            return int.from_bytes(field, "big", signed=True)
+        return int.from_bytes(bytes([field[0] & 0x7F]) + field[1:], "big")
+    digits = field.split(b"\x00", 1)[0].strip()
+    if not digits:
+        return 0
+    try:
+        return int(digits, 8)
+    except ValueError:
+        raise TarBroken(f"a header holds {digits!r} where a number belongs") from None
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _pax_records(data: bytes) -> dict[str, str]:
+    """`LENGTH KEY=VALUE\\n` records, each length counting its whole record."""
+    records: dict[str, str] = {}
+    position = 0
+    while position < len(data):
+        if data[position] == 0:
+            break  # some writers pad the records with NULs
+        space = data.find(b" ", position)
+        try:
+            length = int(data[position:space]) if space > position else 0
+        except ValueError:
+            length = 0
+        record = data[space + 1 : position + length]
+        if length <= 0 or position + length > len(data) or not record.endswith(b"\n"):
+            raise TarBroken("a PAX header holds a malformed record")
+        key, equals, value = record[:-1].partition(b"=")
+        if not equals:
+            raise TarBroken("a PAX header holds a record without a value")
+        records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        position += length
+    return records
+
+
+def _pax_int(value: str, what: str) -> int:
+    try:
+        number = int(value, 10)
+    except ValueError:
+        raise TarBroken(f"a PAX header's {what} is not a number: {value!r}") from None
+    if number < 0:
+        raise TarBroken(f"a PAX header's {what} is negative: {value!r}")
+    return number
+
+
+def _pax_time(value: str) -> int:
+    seconds, _, _ = value.partition(".")
+    try:
+        return int(seconds or "0", 10)
+    except ValueError:
+        raise TarBroken(f"a PAX header's mtime is not a time: {value!r}") from None
+
+
+def _sparse_extensions(block: bytes, take: Callable[[int], bytes]) -> int:
+    """A GNU sparse member's real size; the extension headers that follow it are read."""
+    extended = block[482]
+    while extended:
+        more = take(BLOCK)
+        if len(more) < BLOCK:
+            raise TarBroken("the tar ends inside a sparse file's headers")
+        extended = more[504]
+    return _number(block[483:495])
+
+
+def clean(raw: str, what: str = "the path") -> str:
+    """A tar name as a clean relative path (`./a//b/` -> `a/b`); LayerRefused for one that
+    leaves the layer or that no filesystem would hold."""
+    if raw.startswith("/"):
+        raise LayerRefused(f"{what} {raw!r} escapes the layer: it is absolute")
+    parts = [part for part in raw.split("/") if part and part != "."]
+    if not parts:
+        raise LayerRefused(f"{what} {raw!r} names no file")
+    for part in parts:
+        if part == "..":
+            raise LayerRefused(f"{what} {raw!r} escapes the layer: it holds '..'")
+        if len(part) > MAX_NAME // 4 and len(part.encode("utf-8", "surrogateescape")) > MAX_NAME:
+            raise LayerRefused(f"{what} {raw[:80]!r}... has a name longer than {MAX_NAME} bytes")
+    path = "/".join(parts)
+    if len(path) > MAX_PATH // 4 and len(path.encode("utf-8", "surrogateescape")) > MAX_PATH:
+        raise LayerRefused(f"{what} {raw[:80]!r}... is longer than {MAX_PATH} bytes")
+    return path
