@@ -252,6 +252,8 @@ class TarReader:
         if flag == b"\x00" and raw.endswith("/"):
             kind = DIRECTORY  # pre-POSIX tars mark a directory by its trailing slash
         path = clean(raw)
+        if path.startswith(AUFS_META_PREFIX) and path != OPAQUE_NAME:
+            return None  # aufs's directories of hard-link bases and the like, at the root
         base = path.rpartition("/")[2]
         if base.startswith(WHITEOUT_PREFIX):
             if base == OPAQUE_NAME:
