@@ -172,7 +172,8 @@ class _Tree:
                 changes.append(Change(entry, ADDED))
                 self._children.setdefault(path.rpartition("/")[0], {})[path] = None
             else:
-                if before.kind is DIRECTORY and kind is not DIRECTORY:
+                if kind is not DIRECTORY and path in self._children:
+                    # What was a directory (or a link with names under it) is replaced.
                     self._remove_under(path, changes)
                 changes.append(Change(entry, CHANGED))
             if kind is DIRECTORY and path not in self._children:
@@ -237,13 +238,13 @@ class _Tree:
     def _hide_below(self, directory: str, written: set[str], changes: list[Change]) -> None:
         """An opaque directory: what the layers below put in it goes, what this layer wrote
         stays (docker keeps the paths it unpacked from the same layer)."""
-        pending = list(self._children.get(directory, ()))
+        pending = sorted(self._children.get(directory, ()), key=_by_names, reverse=True)
         while pending:
             path = pending.pop()
             if path not in written:
                 self._remove(path, changes)
             elif path in self._children:
-                pending.extend(self._children[path])
+                pending.extend(sorted(self._children[path], key=_by_names, reverse=True))
 
     def _remove(self, path: str, changes: list[Change]) -> None:
         """Removes path and all under it, each a REMOVED change, a directory before what it
