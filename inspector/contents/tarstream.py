@@ -12,6 +12,7 @@ not a tar, or that ends inside a member, is TarBroken.
 """
 
 import struct
+import zlib
 from collections.abc import Callable
 from typing import Protocol
 
@@ -44,7 +45,9 @@ OPAQUE_NAME = ".wh..wh..opq"
 # aufs keeps its own bookkeeping under this prefix (hard-link bases, ...): docker skips it.
 AUFS_META_PREFIX = ".wh..wh."
 
-_SHARED_INTS = 1 << 16
+# How many distinct values of each kind are kept to be shared.
+_SHARED = 1 << 16
+_ADLER = 65521
 _HEADER = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s12s")
 _GNU_MAGIC = b"ustar  \x00"
 _KINDS = {
@@ -164,7 +167,10 @@ class TarReader:
         self.size = 0
         # Values many entries share, each kept once.
         self._ints: dict[int, int] = {}
+        self._numbers: dict[bytes, int] = {}
+        self._modes: dict[bytes, int] = {}
         self._owners: dict[tuple[str, str], tuple[str, str]] = {}
+        self._raw_owners: dict[tuple[bytes, bytes], tuple[str, str] | None] = {}
 
     @property
     def total(self) -> int:
@@ -190,7 +196,7 @@ class TarReader:
                 if not block.strip(b"\x00"):
                     break  # the end-of-archive marker
                 raise TarBroken(f"a header's checksum does not match at byte {self.total}")
-            length = _number(size)
+            length = self._number(size)
             if length < 0:
                 raise TarBroken("a header declares a negative size")
             stored = length
@@ -252,6 +258,8 @@ class TarReader:
         if flag == b"\x00" and raw.endswith("/"):
             kind = DIRECTORY  # pre-POSIX tars mark a directory by its trailing slash
         path = clean(raw)
+        if not path:
+            return None  # the layer's root (`./`): docker sets its times, nothing is added
         if path.startswith(AUFS_META_PREFIX) and path != OPAQUE_NAME:
             return None  # aufs's directories of hard-link bases and the like, at the root
         base = path.rpartition("/")[2]
@@ -271,55 +279,87 @@ class TarReader:
         target = ""
         if kind is SYMLINK or kind is HARDLINK:
             target = records["linkpath"] if "linkpath" in records else _text(fields[8])
-            if kind is HARDLINK:
-                clean(target, "the hard link target")
+            if kind is HARDLINK and not clean(target, "the hard link target"):
+                raise LayerRefused(f"the hard link {raw!r} points to the layer's root")
+        device = None
+        if kind is CHAR_DEVICE or kind is BLOCK_DEVICE:
+            device = (_number(fields[12]), _number(fields[13]))
+        number = self._number
+        mode_field = fields[1]
+        mode = self._modes.get(mode_field)
+        if mode is None:
+            mode = self._modes.setdefault(mode_field, _number(mode_field) & 0o7777)
+        if not records:
+            return Entry(
+                path,
+                kind,
+                mode,
+                number(fields[2]),
+                number(fields[3]),
+                self._once(size),
+                number(fields[5]),
+                target,
+                self._owner(fields[10], fields[11]),
+                device,
+            )
+        once = self._once
         uname = records["uname"] if "uname" in records else _text(fields[10])
         gname = records["gname"] if "gname" in records else _text(fields[11])
         owner = None
         if uname or gname:
             pair = (uname, gname)
             owner = self._owners.setdefault(pair, pair)
-        device = None
-        if kind is CHAR_DEVICE or kind is BLOCK_DEVICE:
-            device = (_number(fields[12]), _number(fields[13]))
-        once = self._once
-        mode = _number(fields[1]) & 0o7777
-        uid = _pax_int(records["uid"], "uid") if "uid" in records else _number(fields[2])
-        gid = _pax_int(records["gid"], "gid") if "gid" in records else _number(fields[3])
-        mtime = _pax_time(records["mtime"]) if "mtime" in records else _number(fields[5])
+        uid = _pax_int(records["uid"], "uid") if "uid" in records else number(fields[2])
+        gid = _pax_int(records["gid"], "gid") if "gid" in records else number(fields[3])
+        mtime = _pax_time(records["mtime"]) if "mtime" in records else number(fields[5])
         return Entry(
-            path,
-            kind,
-            once(mode),
-            once(uid),
-            once(gid),
-            once(size),
-            once(mtime),
-            target,
-            owner,
-            device,
+            path, kind, mode, once(uid), once(gid), once(size), once(mtime), target, owner, device
         )
 
+    def _number(self, field: bytes) -> int:
+        """A header's number, decoded once for all the headers that hold the same bytes (and
+        kept as one int object: an int costs 28 bytes), up to a bound."""
+        numbers = self._numbers
+        found = numbers.get(field)
+        if found is None:
+            found = _number(field)
+            if len(numbers) < _SHARED:
+                numbers[field] = found
+        return found
+
+    def _owner(self, uname: bytes, gname: bytes) -> tuple[str, str] | None:
+        key = (uname, gname)
+        if key in self._raw_owners:
+            return self._raw_owners[key]
+        pair = (_text(uname), _text(gname))
+        owner = self._owners.setdefault(pair, pair) if pair[0] or pair[1] else None
+        if len(self._raw_owners) < _SHARED:
+            self._raw_owners[key] = owner
+        return owner
+
     def _once(self, number: int) -> int:
-        """The one int object kept for this value: entries share modes, owners, times and
-        small sizes, and an int costs 28 bytes; the table stops growing at a bound."""
+        """The one int object kept for this value, up to a bound: entries share ids, times
+        and sizes."""
         ints = self._ints
         if number in ints:
             return ints[number]
-        if len(ints) < _SHARED_INTS:
+        if len(ints) < _SHARED:
             ints[number] = number
         return number
 
 
 def _checksum_matches(block: bytes, field: bytes) -> bool:
+    """Whether the header's bytes sum to its checksum, the checksum field counting as eight
+    spaces. Adler-32's low half is 1 + that sum modulo 65521, in C: a sum off by exactly
+    65521 passes too, which no corruption worth catching is."""
     try:
         expected = _number(field)
     except TarBroken:
         return False
-    # The checksum field counts as eight spaces; old tars summed signed bytes.
-    unsigned = sum(block) - sum(field) + 256
-    if unsigned == expected:
+    fields = sum(field)
+    if ((zlib.adler32(block) & 0xFFFF) - 1 - fields + 256 - expected) % _ADLER == 0:
         return True
+    # Old tars summed the bytes as signed.
     signed: int = sum(struct.unpack("512b", block)) - sum(struct.unpack("8b", field)) + 256
     return signed == expected
 
@@ -396,13 +436,15 @@ def _sparse_extensions(block: bytes, take: Callable[[int], bytes]) -> int:
 
 
 def clean(raw: str, what: str = "the path") -> str:
-    """A tar name as a clean relative path (`./a//b/` -> `a/b`); LayerRefused for one that
-    leaves the layer or that no filesystem would hold."""
+    """A tar name as a clean relative path (`./a//b/` -> `a/b`, `./` -> ``); LayerRefused for
+    one that leaves the layer or that no filesystem would hold."""
+    if not (raw.startswith((".", "/")) or raw.endswith("/") or "//" in raw or "/." in raw) and (
+        len(raw) <= MAX_NAME // 4 or _fits(raw)
+    ):
+        return raw  # already clean: no empty name, none that starts with a dot
     if raw.startswith("/"):
         raise LayerRefused(f"{what} {raw!r} escapes the layer: it is absolute")
     parts = [part for part in raw.split("/") if part and part != "."]
-    if not parts:
-        raise LayerRefused(f"{what} {raw!r} names no file")
     for part in parts:
         if part == "..":
             raise LayerRefused(f"{what} {raw!r} escapes the layer: it holds '..'")
@@ -412,3 +454,13 @@ def clean(raw: str, what: str = "the path") -> str:
     if len(path) > MAX_PATH // 4 and len(path.encode("utf-8", "surrogateescape")) > MAX_PATH:
         raise LayerRefused(f"{what} {raw[:80]!r}... is longer than {MAX_PATH} bytes")
     return path
+
+
+def _fits(path: str) -> bool:
+    """Whether a path is within the length caps, its names and in all."""
+    if len(path.encode("utf-8", "surrogateescape")) > MAX_PATH:
+        return False
+    return all(
+        len(part) <= MAX_NAME // 4 or len(part.encode("utf-8", "surrogateescape")) <= MAX_NAME
+        for part in path.split("/")
+    )

@@ -142,6 +142,11 @@ def test_whiteouts_and_opaque_markers_are_entries_and_aufs_metadata_is_skipped()
     assert got.size == 1  # docker counts the skipped members' sizes too
 
 
+def test_the_layers_root_is_not_an_entry() -> None:
+    got = layer(directory("./"), directory("."), file("./a", b"1"))
+    assert [entry.path for entry in got.entries] == ["a"]
+
+
 def test_an_empty_stream_is_an_empty_layer() -> None:
     assert read(b"") == read(tar_bytes([]))
     assert read(b"").entries == () and read(b"").size == 0
@@ -190,7 +195,7 @@ def _header(name: str, size: int, kind: bytes = tarfile.REGTYPE) -> bytes:
         (tar_bytes([file("d/" + "n" * 256)]), "a name longer than 255 bytes"),
         (tar_bytes([file("é" * 128)]), "a name longer than 255 bytes"),
         (tar_bytes([file("/".join(["p" * 200] * 21))]), "longer than 4096 bytes"),
-        (tar_bytes([file(".")]), "names no file"),
+        (tar_bytes([hardlink("h", "./")]), "points to the layer's root"),
         (
             tar_bytes([file("a", pax={"comment": "c" * (1024 * 1024)})]),
             "an extended tar header of 1048[0-9]+ bytes",
