@@ -1,0 +1,54 @@
+"""What an entry costs held in memory: an image of a hundred thousand files is read and
+merged in tens of megabytes, not hundreds."""
+
+import gc
+import io
+import tarfile
+import tracemalloc
+
+from inspector.contents.analysis import merge
+from inspector.contents.model import LayerContents
+from inspector.contents.tarstream import TarReader
+
+ENTRIES = 100_000
+# An entry read costs its path (about a hundred bytes here), its slotted record and its
+# place in the layer's tuple; the values entries share (modes, owners, times) are held once.
+READ_BUDGET = 400
+# The merge adds the tree's slot and one change record per entry.
+MERGE_BUDGET = 200
+
+
+def _many_files() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        info = tarfile.TarInfo()
+        info.uname = info.gname = "root"
+        for number in range(ENTRIES):
+            info.name = f"usr/share/doc/package-{number // 100:04d}/file-{number:06d}.txt"
+            info.mtime = 1_700_000_000 + number % 7
+            tar.addfile(info)
+    return buffer.getvalue()
+
+
+def test_an_entry_costs_a_few_hundred_bytes_read_and_merged() -> None:
+    data = _many_files()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        reader = TarReader(io.BytesIO(data))
+        reader.read()
+        layer = LayerContents(tuple(reader.entries), reader.size)
+        del reader
+        gc.collect()
+        read = tracemalloc.get_traced_memory()[0]
+        merged = merge([layer])
+        gc.collect()
+        done = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(merged.tree) == ENTRIES + 1_000 + 3  # the implied package directories too
+    per_entry = (read - start) / ENTRIES
+    merge_per_entry = (done - read) / ENTRIES
+    assert per_entry < READ_BUDGET, f"{per_entry:.0f} bytes an entry read"
+    assert merge_per_entry < MERGE_BUDGET, f"{merge_per_entry:.0f} bytes an entry merged"
