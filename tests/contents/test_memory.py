@@ -19,15 +19,21 @@ MERGE_BUDGET = 200
 
 
 def _many_files() -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        info = tarfile.TarInfo()
-        info.uname = info.gname = "root"
-        for number in range(ENTRIES):
-            info.name = f"usr/share/doc/package-{number // 100:04d}/file-{number:06d}.txt"
-            info.mtime = 1_700_000_000 + number % 7
-            tar.addfile(info)
-    return buffer.getvalue()
+    """A tar of ENTRIES empty files, its headers written from one that tarfile made (tarfile
+    itself takes seconds for as many)."""
+    info = tarfile.TarInfo("x")
+    info.uname = info.gname = "root"
+    template = bytearray(info.tobuf(tarfile.GNU_FORMAT))
+    blocks = []
+    for number in range(ENTRIES):
+        block = bytearray(template)
+        name = f"usr/share/doc/package-{number // 100:04d}/file-{number:06d}.txt".encode()
+        block[0:100] = name.ljust(100, b"\0")
+        block[136:148] = b"%011o\0" % (1_700_000_000 + number % 7)
+        block[148:156] = b" " * 8
+        block[148:156] = b"%06o\0 " % sum(block)
+        blocks.append(bytes(block))
+    return b"".join(blocks) + b"\0" * 1024
 
 
 def test_an_entry_costs_a_few_hundred_bytes_read_and_merged() -> None:
