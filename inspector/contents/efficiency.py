@@ -14,6 +14,7 @@ trees, so this module does, over the entries the tar reader gives.
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from inspector.contents.gosort import go_sort
 from inspector.contents.model import DIRECTORY, OPAQUE, WHITEOUT, LayerContents
 
 _WHITEOUT_PREFIX = ".wh."
@@ -98,13 +99,16 @@ def score(layers: Sequence[LayerContents]) -> tuple[float, list[Inefficient]]:
     smallest = sum(found.smallest for found in versions.values())
     total = sum(found.size for found in versions.values())
     efficiency = smallest / total if total else 1.0
-    # dive sorts its list by cumulative size, smallest first, and its export reads it from
-    # the end; for lists this short Go's sort is an insertion sort, which keeps ties in the
-    # order they were found.
-    inefficient.sort(key=lambda found: found.size)
+    # dive sorts its list by cumulative size, smallest first, with Go's sort.Sort (not
+    # stable: ties land where its steps leave them), and its export reads it from the end.
+    go_sort(inefficient, _smaller)
     return efficiency, [
         Inefficient(found.path, found.count, found.size) for found in reversed(inefficient)
     ]
+
+
+def _smaller(one: _Versions, other: _Versions) -> bool:
+    return one.size < other.size
 
 
 def _layer_tree(layer: LayerContents) -> _Node:

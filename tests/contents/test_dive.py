@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inspector.contents.analysis import Waste, WastedPath, waste
+from inspector.contents.gosort import go_sort
 from inspector.contents.model import (
     BLOCK_DEVICE,
     CHAR_DEVICE,
@@ -24,6 +27,7 @@ from inspector.contents.model import (
 )
 from inspector.sources.archive.streams import Counted, measure
 from tests.contents.layers import directory, file, layer, opaque, whiteout
+from tests.fuzzing import budget
 
 DIVE = Path(__file__).resolve().parent.parent / "data" / "dive"
 
@@ -212,3 +216,15 @@ def test_a_whiteout_of_what_is_not_below_stops_dives_count_of_that_layer() -> No
     below lack is one: the leaves after it (by name) are not counted."""
     found = waste([layer(file("z", b"z" * 7)), layer(whiteout("a"), file("z", b"z" * 5))])
     assert _numbers(found) == (1.0, 12, 0, [])
+
+
+@budget(200, 5000)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers()), max_size=300))
+def test_gos_sort_sorts_and_keeps_short_lists_stable(pairs: list[tuple[int, int]]) -> None:
+    """Go's sort.Sort as dive runs it: sorted by the key; insertion sort up to 12 items."""
+    got = list(pairs)
+    go_sort(got, lambda one, other: one[0] < other[0])
+    assert [key for key, _ in got] == sorted(key for key, _ in pairs)
+    assert sorted(got) == sorted(pairs)
+    if len(pairs) <= 12:
+        assert got == sorted(pairs, key=lambda pair: pair[0])
