@@ -224,11 +224,17 @@ class TarReader:
                 continue
             records = {**global_records, **extended} if global_records else extended
             extended = {}
-            if "size" in records:
-                length = _pax_int(records["size"], "size")
-                if flag != _GNU_SPARSE:
-                    stored = length
-                    padded = -(-stored // BLOCK) * BLOCK
+            if records:
+                if "size" in records:
+                    length = _pax_int(records["size"], "size")
+                    if flag != _GNU_SPARSE:
+                        stored = length
+                        padded = -(-stored // BLOCK) * BLOCK
+                # A PAX sparse file: its data is its map and its pieces, its size the file's.
+                for key in ("GNU.sparse.realsize", "GNU.sparse.size"):
+                    if key in records:
+                        length = _pax_int(records[key], key)
+                        break
             if flag == _VOLUME:
                 if not skip(padded):
                     raise TarBroken("the tar ends inside a member's data")
@@ -248,7 +254,9 @@ class TarReader:
     def _entry(
         self, fields: tuple[bytes, ...], records: dict[str, str], flag: bytes, size: int
     ) -> Entry | None:
-        if "path" in records:
+        if "GNU.sparse.name" in records:
+            raw = records["GNU.sparse.name"]
+        elif "path" in records:
             raw = records["path"]
         else:
             raw = _text(fields[0])

@@ -120,6 +120,18 @@ def test_pax_records_override_the_header() -> None:
     )
 
 
+def test_a_pax_sparse_file_has_its_real_name_and_size() -> None:
+    sparse = {
+        "GNU.sparse.major": "1",
+        "GNU.sparse.minor": "0",
+        "GNU.sparse.name": "var/lib/sparse.db",
+        "GNU.sparse.realsize": "1000000",
+    }
+    got = layer(file("./GNUSparseFile.0/sparse.db", b"1\n0\n512\n" + b"d" * 600, pax=sparse))
+    assert [(entry.path, entry.size) for entry in got.entries] == [("var/lib/sparse.db", 1000000)]
+    assert got.size == 1000000
+
+
 def test_base_256_numbers_are_read() -> None:
     data = tar_bytes([file("big-ids", uid=3_000_000_000, gid=2**40)], tarfile.GNU_FORMAT)
     entry = read(data).entries[0]
