@@ -183,6 +183,7 @@ class TarReader:
         unpack = _HEADER.unpack
         extended: dict[str, str] = {}
         global_records: dict[str, str] = {}
+        pending_size = global_size = 0
         count = 0
         while True:
             block = take(BLOCK)
@@ -204,10 +205,16 @@ class TarReader:
                 length = _sparse_extensions(block, take)
             padded = -(-stored // BLOCK) * BLOCK
             if flag in (_PAX_LOCAL, _PAX_GLOBAL, _GNU_LONGNAME, _GNU_LONGLINK):
-                if stored > MAX_EXTENDED:
+                # The headers before one member count together, and the global ones of the
+                # whole tar: many small ones hold as much as one large one.
+                if flag == _PAX_GLOBAL:
+                    global_size += stored
+                else:
+                    pending_size += stored
+                if max(stored, pending_size, global_size) > MAX_EXTENDED:
                     raise LayerRefused(
-                        f"an extended tar header of {stored} bytes (more than "
-                        f"{MAX_EXTENDED // 1024} KiB)"
+                        f"an extended tar header of {max(stored, pending_size, global_size)} "
+                        f"bytes (more than {MAX_EXTENDED // (1024 * 1024)} MiB)"
                     )
                 data = take(padded)
                 if len(data) < padded:
@@ -224,6 +231,7 @@ class TarReader:
                 continue
             records = {**global_records, **extended} if global_records else extended
             extended = {}
+            pending_size = 0
             if records:
                 if "size" in records:
                     length = _pax_int(records["size"], "size")

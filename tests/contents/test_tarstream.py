@@ -186,6 +186,14 @@ def test_a_stream_that_is_not_a_tar_is_broken() -> None:
         read(b"{" + b"not a tar" * 100)
 
 
+def _pax_header(key: str, length: int) -> bytes:
+    record = f" {key}={'v' * length}\n"
+    total = len(record) + len(str(len(record)))
+    total = len(record) + len(str(total))  # the length counts its own digits
+    data = f"{total}{record}".encode()
+    return _header("pax", len(data), tarfile.XHDTYPE) + data + b"\0" * (-len(data) % 512)
+
+
 def _header(name: str, size: int, kind: bytes = tarfile.REGTYPE) -> bytes:
     info = tarfile.TarInfo(name)
     info.size, info.type = size, kind
@@ -215,6 +223,11 @@ def _header(name: str, size: int, kind: bytes = tarfile.REGTYPE) -> bytes:
         (
             tar_bytes([file("n" * (1024 * 1024 + 1))], tarfile.GNU_FORMAT),
             "an extended tar header of 1048[0-9]+ bytes",
+        ),
+        # Many PAX headers before one member, each under the cap.
+        (
+            b"".join(_pax_header(f"k{n}", 300_000) for n in range(4)),
+            "an extended tar header of 12[0-9]{5} bytes",
         ),
         # A PAX header declaring 10 GiB, with nothing behind it.
         (_header("x", 10 * 2**30, tarfile.XHDTYPE), "an extended tar header of 10737418240"),
