@@ -93,7 +93,7 @@ class Merged:
 
     def largest(self, count: int) -> list[Entry]:
         """The largest files of the final filesystem, largest first."""
-        files = (entry for entry in self.tree.values() if entry.kind is FILE)
+        files = (entry for entry in self.tree.values() if entry.kind == FILE)
         return heapq.nsmallest(count, files, key=_largest_first)
 
 
@@ -155,36 +155,36 @@ class _Tree:
         for entry in layer.entries:
             kind = entry.kind
             path = entry.path
-            if kind is WHITEOUT:
+            if kind == WHITEOUT:
                 self._parents(path, entry, changes, written, including_itself=False)
                 if path in entries:
                     self._remove(path, changes)
                 continue
-            if kind is OPAQUE:
+            if kind == OPAQUE:
                 self._parents(path, entry, changes, written, including_itself=True)
                 self._hide_below(path, written, changes)
                 continue
             self._parents(path, entry, changes, written, including_itself=False)
-            if kind is HARDLINK:
+            if kind == HARDLINK:
                 self._check_link(entry)
             before = entries.get(path)
             if before is None:
                 changes.append(Change(entry, ADDED))
                 self._children.setdefault(path.rpartition("/")[0], {})[path] = None
             else:
-                if kind is not DIRECTORY and path in self._children:
+                if kind != DIRECTORY and path in self._children:
                     # What was a directory (or a link with names under it) is replaced.
                     self._remove_under(path, changes)
                 changes.append(Change(entry, CHANGED))
-            if kind is DIRECTORY and path not in self._children:
+            if kind == DIRECTORY and path not in self._children:
                 self._children[path] = {}
             entries[path] = entry
             written.add(path)
         added = changed = removed = 0
         for change in changes:
-            if change.change is ADDED:
+            if change.change == ADDED:
                 added += 1
-            elif change.change is CHANGED:
+            elif change.change == CHANGED:
                 changed += 1
             else:
                 removed += 1
@@ -206,7 +206,7 @@ class _Tree:
         missing: list[str] = []
         while parent and parent not in self._children:
             found = self.entries.get(parent)
-            if found is not None and found.kind is not SYMLINK:
+            if found is not None and found.kind != SYMLINK:
                 raise LayerRefused(f"{entry.path!r} is under {parent!r}, which is not a directory")
             if found is not None:
                 # A symlink stands where a directory is needed: the tar's names are kept
@@ -230,7 +230,7 @@ class _Tree:
                 f"the hard link {entry.path!r} points to {entry.link!r}, which neither the "
                 "layer nor the layers below hold"
             )
-        if found.kind is DIRECTORY:
+        if found.kind == DIRECTORY:
             raise LayerRefused(
                 f"the hard link {entry.path!r} points to {entry.link!r}, a directory"
             )

@@ -116,14 +116,14 @@ def _layer_tree(layer: LayerContents) -> _Node:
     root = _Node()
     for entry in layer.entries:
         kind = entry.kind
-        if kind is OPAQUE:
+        if kind == OPAQUE:
             _add(root, f"{entry.path}/{_META_PREFIX}opq", None)
-        elif kind is WHITEOUT:
+        elif kind == WHITEOUT:
             parent, _, name = entry.path.rpartition("/")
             marker = f"{parent}/{_WHITEOUT_PREFIX}{name}" if parent else _WHITEOUT_PREFIX + name
             _add(root, marker, _Node(entry.size))
         else:
-            _add(root, entry.path, _Node(entry.size, kind is DIRECTORY))
+            _add(root, entry.path, _Node(entry.size, kind == DIRECTORY))
     return root
 
 

@@ -56,7 +56,7 @@ def tar_lines(entries: Iterable[Entry]) -> Iterator[str]:
         names = entry.owner or ("", "")
         user = names[0] or str(entry.uid)
         group = names[1] or str(entry.gid)
-        if kind is CHAR_DEVICE or kind is BLOCK_DEVICE:
+        if kind in (CHAR_DEVICE, BLOCK_DEVICE):
             major, minor = entry.device or (0, 0)
             size = f"{major},{minor}"
         else:
@@ -67,9 +67,9 @@ def tar_lines(entries: Iterable[Entry]) -> Iterator[str]:
             f"{_mode_string(entry)} {user}/{group} {size:>{width - pad + len(size)}} "
             f"{_stamp(entry.mtime)} {_quote(_name(entry))}"
         )
-        if kind is SYMLINK:
+        if kind == SYMLINK:
             line += f" -> {_quote(entry.link)}"
-        elif kind is HARDLINK:
+        elif kind == HARDLINK:
             line += f" link to {_quote(entry.link)}"
         yield line
 
@@ -77,12 +77,12 @@ def tar_lines(entries: Iterable[Entry]) -> Iterator[str]:
 def _name(entry: Entry) -> str:
     """The name as the layer's tar holds it: a directory's with its slash, a whiteout's and
     an opaque marker's as the files they are."""
-    if entry.kind is DIRECTORY:
+    if entry.kind == DIRECTORY:
         return f"{entry.path}/"
-    if entry.kind is WHITEOUT:
+    if entry.kind == WHITEOUT:
         parent, slash, name = entry.path.rpartition("/")
         return f"{parent}{slash}.wh.{name}"
-    if entry.kind is OPAQUE:
+    if entry.kind == OPAQUE:
         return f"{entry.path}/.wh..wh..opq"
     return entry.path
 

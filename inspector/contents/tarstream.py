@@ -293,12 +293,12 @@ class TarReader:
                     raise LayerRefused(f"a whiteout of {removed or 'nothing'!r}: {raw!r}")
                 path, kind = path[: len(path) - len(base)] + removed, WHITEOUT
         target = ""
-        if kind is SYMLINK or kind is HARDLINK:
+        if kind in (SYMLINK, HARDLINK):
             target = records["linkpath"] if "linkpath" in records else _text(fields[8])
-            if kind is HARDLINK and not clean(target, "the hard link target"):
+            if kind == HARDLINK and not clean(target, "the hard link target"):
                 raise LayerRefused(f"the hard link {raw!r} points to the layer's root")
         device = None
-        if kind is CHAR_DEVICE or kind is BLOCK_DEVICE:
+        if kind in (CHAR_DEVICE, BLOCK_DEVICE):
             device = (_number(fields[12]), _number(fields[13]))
         number = self._number
         mode_field = fields[1]

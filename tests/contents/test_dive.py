@@ -100,7 +100,7 @@ def _go_mode(entry: Entry) -> int:
 
 def _dive_name(entry: Entry) -> str:
     """The entry's name as dive's tree holds it: whiteouts and opaque markers as written."""
-    if entry.kind is WHITEOUT:
+    if entry.kind == WHITEOUT:
         parent, _, name = entry.path.rpartition("/")
         return f"{parent}/.wh.{name}" if parent else f".wh.{name}"
     return entry.path
@@ -112,7 +112,7 @@ def _dive_file_list(contents: LayerContents) -> list[dict[str, Any]]:
     tree: dict[str, Any] = {}
     records: dict[str, Entry] = {}
     for entry in contents.entries:
-        names = entry.path + "/.wh..wh..opq" if entry.kind is OPAQUE else _dive_name(entry)
+        names = entry.path + "/.wh..wh..opq" if entry.kind == OPAQUE else _dive_name(entry)
         node = tree
         parts = names.split("/")
         for name in parts:
@@ -150,7 +150,7 @@ def _file_info(entry: Entry, name: str) -> dict[str, Any]:
     return {
         "fileMode": _go_mode(entry),
         "gid": entry.gid,
-        "isDir": entry.kind is DIRECTORY,
+        "isDir": entry.kind == DIRECTORY,
         "linkName": entry.link,
         "path": name,
         "size": entry.size,
