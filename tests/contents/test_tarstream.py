@@ -296,3 +296,27 @@ def test_clean_refuses_what_leaves_the_layer() -> None:
     assert clean("./usr//lib/") == "usr/lib"
     with pytest.raises(LayerRefused, match="escapes"):
         clean("a/../../b")
+
+
+def test_a_layer_in_several_gzip_members_with_padding_is_one_tar() -> None:
+    plain = tar_bytes([file("a", b"a" * 5000), file("b", b"b" * 7000)])
+    blob = gzip.compress(plain[:3000]) + b"\0" * 1000 + gzip.compress(plain[3000:])
+    facts = measure(Counted(io.BytesIO(blob)), contents=True)
+    assert facts.diff_id == "sha256:" + hashlib.sha256(plain).hexdigest()
+    assert facts.contents is not None and len(facts.contents.entries) == 2
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda blob: blob[: len(blob) // 2], "Compressed file ended"),
+        (lambda blob: blob[:-8] + bytes([blob[-8] ^ 1]) + blob[-7:], "incorrect data check"),
+        (lambda blob: blob + b"trailing garbage", "incorrect header check"),
+    ],
+    ids=["truncated", "wrong CRC", "garbage after"],
+)
+def test_a_damaged_gzip_layer_is_unreadable(damage: object, message: str) -> None:
+    blob = gzip.compress(tar_bytes([file("a", b"a" * 50_000)]))
+    facts = measure(Counted(io.BytesIO(damage(blob))))  # type: ignore[operator]
+    assert facts.problem is not None
+    assert facts.problem.startswith("not a readable gzip data") and message in facts.problem

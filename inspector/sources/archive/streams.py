@@ -26,6 +26,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _BZIP2_MAGIC = b"BZh"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# zlib's window size for a gzip wrapper (its header and its CRC checked).
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 # The errors reading a tar or a compressed stream can raise, whatever is wrong with it.
 READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
@@ -126,6 +128,41 @@ def decompressed(stream: Counted, compression: str) -> Readable:
     return lzma.LZMAFile(cast(BinaryIO, stream))
 
 
+class Gunzip:
+    """gzip members one after another, inflated by zlib straight into the reader's chunks:
+    GzipFile passes each through a buffer of its own, which costs a third of a layer's time.
+    Its errors: EOFError where the data stops short, zlib.error where it is not gzip or its
+    checksum fails; zero bytes after a member are padding, as gzip reads them."""
+
+    def __init__(self, source: Readable) -> None:
+        self._source = source
+        self._inflate = zlib.decompressobj(wbits=_GZIP_WBITS)
+        self._input = b""
+
+    def read(self, size: int = -1, /) -> bytes:
+        limit = size if size > 0 else CHUNK
+        while True:
+            if self._inflate.eof:
+                rest = self._inflate.unused_data.lstrip(b"\0")
+                while not rest:
+                    chunk = self._source.read(CHUNK)
+                    if not chunk:
+                        return b""
+                    rest = chunk.lstrip(b"\0")
+                self._inflate = zlib.decompressobj(wbits=_GZIP_WBITS)
+                self._input = rest
+            if not self._input:
+                self._input = self._source.read(CHUNK)
+                if not self._input:
+                    raise EOFError(
+                        "Compressed file ended before the end-of-stream marker was reached"
+                    )
+            data = self._inflate.decompress(self._input, limit)
+            self._input = self._inflate.unconsumed_tail
+            if data:
+                return data
+
+
 @dataclass(frozen=True, slots=True)
 class LayerFacts:
     """What one pass over a layer blob learned: enough to check it and to size it."""
@@ -151,7 +188,7 @@ def measure(stream: Counted, *, contents: bool = False, limit: int = MAX_ENTRIES
         else:
             # The uncompressed tar is hashed in the reader's chunks, as it decompresses.
             hasher = hashlib.sha256()
-            plain = decompressed(stream, compression)
+            plain = Gunzip(stream) if compression == "gzip" else decompressed(stream, compression)
             reader = TarReader(plain, hasher, keep=contents, limit=limit)
             reader.read()
             diff_id = f"sha256:{hasher.hexdigest()}"
