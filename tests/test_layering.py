@@ -45,9 +45,9 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("gregorian", ()),
         ("reference", {"errors"}),
         ("image", {"errors", "contents.model"}),
-        # What an image's layers hold: pure, over records the sources hand in.
+        # What an image's layers hold: pure, over the tars the sources hand in.
         ("contents", ()),
-        ("contents.*", {"errors", "contents.*"}),
+        ("contents.*", {*FOUNDATION, "contents.*"}),
         # Analyses of records: pure, over the untrusted JSON.
         ("layers", {"untrusted"}),
         ("compare", {"image", "layers", "untrusted"}),
@@ -112,6 +112,7 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
                 "sources.names",
                 "sources.archive.*",
                 "sources.shape.*",
+                "contents.*",
             },
         ),
         # The daemon's answers built from a config, for every source without a daemon: pure.

@@ -1,10 +1,27 @@
 """The layers merged as a container's root filesystem merges them, each layer's changes, and
-the image's waste as dive measures it. (Interface fixed; bodies to be written.)"""
+the image's waste as dive measures it.
 
+The merge applies each layer's tar as docker applies it when it unpacks a layer: entries in
+the tar's order, a whiteout removing its path and all under it, an opaque directory losing
+what the layers below put in it, an entry of another type replacing what was at its path, and
+the parent directories an entry needs made when its tar does not list them.
+"""
+
+import heapq
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from inspector.contents.model import Entry, LayerContents
+from inspector.contents import efficiency
+from inspector.contents.model import (
+    DIRECTORY,
+    FILE,
+    HARDLINK,
+    OPAQUE,
+    SYMLINK,
+    WHITEOUT,
+    Entry,
+    LayerContents,
+)
 
 ADDED = "added"
 CHANGED = "changed"
@@ -60,19 +77,191 @@ class Merged:
     def listing(self, prefix: str = "") -> Iterator[Entry]:
         """The final filesystem in `tar -t` order (a directory before what it holds, names
         sorted), only what is at or under prefix."""
-        raise NotImplementedError
+        root = _prefix_path(prefix)
+        tree = self.tree
+        if root:
+            under = f"{root}/"
+            paths = [path for path in tree if path == root or path.startswith(under)]
+        else:
+            paths = list(tree)
+        # NUL sorts before every character a name can hold, so comparing the paths with
+        # their slashes as NULs compares them name by name: `a/b` before `a-b`, and a
+        # directory before what it holds.
+        paths.sort(key=_by_names)
+        for path in paths:
+            yield tree[path]
 
     def largest(self, count: int) -> list[Entry]:
         """The largest files of the final filesystem, largest first."""
-        raise NotImplementedError
+        files = (entry for entry in self.tree.values() if entry.kind == FILE)
+        return heapq.nsmallest(count, files, key=_largest_first)
+
+
+def _by_names(path: str) -> str:
+    return path.replace("/", "\x00")
+
+
+def _largest_first(entry: Entry) -> tuple[int, str]:
+    return (-entry.size, _by_names(entry.path))
+
+
+def _prefix_path(prefix: str) -> str:
+    """A prefix as a tree path: `/usr/share/`, `./usr/share` and `usr//share` are `usr/share`."""
+    return "/".join(part for part in prefix.split("/") if part and part != ".")
 
 
 def merge(layers: Sequence[LayerContents]) -> Merged:
     """The layers applied in order; LayerRefused for what no daemon would apply (a hard link
     to a target that does not exist, ...)."""
-    raise NotImplementedError
+    tree = _Tree()
+    reports = tuple(tree.apply(layer) for layer in layers)
+    return Merged(reports, tree.entries)
 
 
 def waste(layers: Sequence[LayerContents]) -> Waste:
     """dive's efficiency, sizes and wasted bytes for these layers."""
-    raise NotImplementedError
+    score, inefficient = efficiency.score(layers)
+    size = sum(layer.size for layer in layers)
+    user_size = size - layers[0].size if layers else 0
+    wasted = sum(found.size for found in inefficient)
+    return Waste(
+        efficiency=score,
+        size=size,
+        user_size=user_size,
+        wasted=wasted,
+        # dive divides by zero here (an image of one layer, or of empty layers above its
+        # base): none of the user's bytes can be wasted when there are none.
+        wasted_user_fraction=wasted / user_size if user_size else 0.0,
+        paths=tuple(WastedPath(found.path, found.count, found.size) for found in inefficient),
+    )
+
+
+# The directory docker makes for an entry whose parent its tar does not list (MkdirAll's).
+_IMPLIED_MODE = 0o755
+
+
+class _Tree:
+    """The merged filesystem as the layers build it: its entries by path, and each
+    directory's children, for what a whiteout, an opaque marker or a type change removes."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        self._children: dict[str, dict[str, None]] = {"": {}}
+
+    def apply(self, layer: LayerContents) -> LayerReport:
+        changes: list[Change] = []
+        written: set[str] = set()  # what this layer wrote, which its opaque markers keep
+        entries = self.entries
+        for entry in layer.entries:
+            kind = entry.kind
+            path = entry.path
+            if kind == WHITEOUT:
+                self._parents(path, entry, changes, written, including_itself=False)
+                if path in entries:
+                    self._remove(path, changes)
+                continue
+            if kind == OPAQUE:
+                self._parents(path, entry, changes, written, including_itself=True)
+                self._hide_below(path, written, changes)
+                continue
+            self._parents(path, entry, changes, written, including_itself=False)
+            if kind == HARDLINK:
+                self._check_link(entry)
+            before = entries.get(path)
+            if before is None:
+                changes.append(Change(entry, ADDED))
+                self._children.setdefault(path.rpartition("/")[0], {})[path] = None
+            else:
+                if kind != DIRECTORY and path in self._children:
+                    # What was a directory (or a link with names under it) is replaced.
+                    self._remove_under(path, changes)
+                changes.append(Change(entry, CHANGED))
+            if kind == DIRECTORY and path not in self._children:
+                self._children[path] = {}
+            entries[path] = entry
+            written.add(path)
+        added = changed = removed = 0
+        for change in changes:
+            if change.change == ADDED:
+                added += 1
+            elif change.change == CHANGED:
+                changed += 1
+            else:
+                removed += 1
+        return LayerReport(tuple(changes), added, changed, removed, layer.size)
+
+    def _parents(
+        self,
+        path: str,
+        entry: Entry,
+        changes: list[Change],
+        written: set[str],
+        *,
+        including_itself: bool,
+    ) -> None:
+        """Makes the directories an entry needs that are not there, as docker does."""
+        parent = path if including_itself else path.rpartition("/")[0]
+        if not parent or parent in self._children:
+            return
+        missing: list[str] = []
+        while parent and parent not in self._children:
+            found = self.entries.get(parent)
+            if found is not None and found.kind != SYMLINK:
+                raise LayerRefused(f"{entry.path!r} is under {parent!r}, which is not a directory")
+            if found is not None:
+                # A symlink stands where a directory is needed: the tar's names are kept
+                # as they are written, under the link's own path.
+                break
+            missing.append(parent)
+            parent = parent.rpartition("/")[0]
+        for directory in reversed(missing):
+            implied = Entry(directory, DIRECTORY, _IMPLIED_MODE, 0, 0, 0, entry.mtime)
+            self.entries[directory] = implied
+            self._children.setdefault(directory.rpartition("/")[0], {})[directory] = None
+            self._children[directory] = {}
+            written.add(directory)
+            changes.append(Change(implied, ADDED))
+
+    def _check_link(self, entry: Entry) -> None:
+        target = "/".join(part for part in entry.link.split("/") if part and part != ".")
+        found = self.entries.get(target)
+        if found is None:
+            raise LayerRefused(
+                f"the hard link {entry.path!r} points to {entry.link!r}, which neither the "
+                "layer nor the layers below hold"
+            )
+        if found.kind == DIRECTORY:
+            raise LayerRefused(
+                f"the hard link {entry.path!r} points to {entry.link!r}, a directory"
+            )
+
+    def _hide_below(self, directory: str, written: set[str], changes: list[Change]) -> None:
+        """An opaque directory: what the layers below put in it goes, what this layer wrote
+        stays (docker keeps the paths it unpacked from the same layer)."""
+        pending = sorted(self._children.get(directory, ()), key=_by_names, reverse=True)
+        while pending:
+            path = pending.pop()
+            if path not in written:
+                self._remove(path, changes)
+            elif path in self._children:
+                pending.extend(sorted(self._children[path], key=_by_names, reverse=True))
+
+    def _remove(self, path: str, changes: list[Change]) -> None:
+        """Removes path and all under it, each a REMOVED change, a directory before what it
+        held."""
+        entry = self.entries.pop(path)
+        self._children[path.rpartition("/")[0]].pop(path, None)
+        changes.append(Change(entry, REMOVED))
+        self._remove_under(path, changes)
+
+    def _remove_under(self, directory: str, changes: list[Change]) -> None:
+        held = self._children.pop(directory, None)
+        if not held:
+            return
+        pending = sorted(held, key=_by_names, reverse=True)
+        while pending:
+            path = pending.pop()
+            changes.append(Change(self.entries.pop(path), REMOVED))
+            inner = self._children.pop(path, None)
+            if inner:
+                pending.extend(sorted(inner, key=_by_names, reverse=True))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
 
 from inspector.errors import ExitCode
 from inspector.sources.archive import reader as archive
@@ -141,14 +142,20 @@ def test_gzipped_layers_are_checked_and_sized_unpacked(tmp_path: Path) -> None:
     assert got.origin.stored_size == len(image.layers[0]) < 5000
 
 
-def test_a_zstd_layer_is_checked_by_digest_but_has_no_size(tmp_path: Path) -> None:
-    image = make_image()
-    zstd_blob = b"\x28\xb5\x2f\xfd" + b"compressed bytes"  # Python 3.11 cannot unpack zstd
-    image.layers = [zstd_blob]
+def test_a_zstd_layer_is_checked_against_its_diff_id_and_sized(tmp_path: Path) -> None:
+    image = make_image([{"a": b"a" * 5000}])
+    image.layers = [zstandard.ZstdCompressor().compress(image.layers[0])]
     source = write(tmp_path / "oci.tar", tar_of(oci_layout([image])))
-    assert "Size" not in read(source)
-    view = run_bare(str(source), env={"COLUMNS": "100"})
-    assert "Size            unknown (a layer could not be unpacked)" in view.stdout.decode()
+    assert read(source)["Size"] == 5000
+
+
+def test_a_zstd_layer_that_does_not_decompress_is_refused(tmp_path: Path) -> None:
+    image = make_image()
+    image.layers = [b"\x28\xb5\x2f\xfd" + b"compressed bytes"]
+    source = write(tmp_path / "oci.tar", tar_of(oci_layout([image])))
+    result = run_bare(str(source))
+    assert result.code == ExitCode.USAGE, result.stderr
+    assert "is not a readable zstd data" in result.stderr
 
 
 def test_history_is_shaped_like_the_daemons_newest_first_with_layer_sizes_and_empty_layer(

@@ -1,7 +1,8 @@
 """Blobs read once, as streams: counted, hashed, decompressed, and a layer measured.
 
 A layer passes through in chunks; only its own tar headers are read, for the sizes docker
-counts, so memory does not grow with the layer.
+counts (and, when a run asks for them, the entries they describe), so memory does not grow
+with the layer's data.
 """
 
 import bz2
@@ -14,6 +15,10 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, cast
 
+from inspector.contents.analysis import LayerRefused
+from inspector.contents.model import LayerContents
+from inspector.contents.tarstream import MAX_ENTRIES, TarBroken, TarReader
+
 # Reads from the archive and from layers, and tarfile's stream buffer.
 CHUNK = 1024 * 1024
 
@@ -21,6 +26,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _BZIP2_MAGIC = b"BZh"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# zlib's window size for a gzip wrapper (its header and its CRC checked).
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 # The errors reading a tar or a compressed stream can raise, whatever is wrong with it.
 READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
@@ -107,11 +114,53 @@ def compression_of(magic: bytes) -> str | None:
 
 
 def decompressed(stream: Counted, compression: str) -> Readable:
+    if compression == "zstd":
+        # Loaded only for a zstd layer: most images have none.
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(
+            cast(BinaryIO, stream), read_size=CHUNK, read_across_frames=True
+        )
     if compression == "gzip":
         return gzip.GzipFile(fileobj=stream, mode="rb")
     if compression == "bzip2":
         return bz2.BZ2File(stream)
     return lzma.LZMAFile(cast(BinaryIO, stream))
+
+
+class Gunzip:
+    """gzip members one after another, inflated by zlib straight into the reader's chunks:
+    GzipFile passes each through a buffer of its own, which costs a third of a layer's time.
+    Its errors: EOFError where the data stops short, zlib.error where it is not gzip or its
+    checksum fails; zero bytes after a member are padding, as gzip reads them."""
+
+    def __init__(self, source: Readable) -> None:
+        self._source = source
+        self._inflate = zlib.decompressobj(wbits=_GZIP_WBITS)
+        self._input = b""
+
+    def read(self, size: int = -1, /) -> bytes:
+        limit = size if size > 0 else CHUNK
+        while True:
+            if self._inflate.eof:
+                rest = self._inflate.unused_data.lstrip(b"\0")
+                while not rest:
+                    chunk = self._source.read(CHUNK)
+                    if not chunk:
+                        return b""
+                    rest = chunk.lstrip(b"\0")
+                self._inflate = zlib.decompressobj(wbits=_GZIP_WBITS)
+                self._input = rest
+            if not self._input:
+                self._input = self._source.read(CHUNK)
+                if not self._input:
+                    raise EOFError(
+                        "Compressed file ended before the end-of-stream marker was reached"
+                    )
+            data = self._inflate.decompress(self._input, limit)
+            self._input = self._inflate.unconsumed_tail
+            if data:
+                return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,43 +169,51 @@ class LayerFacts:
 
     stored_size: int
     digest: str  # of the bytes as stored
-    diff_id: str | None = None  # of the uncompressed tar; None: compressed with zstd
+    diff_id: str | None = None  # of the uncompressed tar
     unpacked_size: int | None = None  # what docker counts: the sizes in its tar headers
     problem: str | None = None  # why it is not a readable layer
+    contents: LayerContents | None = None  # its entries, when they were asked for
 
 
-def measure(stream: Counted) -> LayerFacts:
-    """Read a layer blob to its end: digests, and the sum of its files' sizes."""
+def measure(stream: Counted, *, contents: bool = False, limit: int = MAX_ENTRIES) -> LayerFacts:
+    """Read a layer blob to its end: digests, the sum of its files' sizes and, with contents,
+    its entries (at most limit of them: what the image may still keep)."""
     compression = compression_of(stream.peek(8))
-    if compression == "zstd":
-        # Python reads zstd from 3.14 on: until then such a layer is checked against its
-        # digest, but neither against its diff-ID nor sized (so the image has no Size).
-        stream.drain()
-        return LayerFacts(stream.count, stream.digest)
+    errors: tuple[type[Exception], ...] = (*READ_ERRORS, TarBroken, *_codec_errors(compression))
     try:
-        plain = stream if compression is None else Counted(decompressed(stream, compression))
-        unpacked = _tar_content_size(plain)
-        plain.drain()
+        if compression is None:
+            reader = TarReader(stream, keep=contents, limit=limit)
+            reader.read()
+            diff_id = stream.digest
+        else:
+            # The uncompressed tar is hashed in the reader's chunks, as it decompresses.
+            hasher = hashlib.sha256()
+            plain = Gunzip(stream) if compression == "gzip" else decompressed(stream, compression)
+            reader = TarReader(plain, hasher, keep=contents, limit=limit)
+            reader.read()
+            diff_id = f"sha256:{hasher.hexdigest()}"
         stream.drain()
-    except READ_ERRORS as exc:
+    except LayerRefused as exc:
+        stream.drain()
+        return LayerFacts(stream.count, stream.digest, problem=f"refused: {exc}")
+    except errors as exc:
         stream.drain()
         what = f"{compression} data" if compression else "tar"
         return LayerFacts(stream.count, stream.digest, problem=f"not a readable {what}: {exc}")
-    return LayerFacts(stream.count, stream.digest, plain.digest, unpacked)
+    found = None
+    if contents:
+        found = LayerContents(tuple(reader.entries), reader.size, stream.digest, diff_id)
+    return LayerFacts(stream.count, stream.digest, diff_id, reader.size, contents=found)
 
 
-def _tar_content_size(plain: Counted) -> int:
-    """The sum of the sizes in a tar's headers: docker's size of a layer (its `hdr.Size`s)."""
-    if not plain.peek(1):
-        return 0
-    total = 0
-    with tarfile.open(fileobj=plain, mode="r|", bufsize=CHUNK) as tar:  # type: ignore[call-overload]
-        while (member := tar.next()) is not None:
-            forget_headers(tar)
-            total += member.size
-    return total
+def _codec_errors(compression: str | None) -> tuple[type[Exception], ...]:
+    if compression != "zstd":
+        return ()
+    import zstandard
+
+    return (zstandard.ZstdError,)
 
 
 def forget_headers(tar: tarfile.TarFile) -> None:
-    # Stream mode keeps every header it has read, for nothing: a layer may hold millions.
+    # Stream mode keeps every header it has read, for nothing: an archive may hold millions.
     tar.members.clear()  # type: ignore[attr-defined]
