@@ -44,10 +44,16 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("untrusted", ()),
         ("gregorian", ()),
         ("reference", {"errors"}),
-        ("image", {"errors"}),
+        ("image", {"errors", "contents.model"}),
         # Analyses of records: pure, over the untrusted JSON.
         ("layers", {"untrusted"}),
         ("compare", {"image", "layers", "untrusted"}),
+        # What an image's layers hold, merged and measured: pure, fed by the sources.
+        ("contents", ()),
+        ("contents.*", {"contents.*"}),
+        # --ci's rules and the .dive-ci that sets them: pure.
+        ("gate", ()),
+        ("gate.*", {"gate.*"}),
         # Go's text/template: a world of its own.
         ("template", {"errors", "template.*"}),
         ("template.*", {"errors", "gregorian", "template", "template.*"}),
@@ -137,7 +143,12 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("render.json", ()),
         ("render.format", {*FOUNDATION, "template", "template.*"}),
         ("render.diff_json", {*FOUNDATION, "compare"}),
-        ("render.*", {*FOUNDATION, "compare", "layers", "template.gotime", "render.*", "rich"}),
+        ("render.contents_json", {*FOUNDATION, "contents.*"}),
+        ("render.gate_report", {*FOUNDATION, "contents.*", "gate.*"}),
+        (
+            "render.*",
+            {*FOUNDATION, "compare", "contents.*", "layers", "template.gotime", "render.*", "rich"},
+        ),
         # The command: the only click code, above everything else.
         ("cli", ()),
         ("cli.option_table", ()),
@@ -150,6 +161,8 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
                 *FOUNDATION,
                 "cli.*",
                 "compare",
+                "contents.*",
+                "gate.*",
                 "render.*",
                 "template",
                 "click",
