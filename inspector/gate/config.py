@@ -127,7 +127,7 @@ def _entry(line: str, number: int) -> tuple[str, str | None]:
 def _plain_null(raw: str, number: int) -> str | None:
     """ "" for a plain scalar YAML reads as null (`~`, `null`, nothing), which dive's string
     takes as empty; None for anything else."""
-    if raw[:1] in "'\"":
+    if raw[:1] in ("'", '"'):
         return None
     return "" if _scalar(raw, number) in _NULLS else None
 
@@ -150,7 +150,7 @@ def _scalar(raw: str, number: int) -> str:
         return raw[1:end].replace("''", "'")
     if raw.startswith('"'):
         return _double_quoted(raw, number)
-    if raw[:1] in "{[&*!|>%@`":
+    if raw and raw[0] in "{[&*!|>%@`":
         raise ConfigError(number, f"a value YAML reads as more than a plain scalar: {raw}")
     return _COMMENT.sub("", raw).strip()
 
