@@ -586,7 +586,7 @@ SEE_ALSO = (("docker-image-inspect", 1), ("docker", 1), ("podman-image-inspect",
 TEXT_TEMPLATE_URL = "https://pkg.go.dev/text/template"
 SOURCE_DOCS = (
     "imginspect's source has more: `README.md`, and `docs/` on the view, templates, "
-    "archives, `--diff`, daemons, reliability and performance.",
+    "archives, `--diff`, `--contents` and `--ci`, daemons, reliability and performance.",
 )
 
 
