@@ -45,12 +45,12 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("gregorian", ()),
         ("reference", {"errors"}),
         ("image", {"errors", "contents.model"}),
+        # What an image's layers hold: pure, over the tars the sources hand in.
+        ("contents", ()),
+        ("contents.*", {*FOUNDATION, "contents.*"}),
         # Analyses of records: pure, over the untrusted JSON.
         ("layers", {"untrusted"}),
         ("compare", {"image", "layers", "untrusted"}),
-        # What an image's layers hold, merged and measured: pure, fed by the sources.
-        ("contents", ()),
-        ("contents.*", {"contents.*"}),
         # --ci's rules and the .dive-ci that sets them: pure.
         ("gate", ()),
         ("gate.*", {"gate.*"}),
