@@ -6,6 +6,7 @@ so, while either is missing.
 """
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -340,12 +341,13 @@ def test_a_broken_rule_exits_5_with_a_line_for_each(app: Path) -> None:
 @pytest.mark.usefixtures("engine")
 def test_a_dive_ci_in_the_current_directory_is_read(app: Path, tmp_path: Path) -> None:
     (tmp_path / ".dive-ci").write_text("rules:\n  highestWastedBytes: 1B\n")
+    python_path = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
     result = subprocess.run(
         [sys.executable, "-m", "inspector", "--ci", str(app)],
         capture_output=True,
         cwd=tmp_path,
         check=False,
-        env={**cli_env(NOWHERE), "PYTHONPATH": str(REPO)},
+        env={**cli_env(NOWHERE), "PYTHONPATH": os.pathsep.join([str(REPO), *python_path])},
         timeout=30,
     )
     assert result.returncode == 5
@@ -368,9 +370,10 @@ def test_quiet_with_the_gate_says_nothing_but_the_status(app: Path) -> None:
 
 @pytest.mark.usefixtures("engine")
 def test_a_missing_image_and_a_broken_rule_exit_with_the_higher(app: Path) -> None:
-    result = run("--highest-wasted-bytes", "1", str(app), "./missing.tar")
+    result = run("--highest-wasted-bytes", "1", str(app), f"docker-archive:{app}:nope:1")
     assert result.code == 5
-    assert "missing.tar" in result.stderr
+    assert "no image matches nope:1" in result.stderr
+    assert "highestWastedBytes: too many bytes wasted" in result.stderr
 
 
 @pytest.mark.usefixtures("engine")

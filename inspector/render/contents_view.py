@@ -26,6 +26,7 @@ from inspector.render.parts import (
     heading,
     key_values,
     new_console,
+    pad,
     safe,
     short_id,
     size_text,
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
 # The largest files and the most wasteful paths the view lists.
 TOP = 10
+# Below this width a layer's step goes on a line of its own, as in the view.
+WIDE_LAYERS = 100
 
 
 def docker_size(image: Image) -> int | None:
@@ -135,11 +138,30 @@ class ContentsSections:
             )
         if not rows:
             return Text("no layers", style=DIM)
-        return _table(
-            ("#", "DIFF ID", "SIZE", "ADDED", "CHANGED", "REMOVED", "CREATED BY"),
-            ("right", "left", "right", "right", "right", "right", "fold"),
-            rows,
-        )
+        header = ("#", "DIFF ID", "SIZE", "ADDED", "CHANGED", "REMOVED", "CREATED BY")
+        justify = ("right", "left", "right", "right", "right", "right", "left")
+        if self.width - 2 >= WIDE_LAYERS:
+            return _table(header, justify, rows)
+        # Narrow: the numbers on one line, and the step under them with the whole width, as
+        # the view's Layers section lays them out.
+        titles = [Text(title, style=KEY) for title in header]
+        widths = [max(row[column].cell_len for row in [titles, *rows]) for column in range(6)]
+
+        def line(cells: Sequence[Text]) -> Text:
+            parts: list[Text | str] = []
+            for column, cell in enumerate(cells[1:6], 1):
+                if column > 1:
+                    parts.append("  ")
+                parts.append(pad(cell, widths[column], right=justify[column] == "right"))
+            return Text.assemble(*parts)
+
+        table = Table.grid(padding=(0, 2))
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column(overflow="fold")
+        table.add_row(titles[0], Group(line(titles), titles[6]))
+        for row in rows:
+            table.add_row(row[0], Group(line(row), row[6]))
+        return table
 
     def steps(self, layer_count: int) -> list[Text]:
         """The history step that made each layer, where the history says which."""
