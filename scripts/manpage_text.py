@@ -526,9 +526,10 @@ EXIT_STATUS_MORE = (
     "nothing. Status 3 also covers a TLS or ssh failure, an answer that is not what the "
     "API promises, a registry's refusal (unauthorized, denied), its rate limit, and a "
     "manifest in a format not read (Docker schema 1). Status 5 is `--ci` only: an image "
-    "broke a rule; a rule's value or a `.dive-ci` that cannot be read is status 2. An image, tag or digest a registry "
-    "does not have, or an index without the platform, is status 1. Status 74 is a full "
-    "disk or a closed file; a closed pipe is not an error: output stops quietly, and the "
+    "broke a rule; a rule's value or a `.dive-ci` that cannot be read is status 2. An "
+    "image, tag or digest a registry does not have, or an index without the platform, is "
+    "status 1. Status 74 is a full disk or a closed file; a closed pipe is not an error: "
+    "output stops quietly, and the "
     "status is that of the work done.",
 )
 
