@@ -88,9 +88,10 @@ class Gated(ContentsForm):
         self._inner = inner
 
     def image(self, image: Image, document: bytes, *, first: bool) -> bytes | None:
-        chunk = self._inner.image(image, document, first=first)
+        # The rules first: an image the other form fails on (a template's error) is still
+        # judged, and both failures are said.
         super().image(image, document, first=first)
-        return chunk
+        return self._inner.image(image, document, first=first)
 
     def end(self, printed: int) -> bytes:
         return self._inner.end(printed)
