@@ -14,7 +14,8 @@ from rich.cells import cell_len
 from inspector.contents.analysis import Change, LayerReport, Merged, Waste, WastedPath
 from inspector.contents.model import Entry, LayerContents
 from inspector.image import Image, Origin
-from inspector.render.contents_view import docker_size, render_contents
+from inspector.render.contents_json import docker_size
+from inspector.render.contents_view import render_contents
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "contents"
 WIDTHS = (60, 80, 120)

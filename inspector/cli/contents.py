@@ -124,15 +124,13 @@ class ContentsJSONForm(ContentsForm):
     def __init__(self, gate: "Gate | None") -> None:
         super().__init__(gate)
         from inspector.render import contents_json
-        from inspector.render.contents_view import docker_size
 
         self._json = contents_json
-        self._size: Callable[[Image], int | None] = docker_size
 
     def show(self, analysed: Analysed, *, first: bool) -> bytes:
         image = analysed.image
         document = self._json.contents_document(
-            image, analysed.merged, analysed.waste, self._size(image)
+            image, analysed.merged, analysed.waste, self._json.docker_size(image)
         )
         return self._json.element(document, first=first)
 

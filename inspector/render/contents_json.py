@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from inspector.image import Image
-from inspector.untrusted import parse, text
+from inspector.untrusted import count, parse, text
 
 if TYPE_CHECKING:
     from inspector.contents.analysis import Merged, Waste
@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 
 # The largest files each object lists.
 LARGEST = 10
+
+
+def docker_size(image: Image) -> int | None:
+    """The image's size as docker counts it: the inspect object's Size, or (a registry's
+    image, which has none until pulled) the sum of its layers' sizes."""
+    size = count(parse(image.inspect).get("Size"))
+    if size is None and image.contents is not None:
+        return sum(layer.size for layer in image.contents)
+    return size
 
 
 def contents_document(

@@ -17,6 +17,7 @@ from rich.text import Text
 from inspector.contents.model import SYMLINK
 from inspector.image import Image
 from inspector.layers import Layer, diff_ids, history_steps, join_layers, too_long_to_join
+from inspector.render.contents_json import docker_size
 from inspector.render.parts import (
     DIM,
     ID,
@@ -31,7 +32,7 @@ from inspector.render.parts import (
     short_id,
     size_text,
 )
-from inspector.untrusted import count, parse, text
+from inspector.untrusted import parse, text
 
 if TYPE_CHECKING:
     from inspector.contents.analysis import LayerReport, Merged, Waste
@@ -41,15 +42,6 @@ if TYPE_CHECKING:
 TOP = 10
 # Below this width a layer's step goes on a line of its own, as in the view.
 WIDE_LAYERS = 100
-
-
-def docker_size(image: Image) -> int | None:
-    """The image's size as docker counts it: the inspect object's Size, or (a registry's
-    image, which has none until pulled) the sum of its layers' sizes."""
-    size = count(parse(image.inspect).get("Size"))
-    if size is None and image.contents is not None:
-        return sum(layer.size for layer in image.contents)
-    return size
 
 
 def render_contents(
