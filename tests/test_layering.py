@@ -51,6 +51,9 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         # Analyses of records: pure, over the untrusted JSON.
         ("layers", {"untrusted"}),
         ("compare", {"image", "layers", "untrusted"}),
+        # --ci's rules and the .dive-ci that sets them: pure.
+        ("gate", ()),
+        ("gate.*", {"gate.*"}),
         # Go's text/template: a world of its own.
         ("template", {"errors", "template.*"}),
         ("template.*", {"errors", "gregorian", "template", "template.*"}),
@@ -141,7 +144,12 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("render.json", ()),
         ("render.format", {*FOUNDATION, "template", "template.*"}),
         ("render.diff_json", {*FOUNDATION, "compare"}),
-        ("render.*", {*FOUNDATION, "compare", "layers", "template.gotime", "render.*", "rich"}),
+        ("render.contents_json", {*FOUNDATION, "contents.*"}),
+        ("render.gate_report", {*FOUNDATION, "contents.*", "gate.*"}),
+        (
+            "render.*",
+            {*FOUNDATION, "compare", "contents.*", "layers", "template.gotime", "render.*", "rich"},
+        ),
         # The command: the only click code, above everything else.
         ("cli", ()),
         ("cli.option_table", ()),
@@ -154,6 +162,8 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
                 *FOUNDATION,
                 "cli.*",
                 "compare",
+                "contents.*",
+                "gate.*",
                 "render.*",
                 "template",
                 "click",
