@@ -1,8 +1,7 @@
 """--contents, --files and --ci through the command, on archives built here: no daemon.
 
-The options' usage errors (exit 2, before any image is read) need nothing else; the outputs
-need the contents engine (inspector/contents) and a source that reads layers, and skip, saying
-so, while either is missing.
+The options' usage errors (exit 2, before any image is read) come first; then the outputs,
+on archives whose every file is known, and dive's own test image.
 """
 
 import json
@@ -150,28 +149,7 @@ def test_a_dive_ci_that_is_not_utf8_exits_2(tmp_path: Path) -> None:
     assert f"{config}:2: not UTF-8 text" in result.stderr
 
 
-# -- the outputs: they need the engine and a source that reads layers ------------------------
-
-
-def _engine_ready() -> bool:
-    from inspector.contents.analysis import merge
-    from inspector.contents.listing import tar_lines
-
-    try:
-        list(merge(()).listing())
-        list(tar_lines([]))
-    except NotImplementedError:
-        return False
-    return True
-
-
-@pytest.fixture
-def engine(app: Path) -> None:
-    if not _engine_ready():
-        pytest.skip("the contents engine (inspector/contents/analysis.py) is not merged yet")
-    probe = run("--files", str(app))
-    if "did not read the image's layers" in probe.stderr:
-        pytest.skip("the archive source does not read layers' contents yet")
+# -- the outputs ------------------------------------------------------------------------------
 
 
 def equivalent_tar(tmp_path: Path) -> Path:
@@ -198,7 +176,6 @@ def gnu_tar_tv(archive: Path, *members: str) -> bytes:
     ).stdout
 
 
-@pytest.mark.usefixtures("engine")
 def test_files_lists_the_final_filesystem_as_tar_tv_lists_its_tar(
     app: Path, tmp_path: Path
 ) -> None:
@@ -207,7 +184,6 @@ def test_files_lists_the_final_filesystem_as_tar_tv_lists_its_tar(
     assert result.stdout == gnu_tar_tv(equivalent_tar(tmp_path))
 
 
-@pytest.mark.usefixtures("engine")
 def test_files_with_a_prefix_lists_what_is_under_it(app: Path, tmp_path: Path) -> None:
     result = run("--files=usr/share", str(app))
     assert result.code == 0, result.stderr
@@ -215,7 +191,6 @@ def test_files_with_a_prefix_lists_what_is_under_it(app: Path, tmp_path: Path) -
     assert b"bin/app" not in result.stdout
 
 
-@pytest.mark.usefixtures("engine")
 def test_files_heads_each_image_when_there_are_several(app: Path) -> None:
     result = run("--files=etc", str(app), str(app))
     assert result.code == 0, result.stderr
@@ -226,7 +201,6 @@ def test_files_heads_each_image_when_there_are_several(app: Path) -> None:
     assert f"\n\n==> {app} <==\n" in text
 
 
-@pytest.mark.usefixtures("engine")
 def test_contents_shows_the_image_its_largest_files_layers_and_waste(app: Path) -> None:
     result = run("--contents", str(app))
     assert result.code == 0, result.stderr
@@ -239,7 +213,6 @@ def test_contents_shows_the_image_its_largest_files_layers_and_waste(app: Path) 
     assert "COPY layer1 /" in view  # the history step that made layer 2
 
 
-@pytest.mark.usefixtures("engine")
 def test_contents_shows_an_untrusted_path_escaped_never_obeyed(app: Path) -> None:
     result = run_cli("--contents", "--color=always", str(app), host=NOWHERE, env={"TZ": "UTC"})
     assert result.code == 0, result.stderr
@@ -249,7 +222,6 @@ def test_contents_shows_an_untrusted_path_escaped_never_obeyed(app: Path) -> Non
     assert "/usr/share/evil\\x1b[31m[red]x" in plain
 
 
-@pytest.mark.usefixtures("engine")
 def test_contents_json_has_the_documented_fields(app: Path) -> None:
     result = run("--contents", "--json", str(app))
     assert result.code == 0, result.stderr
@@ -299,14 +271,12 @@ def test_contents_json_has_the_documented_fields(app: Path) -> None:
     assert image["largest"][0]["path"] == "bin/app"
 
 
-@pytest.mark.usefixtures("engine")
 def test_contents_json_is_one_array_for_several_images(app: Path) -> None:
     result = run("--contents", "--json", str(app), str(app))
     assert result.code == 0
     assert [image["name"] for image in json.loads(result.stdout)] == [str(app), str(app)]
 
 
-@pytest.mark.usefixtures("engine")
 def test_the_gate_passes_with_dives_report(app: Path) -> None:
     result = run("--ci", "--lowest-efficiency", "0", "--highest-user-wasted-percent", "1", str(app))
     assert result.code == 0, result.stderr
@@ -318,7 +288,6 @@ def test_the_gate_passes_with_dives_report(app: Path) -> None:
     assert result.stderr == ""
 
 
-@pytest.mark.usefixtures("engine")
 def test_a_broken_rule_exits_5_with_a_line_for_each(app: Path) -> None:
     result = run(
         "--highest-wasted-bytes",
@@ -338,7 +307,6 @@ def test_a_broken_rule_exits_5_with_a_line_for_each(app: Path) -> None:
     assert result.stdout.endswith(b"\nFAIL [fail:2 skip:1]\n")
 
 
-@pytest.mark.usefixtures("engine")
 def test_a_dive_ci_in_the_current_directory_is_read(app: Path, tmp_path: Path) -> None:
     (tmp_path / ".dive-ci").write_text("rules:\n  highestWastedBytes: 1B\n")
     python_path = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
@@ -354,7 +322,6 @@ def test_a_dive_ci_in_the_current_directory_is_read(app: Path, tmp_path: Path) -
     assert b"highestWastedBytes: too many bytes wasted" in result.stderr
 
 
-@pytest.mark.usefixtures("engine")
 def test_with_another_output_the_gate_says_only_its_failures(app: Path) -> None:
     result = run("--contents", "--json", "--highest-wasted-bytes", "1", str(app))
     assert result.code == 5
@@ -362,13 +329,11 @@ def test_with_another_output_the_gate_says_only_its_failures(app: Path) -> None:
     assert "highestWastedBytes: too many bytes wasted" in result.stderr
 
 
-@pytest.mark.usefixtures("engine")
 def test_quiet_with_the_gate_says_nothing_but_the_status(app: Path) -> None:
     result = run("-q", "--highest-wasted-bytes", "1", str(app))
     assert (result.code, result.stdout, result.stderr) == (5, b"", "")
 
 
-@pytest.mark.usefixtures("engine")
 def test_a_missing_image_and_a_broken_rule_exit_with_the_higher(app: Path) -> None:
     result = run("--highest-wasted-bytes", "1", str(app), f"docker-archive:{app}:nope:1")
     assert result.code == 5
@@ -376,10 +341,7 @@ def test_a_missing_image_and_a_broken_rule_exit_with_the_higher(app: Path) -> No
     assert "highestWastedBytes: too many bytes wasted" in result.stderr
 
 
-@pytest.mark.usefixtures("engine")
 def test_dives_test_image_gives_dives_numbers() -> None:
-    if not DIVE_IMAGE.exists():
-        pytest.skip(f"{DIVE_IMAGE.relative_to(REPO)} is not there yet")
     result = run("--contents", "--json", str(DIVE_IMAGE))
     assert result.code == 0, result.stderr
     (image,) = json.loads(result.stdout)
