@@ -36,7 +36,8 @@ class Analysed:
     @property
     def merged(self) -> "Merged":
         if self._merged is None:
-            from inspector.contents.analysis import LayerRefused, merge
+            from inspector.contents.analysis import merge
+            from inspector.contents.model import LayerRefused
 
             try:
                 self._merged = merge(self.layers)
@@ -47,7 +48,8 @@ class Analysed:
     @property
     def waste(self) -> "Waste":
         if self._waste is None:
-            from inspector.contents.analysis import LayerRefused, waste
+            from inspector.contents.analysis import waste
+            from inspector.contents.model import LayerRefused
 
             try:
                 self._waste = waste(self.layers)

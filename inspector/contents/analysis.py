@@ -21,16 +21,12 @@ from inspector.contents.model import (
     WHITEOUT,
     Entry,
     LayerContents,
+    LayerRefused,
 )
 
 ADDED = "added"
 CHANGED = "changed"
 REMOVED = "removed"
-
-
-class LayerRefused(Exception):
-    """A layer no daemon would unpack, or that could exhaust memory: the text says why, in one
-    line, without naming the image (the source adds where)."""
 
 
 @dataclass(frozen=True, slots=True)

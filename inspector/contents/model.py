@@ -20,6 +20,11 @@ WHITEOUT = "whiteout"
 OPAQUE = "opaque"
 
 
+class LayerRefused(Exception):
+    """A layer no daemon would unpack, or that could exhaust memory: the text says why, in one
+    line, without naming the image (the source adds where)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One member of a layer's tar.

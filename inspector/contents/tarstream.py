@@ -16,7 +16,6 @@ import zlib
 from collections.abc import Callable
 from typing import Protocol
 
-from inspector.contents.analysis import LayerRefused
 from inspector.contents.model import (
     BLOCK_DEVICE,
     CHAR_DEVICE,
@@ -28,6 +27,7 @@ from inspector.contents.model import (
     SYMLINK,
     WHITEOUT,
     Entry,
+    LayerRefused,
 )
 
 CHUNK = 1024 * 1024

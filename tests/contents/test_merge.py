@@ -9,11 +9,10 @@ from inspector.contents.analysis import (
     ADDED,
     CHANGED,
     REMOVED,
-    LayerRefused,
     Merged,
     merge,
 )
-from inspector.contents.model import DIRECTORY, FILE, SYMLINK, LayerContents
+from inspector.contents.model import DIRECTORY, FILE, SYMLINK, LayerContents, LayerRefused
 from tests.contents.layers import (
     Member,
     directory,

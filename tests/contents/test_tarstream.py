@@ -12,7 +12,6 @@ import tracemalloc
 import pytest
 import zstandard
 
-from inspector.contents.analysis import LayerRefused
 from inspector.contents.model import (
     BLOCK_DEVICE,
     CHAR_DEVICE,
@@ -24,6 +23,7 @@ from inspector.contents.model import (
     SYMLINK,
     WHITEOUT,
     Entry,
+    LayerRefused,
 )
 from inspector.contents.tarstream import TarBroken, TarReader, clean
 from inspector.sources.archive.streams import Counted, measure

@@ -15,8 +15,7 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, cast
 
-from inspector.contents.analysis import LayerRefused
-from inspector.contents.model import LayerContents
+from inspector.contents.model import LayerContents, LayerRefused
 from inspector.contents.tarstream import MAX_ENTRIES, TarBroken, TarReader
 
 # Reads from the archive and from layers, and tarfile's stream buffer.
