@@ -15,7 +15,7 @@ import pytest
 
 from tests.archive_builder import CREATED, Image, docker_archive, sha256, tar_of, write
 from tests.helpers import NO_DAEMON, assert_no_traceback, the_error_line
-from tests.layer_images import directory, file, hardlink, layer
+from tests.layer_images import directory, file, hardlink, layer, whiteout
 from tests.measure import MIB, measured_cli
 
 GIB = 1 << 30
@@ -63,8 +63,9 @@ HOSTILE_LAYERS = {
     "nested-parent-escape": layer([directory("etc"), file("etc/../../x", b"out\n")]),
     "absolute": layer([file("/abs", b"abs\n")]),
     "hard-link-to-nothing": layer([hardlink("etc-link", "missing/target")]),
-    "whiteout-of-parent": layer([directory("etc"), file("etc/.wh..", b"")]),
-    "whiteout-of-parent-at-top": layer([file(".wh..", b"")]),
+    "whiteout-of-parent": layer([directory("etc"), whiteout("etc/..")]),
+    "whiteout-of-parent-at-top": layer([whiteout("..")]),
+    "whiteout-of-itself": layer([directory("etc"), whiteout("etc/.")]),
     "member-declaring-1TiB": declaring(1 << 40),
     "pax-size-record-10GiB": pax_record_declaring(10 * GIB),
     "pax-header-10GiB": pax_header_declaring(10 * GIB),
