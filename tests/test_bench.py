@@ -1,5 +1,5 @@
-"""bench/run and bench/registry, the performance measures of docs/performance.md, still run
-every case on real servers."""
+"""bench/run, bench/registry and bench/contents, the performance measures of
+docs/performance.md, still run every case on real servers."""
 
 import re
 import subprocess
@@ -76,5 +76,5 @@ def test_bench_contents_measures_every_case_against_tar(docker_daemon: DockerDae
     the daemon's image against docker save | tar -t, the many-file image) runs and is
     compared, and the memory an entry costs is said."""
     size = ("--megabytes", "4", "--many", "2000")
-    out = run_bench("bench/contents", ("1", "2", "M1", "M0"), ("1", "2"), docker_daemon, size)
-    assert re.search(r"memory per entry: \d+ bytes", out), out
+    out = run_bench("bench/contents", ("1", "2", "M1", "M2", "M0"), ("1", "2"), docker_daemon, size)
+    assert re.search(r"memory per entry of --contents --json: \d+ bytes", out), out
