@@ -53,8 +53,10 @@ def symlink(name: str, target: str) -> Member:
     return info, None
 
 
-def hardlink(name: str, target: str) -> Member:
-    info = _info(name, tarfile.LNKTYPE, 0o644, 0, 0)
+def hardlink(name: str, target: str, mode: int = 0o644) -> Member:
+    """A hard link, its header's mode the target's as tar writes it (a daemon applies the
+    link's mode to the file both names share)."""
+    info = _info(name, tarfile.LNKTYPE, mode, 0, 0)
     info.linkname = target
     return info, None
 
@@ -210,7 +212,7 @@ def links() -> LayerImage:
                 [
                     directory("bin"),
                     file("bin/tool", tool, 0o755),
-                    hardlink("bin/alias", "bin/tool"),
+                    hardlink("bin/alias", "bin/tool", 0o755),
                     symlink("bin/sym", "tool"),
                     directory("lib"),
                     symlink("lib/abs", "/bin/tool"),
