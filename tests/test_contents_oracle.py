@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_fixture import DockerDaemon
+from tests.daemon_fixture import DockerCli
 from tests.layer_changes import expectations, layer_entries, layer_problems
 from tests.layer_images import MANY_FILES, LayerImage, archive, every_image
 from tests.measure import MIB, measured_cli
@@ -36,6 +36,14 @@ from tests.tar_listing import (
 )
 
 NAMES = [image.name for image in every_image()]
+# Each daemon applies layers and writes them back its own way: dockerd 20.10 (vfs), dockerd 28
+# with the classic image store (vfs), and dockerd 28 with containerd's (which saves an OCI
+# layout, and unpacks through a containerd snapshotter).
+DAEMONS = {
+    "dockerd-20.10": "docker_daemon",
+    "dockerd-28": "modern_docker",
+    "dockerd-28-containerd": "modern_docker_containerd",
+}
 # What docker adds to every container's filesystem, whatever the image holds.
 DOCKER_ADDS = (".dockerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf", "etc/mtab")
 DOCKER_MOUNTS = ("dev", "proc", "sys")
@@ -47,21 +55,29 @@ BYTES_PER_ENTRY = 1500
 MANY_ENTRIES = MANY_FILES + MANY_FILES // 100 + 1
 
 
+@pytest.fixture(scope="module", params=DAEMONS)
+def daemon(request: pytest.FixtureRequest) -> DockerCli:
+    """Each daemon in turn, with the docker CLI 28 that drives it."""
+    daemon = request.getfixturevalue(DAEMONS[request.param])
+    assert isinstance(daemon, DockerCli)
+    return daemon
+
+
 @pytest.fixture(scope="module")
 def loaded(
-    docker_daemon: DockerDaemon, tmp_path_factory: pytest.TempPathFactory
+    daemon: DockerCli, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, LayerImage]]:
-    """Every image of layer_images in the test dockerd, removed again after the module."""
+    """Every image of layer_images in the daemon, removed again after the daemon's tests."""
     images = every_image()
     path = tmp_path_factory.mktemp("layer-images") / "images.tar"
     path.write_bytes(archive(images))
-    docker_daemon.docker("load", "-i", str(path))
+    daemon.docker("load", "-i", str(path))
     path.unlink()
     yield {image.name: image for image in images}
-    docker_daemon.docker("image", "rm", *(image.tag for image in images), check=False)
+    daemon.docker("image", "rm", *(image.tag for image in images), check=False)
 
 
-def run(daemon: DockerDaemon, *args: str) -> subprocess.CompletedProcess[bytes]:
+def run(daemon: DockerCli, *args: str) -> subprocess.CompletedProcess[bytes]:
     """imginspect on the test daemon, listing as tar lists (UTF-8 names, UTC)."""
     return subprocess.run(
         [sys.executable, "-m", "inspector", *args],
@@ -72,7 +88,7 @@ def run(daemon: DockerDaemon, *args: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
-def listed_by_imginspect(daemon: DockerDaemon, *args: str) -> list[Listed]:
+def listed_by_imginspect(daemon: DockerCli, *args: str) -> list[Listed]:
     done = run(daemon, *args)
     assert done.returncode == 0 and not done.stderr, done.stderr.decode(errors="replace")
     return parse_listing(done.stdout.decode())
@@ -80,7 +96,7 @@ def listed_by_imginspect(daemon: DockerDaemon, *args: str) -> list[Listed]:
 
 @pytest.fixture(scope="module")
 def exported(
-    docker_daemon: DockerDaemon,
+    daemon: DockerCli,
     loaded: dict[str, LayerImage],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Callable[[str], list[Listed]]:
@@ -91,12 +107,12 @@ def exported(
     @cache
     def listing(name: str) -> list[Listed]:
         image = loaded[name]
-        container = docker_daemon.docker("create", image.tag).stdout.decode().strip()
+        container = daemon.docker("create", image.tag).stdout.decode().strip()
         path = scratch / f"{name}.tar"
         try:
-            docker_daemon.docker("export", "-o", str(path), container)
+            daemon.docker("export", "-o", str(path), container)
         finally:
-            docker_daemon.docker("rm", container)
+            daemon.docker("rm", container)
         held = image_paths(image)
         added = {*DOCKER_ADDS, *(parent for parent in ("etc",) if parent not in held)}
         entries = [
@@ -124,13 +140,13 @@ def image_paths(image: LayerImage) -> set[str]:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_files_lists_the_filesystem_docker_exports(
-    docker_daemon: DockerDaemon,
+    daemon: DockerCli,
     loaded: dict[str, LayerImage],
     exported: Callable[[str], list[Listed]],
     name: str,
 ) -> None:
     theirs = final_tree(exported(name))
-    ours = final_tree(listed_by_imginspect(docker_daemon, "--files", loaded[name].tag))
+    ours = final_tree(listed_by_imginspect(daemon, "--files", loaded[name].tag))
     problems = differences(ours, theirs)
     assert not problems, f"{len(problems)} paths differ:\n" + "\n".join(problems[:40])
 
@@ -140,7 +156,7 @@ def test_files_lists_the_filesystem_docker_exports(
     [("opaque", "/opt/app"), ("whiteouts", "/var"), ("names", "/données"), ("links", "/bin")],
 )
 def test_files_with_a_prefix_lists_only_what_is_under_it(
-    docker_daemon: DockerDaemon,
+    daemon: DockerCli,
     loaded: dict[str, LayerImage],
     exported: Callable[[str], list[Listed]],
     name: str,
@@ -150,7 +166,7 @@ def test_files_with_a_prefix_lists_only_what_is_under_it(
     every = final_tree(exported(name))
     theirs = {path: every[path] for path in under(every, prefix.strip("/"))}
     assert theirs, f"nothing under {prefix} in {name}: the case tests nothing"
-    ours = final_tree(listed_by_imginspect(docker_daemon, f"--files={prefix}", loaded[name].tag))
+    ours = final_tree(listed_by_imginspect(daemon, f"--files={prefix}", loaded[name].tag))
     assert sorted(ours) == sorted(theirs)
     # A hard link's group may reach outside the prefix: the whole-tree test compares those.
     alone = [path for path in theirs if "same file as" not in str(theirs[path])]
@@ -160,13 +176,13 @@ def test_files_with_a_prefix_lists_only_what_is_under_it(
 
 @pytest.mark.parametrize("name", NAMES)
 def test_contents_json_reports_each_saved_layer_as_tar_lists_it(
-    docker_daemon: DockerDaemon,
+    daemon: DockerCli,
     loaded: dict[str, LayerImage],
     tmp_path: Path,
     name: str,
 ) -> None:
     saved = tmp_path / "saved.tar"
-    docker_daemon.docker("save", "-o", str(saved), loaded[name].tag)
+    daemon.docker("save", "-o", str(saved), loaded[name].tag)
     with tarfile.open(saved) as tar:
         manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
         layer_names = manifest[0]["Layers"]
@@ -174,7 +190,7 @@ def test_contents_json_reports_each_saved_layer_as_tar_lists_it(
     listings = [tar_list(tmp_path / "saved" / layer_name) for layer_name in layer_names]
     assert len(listings) == len(loaded[name].layers)
 
-    done = run(docker_daemon, "--contents", "--json", loaded[name].tag)
+    done = run(daemon, "--contents", "--json", loaded[name].tag)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     layers = layer_entries(json.loads(done.stdout))
     assert len(layers) == len(listings)
@@ -192,11 +208,11 @@ def test_contents_json_reports_each_saved_layer_as_tar_lists_it(
     "form", [["--contents"], ["--contents", "--json"], ["--files"]], ids=["text", "json", "files"]
 )
 def test_contents_of_100000_files_costs_little_memory_per_entry(
-    docker_daemon: DockerDaemon, loaded: dict[str, LayerImage], form: list[str]
+    daemon: DockerCli, loaded: dict[str, LayerImage], form: list[str]
 ) -> None:
     """The entries are kept, not the files' bytes, and the output is not held whole: the peak
     over a run on a one-file image grows by less than BYTES_PER_ENTRY an entry."""
-    env = {**docker_daemon.env(), **LISTING_ENV}
+    env = {**daemon.env(), **LISTING_ENV}
     base = measured_cli(*form, loaded["overwrite"].tag, env=env, timeout=LARGE_TIMEOUT)
     large = measured_cli(*form, loaded["many"].tag, env=env, timeout=LARGE_TIMEOUT)
     assert base.run.code == 0 and large.run.code == 0, (base.run.stderr, large.run.stderr)
