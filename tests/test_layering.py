@@ -108,6 +108,7 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
             "sources.archive.*",
             {
                 *FOUNDATION,
+                "contents.*",
                 "sources.interface",
                 "sources.names",
                 "sources.archive.*",
