@@ -91,16 +91,22 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
                 "sources.daemon.endpoint",
             },
         ),
+        # The daemon's `docker save` of an image is an archive, read as the archive source reads
+        # one: the same scan, the same choice and checks.
         (
             "sources.daemon.*",
             {
                 *FOUNDATION,
                 *HTTP,
                 "layers",
+                "contents.*",
                 "sources.interface",
                 "sources.names",
                 "sources.daemon",
                 "sources.daemon.*",
+                "sources.archive.layout",
+                "sources.archive.names",
+                "sources.archive.stores",
             },
         ),
         ("sources.archive", ()),
@@ -123,12 +129,14 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         # What naming a registry's image loads, before anything is asked: no HTTP stack.
         ("sources.registry.names", {"errors", "reference"}),
         # docker's config directory (for credentials) is found the one way the daemon's
-        # endpoint finds it.
+        # endpoint finds it; a layer blob is measured as an archive's is.
         (
             "sources.registry.*",
             {
                 *FOUNDATION,
                 *HTTP,
+                "contents.*",
+                "sources.archive.streams",
                 "sources.interface",
                 "sources.names",
                 "sources.daemon.endpoint",
