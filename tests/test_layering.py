@@ -114,7 +114,6 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
             "sources.archive.*",
             {
                 *FOUNDATION,
-                "contents.*",
                 "sources.interface",
                 "sources.names",
                 "sources.archive.*",

@@ -255,3 +255,12 @@ def test_a_layer_blob_that_stalls_times_out(fake_registry: FakeDaemon) -> None:
     image = fake_contents(fake_registry, routes, timeout=0.5)
     assert image.error is not None and image.error.exit_code == ExitCode.SOURCE
     assert "stopped coming within 0.5 seconds" in str(image.error)
+
+
+def test_the_entries_kept_are_bounded_for_the_images_layers_together(
+    fake_registry: FakeDaemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("inspector.sources.registry.layers.MAX_ENTRIES", 3)
+    image = fake_contents(fake_registry, routes_for())
+    assert isinstance(image.error, RegistryBadResponse)
+    assert f"layer 2 ({SECOND}) is refused: more than" in str(image.error)

@@ -160,3 +160,15 @@ def test_another_images_hostile_layer_does_not_refuse_the_one_asked_for(
     assert [entry.path for entry in image.contents[0].entries] == ["good.txt"]
     with pytest.raises(ArchiveError, match=r"layer 2 .* refused"):
         archive.read_image(parse_source(f"{form}:{path}:@0"), contents=True)
+
+
+@pytest.mark.parametrize("form", sorted(WRITERS))
+def test_the_entries_kept_are_bounded_for_all_the_layers_together(
+    tmp_path: Path, form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("inspector.sources.archive.stores.MAX_ENTRIES", 5)
+    image = make_image([{"a/1": b"1", "a/2": b"2"}, {"b/1": b"1", "b/2": b"2"}])
+    path = WRITERS[form]([image], tmp_path)
+    with pytest.raises(ArchiveError, match=r"layer 2 \(.*\) is refused: more than") as caught:
+        archive.read_image(parse_source(path), contents=True)
+    assert "\n" not in str(caught.value)

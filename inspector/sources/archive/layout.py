@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspector import untrusted
-from inspector.contents.analysis import LayerRefused
 from inspector.contents.model import LayerContents
 from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ImageNotFound
 from inspector.sources.archive.names import ArchiveName, platform_text
@@ -355,10 +354,7 @@ class Layout:
         stored = 0
         for number, (ref, diff_id) in enumerate(zip(candidate.layers, diff_ids, strict=True), 1):
             what = f"layer {number} ({ref.path})"
-            try:
-                facts = self.store.layer(ref.path)
-            except LayerRefused as exc:
-                raise ArchiveError(f"{self.where}: {what} is refused: {exc}") from exc
+            facts = self.store.layer(ref.path)
             if ref.digest is not None and facts.digest != ref.digest:
                 raise ArchiveError(
                     f"{self.where}: {what} does not match its digest (it is {facts.digest})"

@@ -1,8 +1,9 @@
 """Where an archive's blobs are: a tar read once, from start to end, or a directory.
 
 Nothing is extracted. A tar's small JSON members are kept in memory and every other member is
-measured as it passes (streams.measure), its entries kept too when the run asks for contents;
-a directory's files are read when asked for. The tar may be a file or a stream as it arrives
+measured as it passes (streams.measure), its entries kept too when the run asks for contents
+(at most MAX_ENTRIES in all: every layer's, as the tar is read before an image is chosen); a
+directory's files are read when asked for. The tar may be a file or a stream as it arrives
 (a daemon's `docker save`). Member names and links that would lead outside the archive are
 refused.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from inspector.contents.analysis import LayerRefused
+from inspector.contents.tarstream import MAX_ENTRIES
 from inspector.errors import ArchiveError
 from inspector.sources.archive.streams import (
     CHUNK,
@@ -52,10 +53,7 @@ class Store(Protocol):
 
     def small(self, path: str, what: str) -> bytes: ...
 
-    def layer(self, path: str) -> LayerFacts:
-        """What one pass over the layer learned; LayerRefused if reading it for its contents
-        found what no daemon would unpack."""
-        ...
+    def layer(self, path: str) -> LayerFacts: ...
 
 
 @dataclass
@@ -67,16 +65,13 @@ class TarStore:
     files: dict[str, bytes] = field(default_factory=dict)
     too_large: dict[str, int] = field(default_factory=dict)
     measured: dict[str, LayerFacts] = field(default_factory=dict)
-    # Members whose entries were refused: an error only if the chosen image has one of them.
-    refused: dict[str, str] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
     kept: int = 0
+    entries: int = 0  # kept for contents, all layers' together
 
     def has(self, path: str) -> bool:
         found = self._follow(path)
-        return any(
-            found in kept for kept in (self.files, self.too_large, self.measured, self.refused)
-        )
+        return found in self.files or found in self.too_large or found in self.measured
 
     def small(self, path: str, what: str) -> bytes:
         found = self._follow(path)
@@ -94,10 +89,8 @@ class TarStore:
         found = self._follow(path)
         if found in self.measured:
             return self.measured[found]
-        if found in self.refused:
-            raise LayerRefused(self.refused[found])
         if found in self.files:
-            return measure(Counted(_BytesReader(self.files[found])), contents=self.contents)
+            return self._measure(Counted(_BytesReader(self.files[found])))
         if found in self.too_large:
             raise ArchiveError(f"{self.where}: the layer {path} could not be read")
         raise ArchiveError(f"{self.where}: the layer {path} is missing from the archive")
@@ -134,13 +127,14 @@ class TarStore:
             elif json_like and name in _TOP_LEVEL:
                 self.too_large[name] = member.size
             else:
-                try:
-                    self.measured[name] = measure(reader, contents=self.contents)
-                except LayerRefused as exc:
-                    # The tar is read before an image is chosen: a layer of another image is
-                    # no reason to refuse the one asked for. The rest of the member is
-                    # skipped by the next header's read.
-                    self.refused[name] = str(exc)
+                # A layer refused (its facts' problem) fails only an image chosen with it.
+                self.measured[name] = self._measure(reader)
+
+    def _measure(self, stream: Counted) -> LayerFacts:
+        facts = measure(stream, contents=self.contents, limit=MAX_ENTRIES - self.entries)
+        if facts.contents is not None:
+            self.entries += len(facts.contents.entries)
+        return facts
 
 
 class _BytesReader:
@@ -251,6 +245,7 @@ class DirectoryStore:
     where: str
     contents: bool = False  # each layer's entries kept, for --contents and --files
     measured: dict[str, LayerFacts] = field(default_factory=dict)
+    entries: int = 0  # kept for contents, all layers' together
 
     def _file(self, path: str) -> Path:
         name = member_path(path, self.where) or "."
@@ -284,7 +279,11 @@ class DirectoryStore:
             try:
                 with file.open("rb") as handle:
                     stream = Counted(handle, _algorithm_for(path), outer=True)
-                    self.measured[path] = measure(stream, contents=self.contents)
+                    limit = MAX_ENTRIES - self.entries
+                    facts = measure(stream, contents=self.contents, limit=limit)
+                    self.measured[path] = facts
+                    if facts.contents is not None:
+                        self.entries += len(facts.contents.entries)
             except FileNotFoundError as exc:
                 raise ArchiveError(f"{self.where}: the layer {path} is missing") from exc
             except SourceBroken as exc:

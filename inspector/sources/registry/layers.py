@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from inspector import untrusted
-from inspector.contents.analysis import LayerRefused
 from inspector.contents.model import LayerContents
+from inspector.contents.tarstream import MAX_ENTRIES
 from inspector.errors import RegistryBadResponse
 from inspector.sources.archive.streams import Counted, measure
 from inspector.sources.registry.client import RegistryClient
@@ -41,9 +41,12 @@ def layer_contents(
         raise RegistryBadResponse(
             f"{where}: its config lists {len(diff_ids)} layers, its manifest {len(layers)}"
         )
-    contents = []
+    contents: list[LayerContents] = []
+    kept = 0
     for number, (descriptor, diff_id) in enumerate(zip(layers, diff_ids, strict=True), 1):
-        contents.append(_layer(client, name, descriptor, diff_id, number, timeout))
+        layer = _layer(client, name, descriptor, diff_id, number, timeout, MAX_ENTRIES - kept)
+        kept += len(layer.entries)
+        contents.append(layer)
     return tuple(contents)
 
 
@@ -54,14 +57,14 @@ def _layer(
     diff_id: str,
     number: int,
     timeout: float,
+    limit: int,
 ) -> LayerContents:
+    """One layer read through (keeping at most limit entries: what the image may still keep),
+    and checked; a layer refused is a bad answer, as its facts' problem says."""
     digest = untrusted.plain(descriptor.get("digest"))
     what = f"registry {name.registry}: {name.canonical}: layer {number} ({digest})"
     with client.layer(name, descriptor, Deadline.after(timeout)) as blob:
-        try:
-            facts = measure(Counted(blob, digest.partition(":")[0]), contents=True)
-        except LayerRefused as exc:
-            raise RegistryBadResponse(f"{what} is refused: {exc}") from exc
+        facts = measure(Counted(blob, digest.partition(":")[0]), contents=True, limit=limit)
     if facts.digest != digest:
         raise RegistryBadResponse(
             f"registry {name.registry}: the layer blob sent for {digest} does not have that digest"
