@@ -11,6 +11,8 @@ must be the image inspected: a tag moved in between cannot swap it.
 """
 
 import re
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from inspector import untrusted
@@ -76,13 +78,10 @@ def layer_contents(
     return image.contents
 
 
-def _platform(document: object) -> str | None:
+def _platform(document: Mapping[str, Any]) -> str | None:
     """The inspect answer's platform, as archive platforms are written; None if it has none."""
-    fields = document if isinstance(document, dict) else {}
-    os_name, architecture = (
-        untrusted.plain(fields.get("Os")),
-        untrusted.plain(fields.get("Architecture")),
-    )
+    os_name = untrusted.plain(document.get("Os"))
+    architecture = untrusted.plain(document.get("Architecture"))
     if not os_name or not architecture:
         return None
-    return platform_text(os_name, architecture, untrusted.plain(fields.get("Variant")))
+    return platform_text(os_name, architecture, untrusted.plain(document.get("Variant")))

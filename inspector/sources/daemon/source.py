@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from inspector.errors import DaemonError, ImginspectError
 from inspector.image import Image
-from inspector.reference import ImageReference, Platform
+from inspector.reference import ImageReference, Platform, parse_reference
 from inspector.sources.daemon import DaemonFlags
 from inspector.sources.daemon.endpoint import resolve_connection
 from inspector.sources.interface import Request, Say
@@ -69,7 +69,7 @@ class DaemonSource:
         )
         try:
             for image in inspections:
-                reference = image.asked
+                inspected_as = image.asked
                 image = image._replace(asked=self._shown_as.get(image.asked, image.asked))
                 if image.inspect is None:
                     yield image
@@ -80,7 +80,7 @@ class DaemonSource:
                     counts, lost = _layer_counts(daemon, image.inspect, image.history)
                     image = image._replace(layer_counts=counts, source_error=lost)
                 if request.contents and image.source_error is None:
-                    image = _with_contents(daemon, image, reference, request.platform)
+                    image = _with_contents(daemon, image, inspected_as, request.platform)
                 yield image
                 if image.source_error is not None or (image.error and image.error.fatal):
                     return
@@ -105,18 +105,17 @@ class DaemonSource:
 
 
 def _with_contents(
-    daemon: "Daemon", image: Image, reference: str, platform: "Platform | None"
+    daemon: "Daemon", image: Image, inspected_as: str, platform: Platform | None
 ) -> Image:
     """The image with its layers' entries, read from the daemon's `docker save` of the
     reference it was inspected by; or, if they cannot be had, its error instead: a run that
     asks for contents shows none without them."""
-    from inspector.reference import parse_reference
     from inspector.sources.daemon.save import layer_contents  # tarfile and the archive's reader
 
     assert image.inspect is not None
     try:
-        saved = parse_reference(reference)  # parsed before: the inspect answer's request
-        contents = layer_contents(daemon, saved, image.inspect, platform, shown=image.asked)
+        reference = parse_reference(inspected_as)  # it was parsed before, to inspect it
+        contents = layer_contents(daemon, reference, image.inspect, platform, shown=image.asked)
         return image._replace(contents=contents)
     except ImginspectError as exc:
         return Image(image.asked, error=exc)
