@@ -23,7 +23,7 @@ _ID = re.compile(r"(?:sha256:)?[a-f0-9]{1,64}")
 # Every path this module hands out has this form; checked again as a last line of defence.
 # (Patterns that only some paths need are compiled on first use, by re's cache: TAB completion
 # validates tags with this module and builds no path, and waits for every pattern compiled.)
-_SAFE_PATH = r"/images/[A-Za-z0-9._:@/+\-%]+/(?:json|history)"
+_SAFE_PATH = r"/images/[A-Za-z0-9._:@/+\-%]+/(?:json|history|get)"
 
 NAME_MAX_LENGTH = 255
 
@@ -42,6 +42,11 @@ class ImageReference(NamedTuple):
     def history_api_path(self) -> str:
         """The unversioned API path of this image's build history."""
         return self._path("history")
+
+    @property
+    def save_api_path(self) -> str:
+        """The unversioned API path of this image's `docker save` (a tar)."""
+        return self._path("get")
 
     def _path(self, leaf: str) -> str:
         from urllib.parse import quote

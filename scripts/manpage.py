@@ -138,6 +138,9 @@ def option_entries(command: click.Command) -> list[OptionEntry]:
         if isinstance(param.type, click.Choice):
             choices = "|".join(f"\\fB{escape(str(choice))}\\fR" for choice in param.type.choices)
             tag += f" {choices}"
+        elif getattr(param, "attached_only", False):
+            metavar = param.metavar or param.type.name.upper()
+            tag += f"[=\\fI{escape(metavar)}\\fR]"
         elif not param.is_flag and not param.count:
             metavar = param.metavar or param.type.name.upper()
             tag += f" \\fI{escape(metavar)}\\fR"
@@ -226,6 +229,8 @@ def render(command: click.Command, date: str) -> str:
     out += _paragraphs(OUTPUT["diff"], known)
     for key, text in DIFF_KEYS:
         out.append(tagged(f"\\fB{escape(key)}\\fR", prose(text, known)))
+    out.append(".SS Contents")
+    out += _paragraphs(OUTPUT["contents"], known)
     out += [".SH FORMAT"]
     out += _paragraphs(
         [

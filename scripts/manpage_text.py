@@ -38,6 +38,43 @@ OPTION_DETAILS: Mapping[str, Sequence[str]] = {
         "Usage errors and daemon problems are still reported on standard error. With "
         "`--diff`, only the exit status says whether the images differ.",
     ),
+    "--contents": (
+        "Every layer of each image is read through (from the daemon's `docker save` stream, "
+        "an archive, or a registry's blobs) and merged as a container's root filesystem "
+        "merges them. With `--json`, one JSON array (see OUTPUT). Not with `--format`, "
+        "`--files`, `--quiet`, `--diff` or `--manifests` (exit 2).",
+    ),
+    "--files": (
+        "The value is only ever attached, as getopt's optional arguments are: "
+        "`--files=usr/share`; a bare `--files` takes no value, so `imginspect --files app:1.0` "
+        "lists the whole of app:1.0. *PREFIX* may start with `/` or `./`; `..` is a usage "
+        "error. With several images, each listing is headed `==> IMAGE <==` and parted from "
+        "the one before by a blank line, as `head` does. Not with `--json`, `--format`, "
+        "`--contents`, `--quiet`, `--diff` or `--manifests` (exit 2).",
+    ),
+    "--ci": (
+        "The rules are dive's (its CI mode): `lowestEfficiency` (0.9 unless set), "
+        "`highestWastedBytes` (disabled unless set) and `highestUserWastedPercent` (0.1 "
+        "unless set), judged on dive's numbers. Alone, it prints dive's report of each "
+        "image: the analysis, the inefficient files and each rule's `PASS`, `FAIL` or `SKIP`. "
+        "With another output (the view, `--json`, `--format`, `--contents`, `--files`) that "
+        "output is printed instead. Either way each broken rule is one line on standard "
+        "error, `Error: IMAGE: RULE: MESSAGE` in dive's words, and the run exits 5. With "
+        "`--quiet`, only the exit status tells.",
+    ),
+    "--ci-config": (
+        "The YAML dive reads: a top-level `rules:` mapping of `lowestEfficiency`, "
+        "`highestWastedBytes` and `highestUserWastedPercent` (comments and quotes allowed, "
+        "other keys ignored). A file that cannot be read or parsed, or a value dive would "
+        "refuse, is a usage error (exit 2) that names the file and the line. Without this "
+        "option `.dive-ci` in the current directory is read if it exists; a file named here "
+        "must exist.",
+    ),
+    "--highest-wasted-bytes": (
+        "*SIZE* is read as dive reads it (go-humanize): `20MB` and `20Mb` are 20*1000^2 "
+        "bytes, `20MiB` 20*1024^2; `disabled`, `off`, `false` or nothing turn the rule off. "
+        "The rule options override the file's values.",
+    ),
     "--color": (
         "`auto` colours the view on a terminal, unless `NO_COLOR` is set and non-empty or "
         "`TERM` is `dumb`; a non-empty `FORCE_COLOR` colours it anywhere. `always` and "
@@ -227,6 +264,26 @@ OUTPUT = {
         "set. With `--json` it prints one JSON document, indented by four spaces, with "
         "characters that could act on a terminal written as `\\u` escapes. Its keys:",
     ),
+    "contents": (
+        "`--contents` prints a block for each image: its name and ID; *Image*, its size as "
+        "docker counts it (for a registry's image, the sum of its layers), dive's efficiency, "
+        "wasted bytes (and their share of the user size) and user size (every layer but the "
+        "first); *Largest files*, the 10 largest of the final filesystem; *Layers*, each "
+        "with its diff ID, the bytes it adds, the files it adds, changes and removes, and "
+        "the history step that made it where the history says; *Wasted space*, the 10 paths "
+        "that waste most, with how many layers hold them and their bytes. Paths are shown "
+        "escaped as every string of the view is.",
+        "`--contents --json` prints one JSON array with an object for each image: `name` (as "
+        "asked), `id`, `size`, `efficiency`, `sizeBytes`, `userSizeBytes`, `wastedBytes`, "
+        "`wastedUserPercent` (a ratio, as dive's), `inefficiencies` (`path`, `count`, "
+        "`sizeBytes`), `largest` (entries) and `layers` (`index` from 1, `digest`, `diffId`, "
+        "`size`, `added`, `changed`, `removed`, and `entries`, each with `path`, `type`, "
+        "`mode` (a number), `uid`, `gid`, `size`, `linkTarget` (null if none) and `change`: "
+        "`added`, `changed` or `removed`). docs/contents.md in the source has the schema.",
+        "`--files` prints the final filesystem as GNU `tar -tv` lists a tar of it.",
+        "The numbers are dive's, to the last digit; like dive, the waste ignores opaque "
+        "directory markers, which the merged tree follows.",
+    ),
     "pipe": (
         "All output goes to standard output and every error to standard error. A closed "
         "pipe (`imginspect ... | head -1`) is not an error: output stops quietly.",
@@ -412,6 +469,23 @@ EXAMPLES: Sequence[tuple[str, Sequence[str]]] = (
             "imginspect --diff app:1.0 docker://registry.example.com/team/app:1.0",
         ),
     ),
+    ("What is inside an image and why it is big; its files, as tar lists them:", ()),
+    (
+        "",
+        (
+            "imginspect --contents app:1.0",
+            "imginspect --contents --json app:1.0 | jq '.[0].inefficiencies[:3]'",
+            "imginspect --files=usr/share ./app.tar",
+        ),
+    ),
+    ("Gate a build on wasted space, as dive --ci does (exit 5 if a rule is broken):", ()),
+    (
+        "",
+        (
+            "imginspect --ci app:1.0",
+            "imginspect --ci-config ci/.dive-ci --highest-wasted-bytes 20MB app:1.0",
+        ),
+    ),
     ("Ask another daemon, or Podman's socket:", ()),
     (
         "",
@@ -451,9 +525,11 @@ EXIT_STATUS_MORE = (
     "`--diff` an image not found: the problem is what was typed, and trying again changes "
     "nothing. Status 3 also covers a TLS or ssh failure, an answer that is not what the "
     "API promises, a registry's refusal (unauthorized, denied), its rate limit, and a "
-    "manifest in a format not read (Docker schema 1). An image, tag or digest a registry "
-    "does not have, or an index without the platform, is status 1. Status 74 is a full "
-    "disk or a closed file; a closed pipe is not an error: output stops quietly, and the "
+    "manifest in a format not read (Docker schema 1). Status 5 is `--ci` only: an image "
+    "broke a rule; a rule's value or a `.dive-ci` that cannot be read is status 2. An "
+    "image, tag or digest a registry does not have, or an index without the platform, is "
+    "status 1. Status 74 is a full disk or a closed file; a closed pipe is not an error: "
+    "output stops quietly, and the "
     "status is that of the work done.",
 )
 
@@ -511,7 +587,7 @@ SEE_ALSO = (("docker-image-inspect", 1), ("docker", 1), ("podman-image-inspect",
 TEXT_TEMPLATE_URL = "https://pkg.go.dev/text/template"
 SOURCE_DOCS = (
     "imginspect's source has more: `README.md`, and `docs/` on the view, templates, "
-    "archives, `--diff`, daemons, reliability and performance.",
+    "archives, `--diff`, `--contents` and `--ci`, daemons, reliability and performance.",
 )
 
 

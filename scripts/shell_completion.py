@@ -227,7 +227,11 @@ def option_table(command: click.Command) -> str:
             raise ValueError(f"{param.name} reads {param.envvar}: teach inspector/cli/tab.py first")
         if isinstance(param, click.Argument):
             arguments.append(param)
-        elif isinstance(param, click.Option) and (param.is_flag or param.count):
+        elif isinstance(param, click.Option) and (
+            param.is_flag or param.count or getattr(param, "attached_only", False)
+        ):
+            # An option whose value is only ever attached (`--files=PREFIX`) takes no word of
+            # its own: for a TAB, it is a flag.
             flags.update(param.opts, param.secondary_opts)
         elif isinstance(param, click.Option) and param.nargs == 1 and param.name:
             values.update(dict.fromkeys(param.opts, param.name))

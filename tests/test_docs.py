@@ -47,7 +47,8 @@ COMMAND_BLOCKS = {"sh": "sh", "shell": "sh", "bash": "sh", "console": "console"}
 FENCE = re.compile(r"^```(\S*)\s*$")
 DOCUMENTED_STATUS = re.compile(r"#\s*exits (\d+)\s*$")
 ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-HELP_OPTION = re.compile(r"^  (?:(-\w), )?(--[\w-]+)(?: (\S+))?(?: {2,}|$)")
+# `--files[=PREFIX]`: a value only ever attached, so the option takes no word of its own.
+HELP_OPTION = re.compile(r"^  (?:(-\w), )?(--[\w-]+)(?:\[=[^\]]+\])?(?: (\S+))?(?: {2,}|$)")
 NO_DAEMON_NEEDED = {"--help", "-h", "--version"}
 
 

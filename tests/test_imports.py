@@ -91,7 +91,20 @@ SHAPE = {
 }
 # What a registry asks only once one challenges: docker's credentials, and where they are.
 CREDENTIALS = {"inspector.sources.registry.credentials", "subprocess"}
-EVERYTHING = CLIENT | DAEMON | WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | LOCAL | REGISTRY
+# What only --contents, --files and --ci load: their forms, the gate, their renderers.
+CONTENTS = {
+    "inspector.cli.contents",
+    "inspector.cli.ci",
+    "inspector.gate.rules",
+    "inspector.gate.config",
+    "inspector.render.contents_view",
+    "inspector.render.contents_json",
+    "inspector.render.gate_report",
+    "inspector.contents.listing",
+}
+EVERYTHING = (
+    CLIENT | DAEMON | WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | LOCAL | REGISTRY | CONTENTS
+)
 
 
 @dataclass(frozen=True)
@@ -217,7 +230,8 @@ PATHS = {
         | ENGINE
         | FUNCTIONS
         | ARCHIVES
-        | {"inspector.template", "inspector.terminal"},
+        | CONTENTS
+        | {"inspector.template", "inspector.terminal", "inspector.contents.analysis"},
     ),
     "-f json": way(
         "-f",
@@ -230,7 +244,13 @@ PATHS = {
         "-q",
         TINY,
         needed=CLIENT | DAEMON,
-        unwanted=WAYS_IN | VIEW | ENGINE | FUNCTIONS | ARCHIVES | {"inspector.render.json"},
+        unwanted=WAYS_IN
+        | VIEW
+        | ENGINE
+        | FUNCTIONS
+        | ARCHIVES
+        | CONTENTS
+        | {"inspector.render.json"},
     ),
     "-f '{{.Id}}'": way(
         "-f",
@@ -249,7 +269,26 @@ PATHS = {
     "the view": way(
         TINY,
         needed=CLIENT | DAEMON | VIEW | {"inspector.template.gotime"},
-        unwanted=WAYS_IN | (ENGINE - {"inspector.template.gotime"}) | FUNCTIONS | ARCHIVES,
+        unwanted=WAYS_IN
+        | (ENGINE - {"inspector.template.gotime"})
+        | FUNCTIONS
+        | ARCHIVES
+        | CONTENTS
+        | {"inspector.contents.analysis"},
+    ),
+    "a --ci rule's bad value": way(
+        "--lowest-efficiency",
+        "2",
+        TINY,
+        code=2,
+        needed={"inspector.gate.rules"},
+        unwanted=CLIENT
+        | DAEMON
+        | VIEW
+        | ENGINE
+        | ARCHIVES
+        | (CONTENTS - {"inspector.gate.rules"})
+        | {"inspector.contents.analysis"},
     ),
     "a registry, --json": way(
         "--json",

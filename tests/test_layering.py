@@ -51,6 +51,9 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         # Analyses of records: pure, over the untrusted JSON.
         ("layers", {"untrusted"}),
         ("compare", {"image", "layers", "untrusted"}),
+        # --ci's rules and the .dive-ci that sets them: pure.
+        ("gate", ()),
+        ("gate.*", {"gate.*"}),
         # Go's text/template: a world of its own.
         ("template", {"errors", "template.*"}),
         ("template.*", {"errors", "gregorian", "template", "template.*"}),
@@ -91,16 +94,22 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
                 "sources.daemon.endpoint",
             },
         ),
+        # The daemon's `docker save` of an image is an archive, read as the archive source reads
+        # one: the same scan, the same choice and checks.
         (
             "sources.daemon.*",
             {
                 *FOUNDATION,
                 *HTTP,
                 "layers",
+                "contents.*",
                 "sources.interface",
                 "sources.names",
                 "sources.daemon",
                 "sources.daemon.*",
+                "sources.archive.layout",
+                "sources.archive.names",
+                "sources.archive.stores",
             },
         ),
         ("sources.archive", ()),
@@ -122,12 +131,14 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         # What naming a registry's image loads, before anything is asked: no HTTP stack.
         ("sources.registry.names", {"errors", "reference"}),
         # docker's config directory (for credentials) is found the one way the daemon's
-        # endpoint finds it.
+        # endpoint finds it; a layer blob is measured as an archive's is.
         (
             "sources.registry.*",
             {
                 *FOUNDATION,
                 *HTTP,
+                "contents.*",
+                "sources.archive.streams",
                 "sources.interface",
                 "sources.names",
                 "sources.daemon.endpoint",
@@ -141,7 +152,12 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("render.json", ()),
         ("render.format", {*FOUNDATION, "template", "template.*"}),
         ("render.diff_json", {*FOUNDATION, "compare"}),
-        ("render.*", {*FOUNDATION, "compare", "layers", "template.gotime", "render.*", "rich"}),
+        ("render.contents_json", {*FOUNDATION, "contents.*"}),
+        ("render.gate_report", {*FOUNDATION, "contents.*", "gate.*"}),
+        (
+            "render.*",
+            {*FOUNDATION, "compare", "contents.*", "layers", "template.gotime", "render.*", "rich"},
+        ),
         # The command: the only click code, above everything else.
         ("cli", ()),
         ("cli.option_table", ()),
@@ -154,6 +170,8 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
                 *FOUNDATION,
                 "cli.*",
                 "compare",
+                "contents.*",
+                "gate.*",
                 "render.*",
                 "template",
                 "click",

@@ -52,7 +52,7 @@ def unreachable() -> dict[str, str]:
         ("imginspect lab-full:", ["2.4.1", "latest", "stable"]),
         ("imginspect -q lab-full:s", ["stable"]),
         ("imginspect lab-t", ["lab-tiny:1"]),
-        ("imginspect --co", ["--color", "--context"]),
+        ("imginspect --co", ["--contents", "--color", "--context"]),
         ("imginspect --color ", ["auto", "always", "never"]),
         ("imginspect --color=", ["auto", "always", "never"]),
         ("imginspect --color=al", ["always"]),

@@ -210,13 +210,13 @@ def test_the_option_table_is_the_click_commands() -> None:
     """scripts/generate wrote it; this says so in terms of click's own parameters too."""
     ctx = click.Context(imginspect, info_name="imginspect", **imginspect.context_settings)
     options = [p for p in imginspect.get_params(ctx) if isinstance(p, click.Option)]
-    takes_value = {
-        opt: p.name
-        for p in options
-        if not (p.is_flag or p.count) and p.nargs == 1
-        for opt in p.opts
-    }
-    flags = {opt for p in options if p.is_flag or p.count for opt in [*p.opts, *p.secondary_opts]}
+
+    # `--files[=PREFIX]` takes its value only attached: for a TAB, no word of its own.
+    def flag(p: click.Option) -> bool:
+        return p.is_flag or p.count or getattr(p, "attached_only", False)
+
+    takes_value = {opt: p.name for p in options if not flag(p) and p.nargs == 1 for opt in p.opts}
+    flags = {opt for p in options if flag(p) for opt in [*p.opts, *p.secondary_opts]}
     assert takes_value == VALUE_OPTIONS
     assert flags == set(FLAGS)
     assert len(takes_value) + len(flags) == sum(

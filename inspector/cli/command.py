@@ -11,11 +11,15 @@ import click
 from inspector import DEFAULT_TIMEOUT, MAX_TIMEOUT, __version__
 from inspector.cli.output import Progress, is_terminal, say_debug, say_warning
 from inspector.cli.params import (
+    AttachedValueOption,
     FilterType,
     ImageNameType,
+    PathPrefixType,
     PlatformType,
     RegistryHostType,
+    RuleValueType,
     TimeoutType,
+    attach_bare,
     complete_context,
 )
 
@@ -23,6 +27,9 @@ from inspector.cli.params import (
 # usage errors and TAB completion load none of the sources, --json neither the template engine
 # nor rich. tests/test_imports.py checks each way.
 if TYPE_CHECKING:
+    from inspector.cli.ci import Gate
+    from inspector.cli.forms import OutputForm
+    from inspector.gate.rules import Rule
     from inspector.reference import Platform
     from inspector.sources.names import ImageName
     from inspector.template import Template
@@ -42,6 +49,9 @@ Examples:
   imginspect --diff app:1.0 ./app-1.1.tar   what changed; exit 1 if anything did
   imginspect docker://nginx:1.27            an image in its registry, without pulling it
   imginspect --diff app:1.0 docker://registry.example.com/team/app:1.0
+  imginspect --contents app:1.0             what is inside, and why it is big
+  imginspect --files=usr/share ./app.tar    its files, as tar -tv lists them
+  imginspect --ci app:1.0                   dive's CI rules on wasted space; exit 5 if broken
 
 \b
 Exit status:
@@ -53,6 +63,7 @@ Exit status:
     "  3    source problem: daemon or registry unreachable, denied, TLS failure, timeout, "
     "error or bad answer\n"
     """  4    a template could not be evaluated for an image
+  5    --ci: an image broke a rule on its wasted space
   70   internal error (a bug; IMGINSPECT_DEBUG=1 shows the traceback)
   74   output could not be written
   130  interrupted
@@ -73,7 +84,11 @@ HELP_WIDTH = 100  # the widest --help, on a wide terminal
 
 
 class Command(click.Command):
-    """The command, whose epilog ends with the environment table when --help shows it."""
+    """The command, whose epilog ends with the environment table when --help shows it, and
+    which reads a bare `--files` as taking no value (params.attach_bare)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, attach_bare(self, ctx, args))
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # One table for --help and the man page (scripts/generate), so the two cannot
@@ -136,6 +151,56 @@ class Command(click.Command):
     "--manifests",
     is_flag=True,
     help="Ask for the image's manifests: each platform, and whether it is here (API 1.48+).",
+)
+@click.option(
+    "--contents",
+    is_flag=True,
+    help="Show what is inside each image and why it is big: dive's efficiency and wasted "
+    "bytes, the largest files, each layer's changes, the paths that waste most; with --json, "
+    "every layer's entries.",
+)
+@click.option(
+    "--files",
+    cls=AttachedValueOption,
+    type=PathPrefixType(),
+    is_flag=False,
+    flag_value="",
+    metavar="PREFIX",
+    help="List each image's final filesystem as GNU tar -tv does; only what is under PREFIX "
+    "when given as --files=PREFIX.",
+)
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Judge each image by dive's CI rules on wasted space; exit 5 if it breaks one. "
+    "Alone, print dive's report.",
+)
+@click.option(
+    "--ci-config",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Read the --ci rules from this YAML file, as dive does [default: .dive-ci, if there "
+    "is one]; implies --ci.",
+)
+@click.option(
+    "--lowest-efficiency",
+    type=RuleValueType("lowestEfficiency"),
+    metavar="RATIO",
+    help="Fail an image whose efficiency is lower (0-1, or disabled) [default: 0.9]; implies --ci.",
+)
+@click.option(
+    "--highest-wasted-bytes",
+    type=RuleValueType("highestWastedBytes"),
+    metavar="SIZE",
+    help="Fail an image that wastes more bytes (20MB, 20MiB, or disabled) [default: disabled]; "
+    "implies --ci.",
+)
+@click.option(
+    "--highest-user-wasted-percent",
+    type=RuleValueType("highestUserWastedPercent"),
+    metavar="RATIO",
+    help="Fail an image whose wasted bytes are more of its user size (0-1, or disabled) "
+    "[default: 0.1]; implies --ci.",
 )
 @click.option(
     "--color",
@@ -210,6 +275,13 @@ def imginspect(
     color: str,
     platform: Platform | None,
     manifests: bool,
+    contents: bool,
+    files: str | None,
+    ci: bool,
+    ci_config: str | None,
+    lowest_efficiency: Rule | None,
+    highest_wasted_bytes: Rule | None,
+    highest_user_wasted_percent: Rule | None,
     host: str | None,
     context: str | None,
     tls: bool,
@@ -236,17 +308,34 @@ def imginspect(
     """
     check_combination(images, all_images, filters, as_json, template, diff)
     compiled = compile_format(template)  # a syntax error is exit 2, before any image is asked
+    rule_options = {
+        "lowestEfficiency": lowest_efficiency,
+        "highestWastedBytes": highest_wasted_bytes,
+        "highestUserWastedPercent": highest_user_wasted_percent,
+    }
+    gated = ci or ci_config is not None or any(rule_options.values())
+    check_contents(images, as_json, template, quiet, diff, manifests, contents, files, gated=gated)
+    gate: Gate | None = None
+    if gated:  # the file is read, and its values checked, before any image is asked
+        from inspector.cli.ci import load_gate
+
+        gate = load_gate(ci_config, rule_options)
 
     from inspector.sources.daemon import DaemonFlags
     from inspector.sources.fetch import fetch_images
     from inspector.sources.interface import Request
 
-    view = not as_json and not template
+    view = not as_json and not template and not contents and files is None and gate is None
     log = say_debug if debug or os.environ.get("IMGINSPECT_DEBUG") == "1" else None
     progress = Progress(enabled=log is None and is_terminal(sys.stderr))
     fetched = fetch_images(
         None if all_images else images,
-        Request(platform, manifests, with_history=(view or diff) and not quiet),
+        Request(
+            platform,
+            manifests,
+            with_history=(view or diff or (contents and not as_json)) and not quiet,
+            contents=contents or files is not None or gate is not None,
+        ),
         daemon=DaemonFlags(host, context, tls, tlsverify, tlscacert, tlscert, tlskey, timeout),
         insecure_registries=insecure_registries,
         filters=filter_values(filters),
@@ -259,10 +348,47 @@ def imginspect(
         from inspector.cli.difference import show_difference
 
         return show_difference(fetched, as_json=as_json, quiet=quiet, color=color)
-    from inspector.cli.forms import output_form, print_images
+    from inspector.cli.forms import print_images
 
-    form = output_form(quiet=quiet, as_json=as_json, compiled=compiled, color=color)
+    several = all_images or len(images) > 1
+    form = choose_form(quiet, as_json, compiled, color, contents, files, gate, several=several)
     return print_images(fetched, form, progress, quiet=quiet)
+
+
+def choose_form(
+    quiet: bool,
+    as_json: bool,
+    compiled: Template | str | None,
+    color: str,
+    contents: bool,
+    files: str | None,
+    gate: Gate | None,
+    *,
+    several: bool,
+) -> OutputForm:
+    """The form the options ask for; with --ci, gated, or dive's report if nothing else was
+    asked."""
+    from inspector.cli.forms import output_form
+
+    if not contents and files is None:
+        if gate is not None and not (quiet or as_json or compiled is not None):
+            from inspector.cli.contents import GateReportForm
+
+            return GateReportForm(gate, headers=several)
+        form = output_form(quiet=quiet, as_json=as_json, compiled=compiled, color=color)
+        if gate is None:
+            return form
+        from inspector.cli.contents import Gated
+
+        return Gated(form, gate)
+    from inspector.cli import contents as forms
+    from inspector.cli.output import stdout_is_terminal
+
+    if files is not None:
+        return forms.FilesForm(files, gate, headers=several, on_terminal=stdout_is_terminal())
+    if as_json:
+        return forms.ContentsJSONForm(gate)
+    return forms.ContentsViewForm(color, gate)
 
 
 def check_combination(
@@ -287,6 +413,38 @@ def check_combination(
             "--diff compares two images: give exactly two, and no --format"
             if len(images) != 2
             else "--diff prints a view or --json, not --format"
+        )
+
+
+def check_contents(
+    images: tuple[ImageName, ...],
+    as_json: bool,
+    template: str | None,
+    quiet: bool,
+    diff: bool,
+    manifests: bool,
+    contents: bool,
+    files: str | None,
+    *,
+    gated: bool,
+) -> None:
+    """--contents, --files and --ci with the options they make no sense with: exit 2."""
+    listing = files is not None
+    asked = [name for name, given in (("--contents", contents), ("--files", listing)) if given]
+    if contents and listing:
+        raise click.UsageError("use either --contents or --files, not both")
+    if diff and (asked or gated):
+        raise click.UsageError("--diff compares two images: not with --contents, --files or --ci")
+    if asked and template:
+        raise click.UsageError(f"{asked[0]} prints its own output, not --format")
+    if listing and as_json:
+        raise click.UsageError("--files prints tar -tv's lines, not --json (use --contents --json)")
+    if asked and quiet:
+        raise click.UsageError(f"{asked[0]} prints what -q would not: use one of them")
+    if manifests and (asked or (gated and not as_json and not template)):
+        raise click.UsageError(
+            "--manifests shows in the view, --json and --format, "
+            "not with --contents, --files or --ci's report"
         )
 
 

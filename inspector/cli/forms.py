@@ -11,7 +11,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
 from inspector.cli.output import Progress, report, say_error, view_settings, write_output
-from inspector.errors import ExitCode, ImageNotFound, ImginspectError, OutputError
+from inspector.errors import ExitCode, ImageNotFound, ImginspectError, OutputError, RuleBroken
 from inspector.image import Image
 
 if TYPE_CHECKING:
@@ -29,6 +29,11 @@ class OutputForm:
     def end(self, printed: int) -> bytes:
         """What ends a run that printed this many images (and ran to its end)."""
         return b""
+
+    def failures(self) -> list[ImginspectError]:
+        """The failures of the image last shown besides its output (the --ci rules it broke),
+        taken: each is said once."""
+        return []
 
 
 class JSONForm(OutputForm):
@@ -134,6 +139,7 @@ def stream(
                     if chunk is not None:
                         write(chunk)
                         printed += 1
+                errors += form.failures()
                 if image.source_error is not None:
                     errors.append(image.source_error)
             ended = True
@@ -166,14 +172,15 @@ def print_images(
 ) -> int:
     """Print each image in the form, then say each failure on stderr; the exit status.
 
-    -q says nothing of an image that is not found: its exit status tells.
+    -q says nothing of an image that is not found, or of a --ci rule broken: the exit status
+    tells.
     """
     errors: list[ImginspectError] = []
     try:
         unwritten = stream(images, form, progress, errors)
     finally:  # a Ctrl-C too: what failed before it still gets its line
         for error in errors:
-            if not (quiet and isinstance(error, ImageNotFound)):
+            if not (quiet and isinstance(error, ImageNotFound | RuleBroken)):
                 report(error)
     code = max((error.exit_code for error in errors), default=ExitCode.OK)
     if unwritten is not None:  # said last: every failure of the run gets its line

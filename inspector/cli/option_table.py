@@ -5,12 +5,16 @@
 COMPLETE_VAR = "_IMGINSPECT_COMPLETE"
 # Each option that takes one value, and the parameter it sets.
 VALUE_OPTIONS = {
+    "--ci-config": "ci_config",
     "--color": "color",
     "--context": "context",
     "--filter": "filters",
     "--format": "template",
+    "--highest-user-wasted-percent": "highest_user_wasted_percent",
+    "--highest-wasted-bytes": "highest_wasted_bytes",
     "--host": "host",
     "--insecure-registry": "insecure_registries",
+    "--lowest-efficiency": "lowest_efficiency",
     "--platform": "platform",
     "--timeout": "timeout",
     "--tlscacert": "tlscacert",
@@ -22,8 +26,11 @@ VALUE_OPTIONS = {
 # The options that take no value.
 FLAGS = (
     "--all",
+    "--ci",
+    "--contents",
     "--debug",
     "--diff",
+    "--files",
     "--help",
     "--json",
     "--manifests",

@@ -145,3 +145,95 @@ class RegistryHostType(_HostBase):
                 ctx,
             )
         return text
+
+
+if TYPE_CHECKING:
+    from inspector.gate.rules import Rule
+
+    _RuleBase = click.ParamType[Rule, Any]
+    _PrefixBase = click.ParamType[str, Any]
+else:
+    _RuleBase = _PrefixBase = click.ParamType
+
+
+class RuleValueType(_RuleBase):
+    """A --ci rule's value as dive takes it (`disabled` too): refused with dive's words."""
+
+    name = "rule"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> "Rule":
+        from inspector.gate.rules import Rule, RuleValueError, make_rule
+
+        if isinstance(value, Rule):
+            return value
+        try:
+            return make_rule(self.key, str(value))
+        except RuleValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class PathPrefixType(_PrefixBase):
+    """--files=PREFIX: a path in the image, absolute or not (`/usr/share/`, `usr/share`), made
+    clean as a layer's paths are: no leading `/` or `./`, no trailing `/`; `..` is refused."""
+
+    name = "prefix"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        parts = [part for part in str(value).split("/") if part not in ("", ".")]
+        if ".." in parts:
+            self.fail(f"{str(value)!r}: a path in the image has no `..`", param, ctx)
+        return "/".join(parts)
+
+
+class AttachedValueOption(click.Option):
+    """An option whose value is optional and, as getopt's optional arguments, only ever
+    attached: `--files=usr/share`. A bare `--files` takes nothing (the command rewrites it
+    as `--files=` before click parses), so the next word stays an image name."""
+
+    attached_only = True
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        names = ", ".join(sorted(self.opts, key=len))
+        return f"{names}[={self.metavar}]", record[1]
+
+
+def attach_bare(command: click.Command, ctx: click.Context, args: list[str]) -> list[str]:
+    """args with each bare AttachedValueOption (before a `--`) given an empty value; the word
+    after an option that takes a value is that value, never rewritten."""
+    attached: set[str] = set()
+    takes_value: set[str] = set()
+    for param in command.get_params(ctx):
+        if isinstance(param, AttachedValueOption):
+            attached.update(param.opts)
+        elif isinstance(param, click.Option) and not param.is_flag and not param.count:
+            takes_value.update(param.opts, param.secondary_opts)
+    rewritten: list[str] = []
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            rewritten += [word, *words]
+            break
+        if word in attached:
+            rewritten.append(f"{word}=")
+            continue
+        rewritten.append(word)
+        if word in takes_value or _ends_in_value_option(word, takes_value):
+            value = next(words, None)
+            if value is not None:
+                rewritten.append(value)
+    return rewritten
+
+
+def _ends_in_value_option(word: str, takes_value: set[str]) -> bool:
+    """`-qf`: short flags, then one that takes the next word as its value."""
+    if not word.startswith("-") or word.startswith("--") or len(word) < 3:
+        return False
+    return f"-{word[-1]}" in takes_value and all(f"-{c}" not in takes_value for c in word[1:-1])

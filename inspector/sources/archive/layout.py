@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspector import untrusted
+from inspector.contents.model import LayerContents
 from inspector.errors import ArchiveChoiceNeeded, ArchiveError, ImageNotFound
 from inspector.sources.archive.names import ArchiveName, platform_text
 from inspector.sources.archive.stores import Store, member_path
@@ -62,6 +63,9 @@ class Candidate:
     layers: tuple[_LayerRef, ...]
     platform: str | None = None  # from the index's descriptor, if it says
     present: bool = True  # False: listed by an index, but its blobs are not in the archive
+    # The digests of its manifest and of the indexes above it, for an index's image: what a
+    # containerd image store names the image by.
+    digests: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,8 @@ class CheckedImage:
     # Each layer's size as docker counts it (the sizes in its tar headers); None: not unpacked.
     layer_sizes: tuple[int | None, ...]
     stored_size: int  # the layer blobs' bytes as the archive holds them, compressed or not
+    # Each layer's entries, bottom first, when asked for.
+    contents: tuple[LayerContents, ...] | None = None
 
     @property
     def size(self) -> int | None:
@@ -161,6 +167,7 @@ class Layout:
                 merged[key] = dataclasses.replace(
                     first,
                     names=tuple(dict.fromkeys(first.names + candidate.names)),
+                    digests=tuple(dict.fromkeys(first.digests + candidate.digests)),
                     repo_tags=_repo_tags([*first.repo_tags, *candidate.repo_tags]),
                 )
             else:
@@ -178,6 +185,7 @@ class Layout:
         found: list[Candidate],
         tags_by_config: Mapping[str, tuple[str, ...]],
         depth: int,
+        via: tuple[str, ...] = (),
     ) -> None:
         if depth > MAX_INDEX_DEPTH:
             raise ArchiveError(f"{self.where}: indexes nested more than {MAX_INDEX_DEPTH} deep")
@@ -223,15 +231,15 @@ class Layout:
                     found,
                     tags_by_config,
                     depth + 1,
+                    (*via, digest),
                 )
                 continue
             if media_type not in _MANIFEST_TYPES | {None}:
                 continue  # an artifact of some other kind
-            found.append(
-                self._manifest_candidate(
-                    document, digest, names + own_names, platform, len(found), tags_by_config
-                )
+            candidate = self._manifest_candidate(
+                document, digest, names + own_names, platform, len(found), tags_by_config
             )
+            found.append(dataclasses.replace(candidate, digests=(*via, digest)))
 
     def _descriptor(self, descriptor: Mapping[str, Any], what: str) -> tuple[str, str, int | None]:
         digest = descriptor.get("digest")
@@ -327,9 +335,9 @@ class Layout:
 
     # -- the chosen image -------------------------------------------------------------------
 
-    def checked(self, candidate: Candidate) -> CheckedImage:
+    def checked(self, candidate: Candidate, *, contents: bool = False) -> CheckedImage:
         """The image with its config and every layer checked against what names them: digests,
-        sizes, diff-IDs."""
+        sizes, diff-IDs; with contents, each layer's entries (the store must keep them)."""
         data, config = self.config(candidate)
         image_id = candidate.config_digest or f"sha256:{hashlib.sha256(data).hexdigest()}"
         rootfs = config.get("rootfs")
@@ -342,10 +350,11 @@ class Layout:
                 f"its manifest {len(candidate.layers)}"
             )
         sizes: list[int | None] = []
+        layers: list[LayerContents] = []
         stored = 0
         for number, (ref, diff_id) in enumerate(zip(candidate.layers, diff_ids, strict=True), 1):
-            facts = self.store.layer(ref.path)
             what = f"layer {number} ({ref.path})"
+            facts = self.store.layer(ref.path)
             if ref.digest is not None and facts.digest != ref.digest:
                 raise ArchiveError(
                     f"{self.where}: {what} does not match its digest (it is {facts.digest})"
@@ -364,7 +373,21 @@ class Layout:
                 )
             sizes.append(facts.unpacked_size)
             stored += facts.stored_size
-        return CheckedImage(image_id, config, candidate.repo_tags, tuple(sizes), stored)
+            if contents:
+                if facts.contents is None:
+                    raise ArchiveError(f"{self.where}: {what} could not be read for its files")
+                # The digest the archive names the blob by, if any; the diff-ID just checked.
+                layers.append(
+                    dataclasses.replace(facts.contents, digest=ref.digest, diff_id=diff_id)
+                )
+        return CheckedImage(
+            image_id,
+            config,
+            candidate.repo_tags,
+            tuple(sizes),
+            stored,
+            tuple(layers) if contents else None,
+        )
 
 
 def choose(layout: Layout, source: ArchiveName, platform: str | None) -> Candidate:

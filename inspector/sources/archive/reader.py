@@ -22,21 +22,32 @@ from inspector.sources.archive.stores import DirectoryStore, scan
 
 
 def read_image(
-    name: ArchiveName, platform: str | None = None, *, with_history: bool = True
+    name: ArchiveName,
+    platform: str | None = None,
+    *,
+    with_history: bool = True,
+    contents: bool = False,
 ) -> Image:
     """The one image of the archive the name names (platform: as platform_text writes it), with
-    its history when asked; ArchiveError, ArchiveChoiceNeeded or ImageNotFound if there is not
-    exactly one, or the archive is not sound."""
+    its history and its layers' entries when asked; ArchiveError, ArchiveChoiceNeeded or
+    ImageNotFound if there is not exactly one, or the archive is not sound.
+
+    With contents, a tar keeps every layer's entries as it passes, the chosen image's and the
+    others': it is read once, before the choice."""
     check_source(name)
     where = name.text
     directory = Path(name.path).is_dir()
-    store = DirectoryStore(Path(name.path), where) if directory else scan(name.path, where)
+    store = (
+        DirectoryStore(Path(name.path), where, contents)
+        if directory
+        else scan(name.path, where, contents=contents)
+    )
     layout = Layout(store, where, name.kind)
     if layout.uses_index:
         kind = "OCI layout" if directory else "oci-archive"
     else:
         kind = "docker save directory" if directory else "docker-archive"
-    image = layout.checked(choose(layout, name, platform))
+    image = layout.checked(choose(layout, name, platform), contents=contents)
     inspect = answers.inspect_object(image.config, image.id, image.repo_tags, image.size)
     history = None
     if with_history:
@@ -47,4 +58,5 @@ def read_image(
         inspect=answers.go_json(inspect),
         history=history,
         origin=Origin(kind, name.path, image.stored_size),
+        contents=image.contents,
     )

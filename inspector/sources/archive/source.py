@@ -37,6 +37,11 @@ class ArchiveSource:
         from inspector.sources.archive.reader import read_image  # tarfile and the compressors
 
         try:
-            return read_image(name, self._platform, with_history=self._request.with_history)
+            return read_image(
+                name,
+                self._platform,
+                with_history=self._request.with_history,
+                contents=self._request.contents,
+            )
         except ImginspectError as exc:
             return Image(name.text, error=exc)

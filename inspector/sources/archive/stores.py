@@ -1,8 +1,11 @@
 """Where an archive's blobs are: a tar read once, from start to end, or a directory.
 
 Nothing is extracted. A tar's small JSON members are kept in memory and every other member is
-measured as it passes (streams.measure); a directory's files are read when asked for. Member
-names and links that would lead outside the archive are refused.
+measured as it passes (streams.measure), its entries kept too when the run asks for contents
+(at most MAX_ENTRIES in all: every layer's, as the tar is read before an image is chosen); a
+directory's files are read when asked for. The tar may be a file or a stream as it arrives
+(a daemon's `docker save`). Member names and links that would lead outside the archive are
+refused.
 """
 
 import gzip
@@ -15,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from inspector.contents.tarstream import MAX_ENTRIES
 from inspector.errors import ArchiveError
 from inspector.sources.archive.streams import (
     CHUNK,
     READ_ERRORS,
     Counted,
     LayerFacts,
+    Readable,
     SourceBroken,
     compression_of,
     decompressed,
@@ -40,7 +45,7 @@ _WHITESPACE = b" \t\r\n"
 
 class Store(Protocol):
     """An archive's files by their path in it: small ones (JSON) as bytes, layers as what one
-    pass over them learned."""
+    pass over them learned (their entries too, when the store keeps contents)."""
 
     where: str
 
@@ -56,11 +61,13 @@ class TarStore:
     """What one pass over a tar found: small JSON members, and facts about the others."""
 
     where: str
+    contents: bool = False  # each layer's entries kept, for --contents and --files
     files: dict[str, bytes] = field(default_factory=dict)
     too_large: dict[str, int] = field(default_factory=dict)
     measured: dict[str, LayerFacts] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
     kept: int = 0
+    entries: int = 0  # kept for contents, all layers' together
 
     def has(self, path: str) -> bool:
         found = self._follow(path)
@@ -83,7 +90,7 @@ class TarStore:
         if found in self.measured:
             return self.measured[found]
         if found in self.files:
-            return measure(Counted(_BytesReader(self.files[found])))
+            return self._measure(Counted(_BytesReader(self.files[found])))
         if found in self.too_large:
             raise ArchiveError(f"{self.where}: the layer {path} could not be read")
         raise ArchiveError(f"{self.where}: the layer {path} is missing from the archive")
@@ -120,7 +127,14 @@ class TarStore:
             elif json_like and name in _TOP_LEVEL:
                 self.too_large[name] = member.size
             else:
-                self.measured[name] = measure(reader)
+                # A layer refused (its facts' problem) fails only an image chosen with it.
+                self.measured[name] = self._measure(reader)
+
+    def _measure(self, stream: Counted) -> LayerFacts:
+        facts = measure(stream, contents=self.contents, limit=MAX_ENTRIES - self.entries)
+        if facts.contents is not None:
+            self.entries += len(facts.contents.entries)
+        return facts
 
 
 class _BytesReader:
@@ -133,34 +147,45 @@ class _BytesReader:
         return data
 
 
-def scan(path: str, where: str) -> TarStore:
-    """One pass over the tar (or compressed tar) at path."""
-    store = TarStore(where)
-    member_name = ""
+def scan(path: str, where: str, *, contents: bool = False) -> TarStore:
+    """One pass over the tar (or compressed tar) at path; with contents, every layer's entries
+    kept."""
     try:
         with Path(path).open("rb") as file:
-            raw = Counted(file, None)
-            magic = raw.peek(8)
-            if not magic:
-                raise ArchiveError(f"{where}: the file is empty")
-            compression = compression_of(magic)
-            if compression == "zstd":
-                raise ArchiveError(
-                    f"{where}: zstd-compressed archives are not supported; decompress it first "
-                    "(zstd -d)"
-                )
-            stream = raw if compression is None else Counted(decompressed(raw, compression), None)
-            with _open_tar(stream, where, compression) as tar:
-                while (member := tar.next()) is not None:
-                    forget_headers(tar)
-                    member_name = member.name
-                    store.add(tar, member)
-                member_name = ""
-            # The rest of the stream: a gzip trailer (with its CRC) comes after the tar's end.
-            stream.drain()
-            raw.drain()
-            if stream.count % _BLOCK:
-                raise ArchiveError(f"{where}: the archive is truncated (it ends mid-block)")
+            return read_tar(file, where, contents=contents)
+    except OSError as exc:  # opening it: read_tar says what failed in the reading
+        raise ArchiveError(_broken(where, exc, "")) from exc
+
+
+def read_tar(source: Readable, where: str, *, contents: bool = False) -> TarStore:
+    """One pass over a tar (or compressed tar) as source gives it, to its end: a file, or an
+    answer read as it arrives. The source's own failures that are no OSError (a daemon's
+    error for an answer broken off) pass through as they are."""
+    store = TarStore(where, contents)
+    member_name = ""
+    try:
+        raw = Counted(source, None)
+        magic = raw.peek(8)
+        if not magic:
+            raise ArchiveError(f"{where}: the file is empty")
+        compression = compression_of(magic)
+        if compression == "zstd":
+            raise ArchiveError(
+                f"{where}: zstd-compressed archives are not supported; decompress it first "
+                "(zstd -d)"
+            )
+        stream = raw if compression is None else Counted(decompressed(raw, compression), None)
+        with _open_tar(stream, where, compression) as tar:
+            while (member := tar.next()) is not None:
+                forget_headers(tar)
+                member_name = member.name
+                store.add(tar, member)
+            member_name = ""
+        # The rest of the stream: a gzip trailer (with its CRC) comes after the tar's end.
+        stream.drain()
+        raw.drain()
+        if stream.count % _BLOCK:
+            raise ArchiveError(f"{where}: the archive is truncated (it ends mid-block)")
     except SourceBroken as exc:
         raise ArchiveError(_broken(where, exc.cause, member_name)) from exc.cause
     except READ_ERRORS as exc:
@@ -218,7 +243,9 @@ class DirectoryStore:
 
     root: Path
     where: str
+    contents: bool = False  # each layer's entries kept, for --contents and --files
     measured: dict[str, LayerFacts] = field(default_factory=dict)
+    entries: int = 0  # kept for contents, all layers' together
 
     def _file(self, path: str) -> Path:
         name = member_path(path, self.where) or "."
@@ -251,7 +278,12 @@ class DirectoryStore:
             file = self._file(path)
             try:
                 with file.open("rb") as handle:
-                    self.measured[path] = measure(Counted(handle, _algorithm_for(path), outer=True))
+                    stream = Counted(handle, _algorithm_for(path), outer=True)
+                    limit = MAX_ENTRIES - self.entries
+                    facts = measure(stream, contents=self.contents, limit=limit)
+                    self.measured[path] = facts
+                    if facts.contents is not None:
+                        self.entries += len(facts.contents.entries)
             except FileNotFoundError as exc:
                 raise ArchiveError(f"{self.where}: the layer {path} is missing") from exc
             except SourceBroken as exc:

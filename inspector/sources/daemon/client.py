@@ -5,6 +5,7 @@ their socket from the one connector (connector.py): the pipeline takes the very 
 was answered on, and a failure to reach the daemon reads the same either way.
 """
 
+import functools
 import http.client
 import itertools
 import json
@@ -35,7 +36,8 @@ from inspector.sources.daemon.adapter import give_back, open_session
 from inspector.sources.daemon.connector import Connector, Log, causes, no_log
 from inspector.sources.daemon.deadline import DeadlineSocket, request_deadline
 from inspector.sources.daemon.endpoint import Connection, Endpoint
-from inspector.sources.daemon.pipeline import Pipeline
+from inspector.sources.daemon.pipeline import Answer, Pipeline
+from inspector.sources.daemon.stream import BODY_FAILURES, BodyStream
 
 # The newest API this tool speaks: the version docker CLI 28.2 speaks, so both ask for the same.
 MAX_API_VERSION = "1.50"
@@ -139,13 +141,16 @@ class Daemon:
         platform: Platform | None = None,
         manifests: bool = False,
         with_history: bool = False,
+        alone: bool = False,
     ) -> Generator[Image, None, None]:
         """Each image's record, in order, several requests ahead on one connection.
 
         References are taken from the iterable only as requests go out, so it may be lazy.
         An image that fails does not stop the others; a daemon that cannot be asked again
         (unreachable, timed out) ends the run with that error. With history (the view), each
-        image's history is asked right after its answer, one request at a time.
+        image's history is asked right after its answer, one request at a time. Alone, or
+        with history, nothing is in flight when an image is given: the caller may ask more
+        about it on the connection (its step images, its `docker save`).
         """
         self.check_inspect_options(platform=platform is not None, manifests=manifests)
         prefix = f"/v{self.api_version}"
@@ -183,7 +188,7 @@ class Daemon:
             yield image
             if _is_fatal(image.error) or _is_fatal(image.history_error):
                 return
-            depth = 1 if with_history else PIPELINE_DEPTH
+            depth = 1 if with_history or alone else PIPELINE_DEPTH
 
     def list_images(self, filters: Mapping[str, Sequence[str]]) -> list[tuple[ImageReference, str]]:
         """Every image the daemon lists (`GET /images/json`), in its order: its full ID to ask
@@ -215,56 +220,87 @@ class Daemon:
             with request_deadline(self._timeout):
                 pipeline.send(*paths)
 
+    def stream(self, path: str) -> "BodyStream":
+        """The body of the daemon's 200 answer to path, to read as it arrives (on the pipeline:
+        nothing else may be in flight); the error the answer means if it is no 200.
+
+        The head comes within --timeout; then each read does, but not the whole body: an
+        image's `docker save` may take longer than --timeout in all, never stall for longer.
+        """
+        pipeline = self._pipe()
+        self._send(pipeline, path)
+        with request_deadline(self._timeout):
+            path, answer = self._head(pipeline)
+            if answer.status == 200:
+                finish = functools.partial(pipeline.finish, answer)
+                failure = functools.partial(self.broken_off, path=path)
+                return BodyStream(answer.read1, self._timeout, failure, finish)
+            body = self._whole_body(pipeline, answer, path)
+        raise self._refusal(path, answer, body)
+
     def _answer(self, pipeline: Pipeline, shape: type, what: str) -> bytes:
         """The body of the oldest answer in flight, if it is a 200 with JSON of that shape.
 
         Within --timeout from when it is awaited: connecting again if need be, the status
-        line and headers, and the body (the connector's sockets keep the deadline). A 400
-        with the daemon's message is the input's fault (a reference, a filter or a platform
-        it refuses): a usage error, as a 404 with its message is a missing image.
+        line and headers, and the body (the connector's sockets keep the deadline).
         """
-        path, sent = pipeline.oldest
         with request_deadline(self._timeout):
+            path, response = self._head(pipeline)
+            body = self._whole_body(pipeline, response, path)
+        if response.status != 200:
+            raise self._refusal(path, response, body)
+        _check_shape(body, shape, what)
+        return body
+
+    def _head(self, pipeline: Pipeline) -> tuple[str, Answer]:
+        """The oldest request in flight, and its answer's status line and headers."""
+        path, sent = pipeline.oldest
+        try:
             try:
-                try:
-                    path, sent, response = pipeline.receive()
-                except ConnectionError:  # RemoteDisconnected is one, a reset another
-                    if not pipeline.reused:
-                        raise
-                    # Closed between answers, as a keep-alive connection may be: ask again,
-                    # once, on a new one (as Go's client does for a GET on a reused one).
-                    self._log(f"GET {path} -> the connection was closed; asking again")
-                    pipeline.disconnect()
-                    path, sent, response = pipeline.receive()
-            except DaemonError:  # the connector could not connect
+                path, sent, response = pipeline.receive()
+            except ConnectionError:  # RemoteDisconnected is one, a reset another
+                if not pipeline.reused:
+                    raise
+                # Closed between answers, as a keep-alive connection may be: ask again,
+                # once, on a new one (as Go's client does for a GET on a reused one).
+                self._log(f"GET {path} -> the connection was closed; asking again")
                 pipeline.disconnect()
-                self._log(f"GET {path} -> no answer after {_elapsed(sent)}")
-                raise
-            except (OSError, http.client.HTTPException) as exc:
-                pipeline.disconnect()
-                self._log(f"GET {path} -> no answer after {_elapsed(sent)}")
-                raise self._connector.failure(exc) from exc
-            self._log(
-                f"GET {path} -> {response.status} {response.reason or ''}".rstrip()
-                + f" after {_elapsed(sent)}"
-            )
-            whole = False
-            try:
-                body = self._read_body(response.read1, path)
-                whole = True
-            finally:
-                pipeline.finish(response, whole=whole)
+                path, sent, response = pipeline.receive()
+        except DaemonError:  # the connector could not connect
+            pipeline.disconnect()
+            self._log(f"GET {path} -> no answer after {_elapsed(sent)}")
+            raise
+        except (OSError, http.client.HTTPException) as exc:
+            pipeline.disconnect()
+            self._log(f"GET {path} -> no answer after {_elapsed(sent)}")
+            raise self._connector.failure(exc) from exc
+        self._log(
+            f"GET {path} -> {response.status} {response.reason or ''}".rstrip()
+            + f" after {_elapsed(sent)}"
+        )
+        return path, response
+
+    def _whole_body(self, pipeline: Pipeline, response: Answer, path: str) -> bytes:
+        whole = False
+        try:
+            body = self._read_body(response.read1, path)
+            whole = True
+        finally:
+            pipeline.finish(response, whole=whole)
+        return body
+
+    def _refusal(self, path: str, response: Answer, body: bytes) -> ImginspectError:
+        """The error an answer other than a 200 means. A 400 with the daemon's message is the
+        input's fault (a reference, a filter or a platform it refuses): a usage error, as a
+        404 with its message is a missing image."""
         if response.status < 200:
-            raise self._informational(path, response.status, response.reason)
-        if response.status == 200:
-            _check_shape(body, shape, what)
-            return body
+            return self._informational(path, response.status, response.reason)
         own = _error_message(body)
         if response.status == 404 and own is not None:
-            raise ImageNotFound(own)
+            return ImageNotFound(own)
         if response.status == 400 and own is not None:
-            raise UsageError(own)
-        raise self._status_error(
+            return UsageError(own)
+        return self._status_error(
             response.status, response.reason, response.header("Location"), body
         )
 
@@ -387,17 +423,16 @@ class Daemon:
                     )
                 chunks.append(chunk)
             return b"".join(chunks)
-        except (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError) as exc:
-            raise self._connector.timed_out() from exc
-        except (
-            requests.RequestException,
-            urllib3.exceptions.HTTPError,
-            http.client.HTTPException,
-            OSError,
-        ) as exc:
-            raise DaemonError(
-                f"the daemon at {self._where} broke off its answer to {path}: {_breakage(exc)}"
-            ) from exc
+        except BODY_FAILURES as exc:
+            raise self.broken_off(exc, path) from exc
+
+    def broken_off(self, exc: BaseException, path: str) -> DaemonError:
+        """The error for an answer's body that stopped coming: a timeout, or its reason."""
+        if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
+            return self._connector.timed_out()
+        return DaemonError(
+            f"the daemon at {self._where} broke off its answer to {path}: {_breakage(exc)}"
+        )
 
     def _message(self, body: bytes) -> str | None:
         """The daemon's message in an error answer; Go's own for plain HTTP to a TLS port."""
@@ -434,6 +469,11 @@ class Daemon:
 
     @property
     def _where(self) -> str:
+        return self._connector.endpoint.host
+
+    @property
+    def host(self) -> str:
+        """The daemon's address, as errors name it."""
         return self._connector.endpoint.host
 
 

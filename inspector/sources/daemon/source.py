@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from inspector.errors import DaemonError, ImginspectError
 from inspector.image import Image
-from inspector.reference import ImageReference
+from inspector.reference import ImageReference, Platform, parse_reference
 from inspector.sources.daemon import DaemonFlags
 from inspector.sources.daemon.endpoint import resolve_connection
 from inspector.sources.interface import Request, Say
@@ -65,17 +65,24 @@ class DaemonSource:
             platform=request.platform,
             manifests=request.manifests,
             with_history=request.with_history,
+            alone=request.contents,
         )
         try:
             for image in inspections:
+                inspected_as = image.asked
                 image = image._replace(asked=self._shown_as.get(image.asked, image.asked))
-                if image.history is None or image.inspect is None:
+                if image.inspect is None:
                     yield image
                     continue
-                # Nothing else is in flight: with history, the daemon is asked one thing at a time.
-                counts, lost = _layer_counts(daemon, image.inspect, image.history)
-                yield image._replace(layer_counts=counts, source_error=lost)
-                if lost is not None:
+                # Nothing else is in flight: with history or contents, the daemon is asked one
+                # thing at a time.
+                if image.history is not None:
+                    counts, lost = _layer_counts(daemon, image.inspect, image.history)
+                    image = image._replace(layer_counts=counts, source_error=lost)
+                if request.contents and image.source_error is None:
+                    image = _with_contents(daemon, image, inspected_as, request.platform)
+                yield image
+                if image.source_error is not None or (image.error and image.error.fatal):
                     return
         finally:
             inspections.close()
@@ -95,6 +102,23 @@ class DaemonSource:
             platform=self._request.platform is not None, manifests=self._request.manifests
         )
         return daemon
+
+
+def _with_contents(
+    daemon: "Daemon", image: Image, inspected_as: str, platform: Platform | None
+) -> Image:
+    """The image with its layers' entries, read from the daemon's `docker save` of the
+    reference it was inspected by; or, if they cannot be had, its error instead: a run that
+    asks for contents shows none without them."""
+    from inspector.sources.daemon.save import layer_contents  # tarfile and the archive's reader
+
+    assert image.inspect is not None
+    try:
+        reference = parse_reference(inspected_as)  # it was parsed before, to inspect it
+        contents = layer_contents(daemon, reference, image.inspect, platform, shown=image.asked)
+        return image._replace(contents=contents)
+    except ImginspectError as exc:
+        return Image(image.asked, error=exc)
 
 
 def _layer_counts(

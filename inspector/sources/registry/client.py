@@ -40,6 +40,7 @@ from inspector.sources.registry.memo import Memo
 from inspector.sources.registry.names import RegistryName
 from inspector.sources.registry.transport import (
     Answer,
+    BodyStream,
     Deadline,
     Transport,
     is_default_insecure,
@@ -112,6 +113,29 @@ class RegistryClient:
         """The manifest or index a tag or digest names in the image's repository."""
         key = (name.api_host, name.repository, reference)
         return self._manifests.get(key, lambda: self._manifest(name, reference, deadline), deadline)
+
+    def layer(
+        self, name: RegistryName, descriptor: Mapping[str, Any], deadline: Deadline
+    ) -> BodyStream:
+        """The layer blob a manifest's descriptor names, to read as it arrives (its request
+        within the deadline); the caller checks it against its digest. Nothing is kept."""
+        digest = descriptor.get("digest")
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise RegistryBadResponse(
+                f"registry {name.registry}: {name.canonical}: its manifest names a layer "
+                "without a digest"
+            )
+        path = f"/v2/{name.repository}/blobs/{digest}"
+        answer = self._get(name, path, deadline, cap=MAX_CONFIG_BYTES, redirects=True, stream=True)
+        if answer.stream is None:
+            if answer.status == 404 or error_codes(answer.body) & _UNKNOWN:
+                raise RegistryBadResponse(
+                    f"registry {name.registry}: {name.canonical}: the layer blob {digest} its "
+                    "manifest names is not in the registry"
+                )
+            self._check_status(name, answer, f"the layer blob {digest}")
+        assert answer.stream is not None  # only a 200 passes, and a 200 is left to stream
+        return answer.stream
 
     def config(
         self, name: RegistryName, descriptor: Mapping[str, Any], deadline: Deadline
@@ -198,8 +222,10 @@ class RegistryClient:
         cap: int,
         accept: str | None = None,
         redirects: bool = False,
+        stream: bool = False,
     ) -> Answer:
-        """A request to the image's registry, with the authorization its challenge asks for."""
+        """A request to the image's registry, with the authorization its challenge asks for;
+        with stream, a 200's body left to read from the answer's stream."""
         endpoint = self._endpoints.get(
             name.api_host, lambda: self._find_endpoint(name, deadline), deadline
         )
@@ -220,6 +246,7 @@ class RegistryClient:
                 headers=headers,
                 redirects=redirects,
                 verify=endpoint.verify,
+                stream=stream,
             )
             if answer.status != 401 or retried:
                 return answer

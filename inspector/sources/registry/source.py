@@ -3,7 +3,8 @@
 Several images are asked at once, by a few threads sharing one client: each registry's
 connections are kept alive, and what one image asked (a registry's challenge, a token, a
 manifest, a config) is not asked again for another. Each image is given in its turn, as soon
-as it and those before it are ready.
+as it and those before it are ready. With contents, each image's layer blobs are read through
+too (layers.py).
 """
 
 import json
@@ -139,7 +140,12 @@ class RegistrySource:
         origin = Origin(
             "registry", f"{name.registry}/{name.repository}", stored_size(chosen.document)
         )
-        return Image(name.text, inspect, history=history, origin=origin)
+        contents = None
+        if self._request.contents:
+            from inspector.sources.registry.layers import layer_contents  # the archive's reader
+
+            contents = layer_contents(self._client, name, chosen.document, document, self._timeout)
+        return Image(name.text, inspect, history=history, origin=origin, contents=contents)
 
     def _manifests(
         self,

@@ -11,6 +11,7 @@ plus, for a registry, docker's per-registry directory `/etc/docker/certs.d/HOST[
 each `*.crt` a CA, each `*.cert` a client certificate with the `*.key` of the same name.
 """
 
+import http.client
 import ipaddress
 import os
 import ssl
@@ -39,6 +40,8 @@ CERTS_D = "/etc/docker/certs.d"
 # How many redirects a blob request may take (registries send blobs to storage elsewhere).
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
+# The most a streamed body's read takes at once: what memory holds of a layer is bounded.
+_STREAM_CHUNK = 1024 * 1024
 
 
 class Deadline(NamedTuple):
@@ -57,12 +60,44 @@ class Deadline(NamedTuple):
 
 
 class Answer(NamedTuple):
-    """An answer read whole: its status, headers, body, and where it came from at last."""
+    """An answer read whole: its status, headers, body, and where it came from at last; or,
+    for a 200 asked for as a stream, its body still to read from `stream`."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes
     url: str
+    stream: "BodyStream | None" = None
+
+
+class BodyStream:
+    """A 200 answer's body, read as it arrives: a layer blob, whose size nothing caps. Each
+    read must come within --timeout; the whole may take longer. Its failures are the
+    registry's errors; close it when done."""
+
+    def __init__(self, response: requests.Response, registry: str, url: str, timeout: float):
+        self._response = response
+        self._raw: urllib3.BaseHTTPResponse = response.raw
+        self._registry = registry
+        self._url = url
+        self._timeout = timeout
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size < 0:
+            return b"".join(iter(lambda: self.read(_STREAM_CHUNK), b""))
+        try:
+            return self._raw.read1(min(size, _STREAM_CHUNK))
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _broken_off(exc, self._registry, self._url, self._timeout) from exc
+
+    def close(self) -> None:
+        self._response.close()
+
+    def __enter__(self) -> "BodyStream":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def certs_directory() -> str:
@@ -187,8 +222,11 @@ class Transport:
         verify: bool = True,
         method: str = "GET",
         data: Mapping[str, str] | None = None,
+        stream: bool = False,
     ) -> Answer:
-        """One request, its answer read whole (at most cap bytes), within the deadline.
+        """One request, its answer read whole (at most cap bytes), within the deadline; with
+        stream, a 200's body is left to read from the answer's stream, each read within
+        --timeout (the deadline bounds its head alone).
 
         A 429 (Too Many Requests) whose Retry-After fits in what is left of the deadline is
         waited out, once; any other 429 is RegistryRateLimited, which ends the run's asking.
@@ -211,19 +249,30 @@ class Transport:
                     allow_redirects=redirects,
                     verify=verify,
                     proxies=self._proxies(url),
-                    timeout=min(left, self.timeout),
+                    # Connecting within the deadline; a stream's reads each within --timeout.
+                    timeout=(
+                        min(left, self.timeout),
+                        self.timeout if stream else min(left, self.timeout),
+                    ),
                 )
             except requests.RequestException as exc:
                 self._say(f"{method} {_shown(url)} -> {type(exc).__name__}")
                 raise _failure(exc, registry, url, deadline) from exc
-            try:
-                body = _read(response, cap, registry, url, deadline)
-            finally:
-                response.close()
             hops = "".join(
                 f" -> {r.status_code} {_shown(r.headers.get('Location', ''))}"
                 for r in response.history
             )
+            if stream and response.status_code == 200:
+                self._say(
+                    f"{method} {_shown(url)}{hops} -> 200, streamed, "
+                    f"{(time.monotonic() - started) * 1000:.0f} ms to its head"
+                )
+                body_stream = BodyStream(response, registry, response.url, self.timeout)
+                return Answer(200, response.headers, b"", response.url, body_stream)
+            try:
+                body = _read(response, cap, registry, url, deadline)
+            finally:
+                response.close()
             self._say(
                 f"{method} {_shown(url)}{hops} -> {response.status_code}, {len(body)} bytes, "
                 f"{(time.monotonic() - started) * 1000:.0f} ms"
@@ -310,15 +359,29 @@ def _read(
                     f"{deadline.seconds:g} seconds"
                 )
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
-            raise RegistryTimeout(
-                f"registry {registry}: the answer to {_shown(url)} stopped coming within "
-                f"{deadline.seconds:g} seconds"
-            ) from exc
-        raise RegistryUnreachable(
-            f"registry {registry}: the answer to {_shown(url)} was broken off: {_reason(exc)}"
-        ) from exc
+        raise _broken_off(exc, registry, url, deadline.seconds) from exc
     return b"".join(chunks)
+
+
+def _broken_off(exc: BaseException, registry: str, url: str, seconds: float) -> RegistryError:
+    """A body that stopped coming: for longer than --timeout, or for a reason."""
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
+        return RegistryTimeout(
+            f"registry {registry}: the answer to {_shown(url)} stopped coming within "
+            f"{seconds:g} seconds"
+        )
+    return RegistryUnreachable(
+        f"registry {registry}: the answer to {_shown(url)} was broken off: {_cut(exc)}"
+    )
+
+
+def _cut(exc: BaseException) -> str:
+    """How a body was cut: how much of it came, as urllib3 counts it, or the reason."""
+    for inner in (exc, *_inner(exc)):
+        if isinstance(inner, http.client.IncompleteRead) and isinstance(inner.partial, int):
+            expected = inner.expected if isinstance(inner.expected, int) else 0
+            return f"the connection ended after {inner.partial} of {inner.partial + expected} bytes"
+    return _reason(exc)
 
 
 def _failure(
