@@ -49,7 +49,7 @@ DOCKER_ADDS = (".dockerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf", "et
 DOCKER_MOUNTS = ("dev", "proc", "sys")
 # The 100,000-file image takes seconds to read, not minutes.
 LARGE_TIMEOUT = 120.0
-# What an entry of the final tree may cost in memory, over the run on a one-file image.
+# What an entry of the final tree may cost in memory, over a run on an image of three files.
 BYTES_PER_ENTRY = 1500
 # The many image's entries: its files, their 1,000 directories and the one above them.
 MANY_ENTRIES = MANY_FILES + MANY_FILES // 100 + 1
@@ -211,7 +211,7 @@ def test_contents_of_100000_files_costs_little_memory_per_entry(
     daemon: DockerCli, loaded: dict[str, LayerImage], form: list[str]
 ) -> None:
     """The entries are kept, not the files' bytes, and the output is not held whole: the peak
-    over a run on a one-file image grows by less than BYTES_PER_ENTRY an entry."""
+    over a run on an image of three files grows by less than BYTES_PER_ENTRY an entry."""
     env = {**daemon.env(), **LISTING_ENV}
     base = measured_cli(*form, loaded["overwrite"].tag, env=env, timeout=LARGE_TIMEOUT)
     large = measured_cli(*form, loaded["many"].tag, env=env, timeout=LARGE_TIMEOUT)
@@ -219,5 +219,5 @@ def test_contents_of_100000_files_costs_little_memory_per_entry(
     per_entry = (large.peak_rss - base.peak_rss) / MANY_ENTRIES
     assert per_entry < BYTES_PER_ENTRY, (
         f"{' '.join(form)}: {per_entry:.0f} bytes an entry "
-        f"(peak {large.peak_rss / MIB:.0f} MiB, {base.peak_rss / MIB:.0f} MiB for one file)"
+        f"(peak {large.peak_rss / MIB:.0f} MiB, {base.peak_rss / MIB:.0f} MiB for three files)"
     )
