@@ -49,7 +49,9 @@ DOCKER_ADDS = (".dockerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf", "et
 DOCKER_MOUNTS = ("dev", "proc", "sys")
 # The 100,000-file image takes seconds to read, not minutes.
 LARGE_TIMEOUT = 120.0
-# What an entry of the final tree may cost in memory, over a run on an image of three files.
+# What an entry may cost in memory, over a run on an image of three files: a slotted record,
+# its path and its place in the merged tree, with room for the allocator's slack. A form that
+# holds its whole output, or a dict an entry, goes over it.
 BYTES_PER_ENTRY = 1500
 # The many image's entries: its files, their 1,000 directories and the one above them.
 MANY_ENTRIES = MANY_FILES + MANY_FILES // 100 + 1
