@@ -1,11 +1,11 @@
 """--files and --contents against GNU tar on what the daemon itself writes.
 
-The images are written layer by layer (tests/layer_images.py) and loaded into the test
-dockerd; no container runs. The final filesystem's oracle is `docker create` then `docker
+The images are written layer by layer (tests/layer_images.py) and loaded into each test
+daemon (DAEMONS); no container runs. The final filesystem's oracle is `docker create` then `docker
 export`, listed by `tar -tv`: `--files` must list the same paths with the same types, modes,
 owners, sizes and link targets. Each layer's oracle is the layer tar `docker save` writes:
-`--contents --json` must report its members as the layer's entries and its whiteouts as
-removals (tests/layer_changes.py).
+`--contents --json`, of the image in the daemon and of the archive docker save wrote, must report
+its members as the layer's entries and its whiteouts as removals (tests/layer_changes.py).
 """
 
 from __future__ import annotations
@@ -192,17 +192,20 @@ def test_contents_json_reports_each_saved_layer_as_tar_lists_it(
     listings = [tar_list(tmp_path / "saved" / layer_name) for layer_name in layer_names]
     assert len(listings) == len(loaded[name].layers)
 
-    done = run(daemon, "--contents", "--json", loaded[name].tag)
-    assert done.returncode == 0, done.stderr.decode(errors="replace")
-    layers = layer_entries(json.loads(done.stdout))
-    assert len(layers) == len(listings)
-    problems = [
-        f"layer {index}: {problem}"
-        for index, (expected, entries) in enumerate(
-            zip(expectations(listings), layers, strict=True)
-        )
-        for problem in layer_problems(expected, entries)
-    ]
+    # The image as the daemon streams it, and the archive docker save wrote, read as an archive.
+    problems = []
+    for source in (loaded[name].tag, str(saved)):
+        done = run(daemon, "--contents", "--json", source)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+        layers = layer_entries(json.loads(done.stdout))
+        assert len(layers) == len(listings), source
+        problems += [
+            f"{source}: layer {index}: {problem}"
+            for index, (expected, entries) in enumerate(
+                zip(expectations(listings), layers, strict=True)
+            )
+            for problem in layer_problems(expected, entries)
+        ]
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40])
 
 
