@@ -23,6 +23,7 @@ lint: install
 	$(BIN)/mypy --strict bench/completion
 	$(BIN)/mypy --strict bench/run
 	$(BIN)/mypy --strict bench/registry
+	$(BIN)/mypy --strict bench/contents
 	$(BIN)/mypy --strict scripts/generate
 
 test: install
@@ -31,12 +32,14 @@ test: install
 # imginspect's start-up, one image, many images and TAB against docker image inspect and the
 # interpreter's floor; the view's cost against --json, and a TAB's against `import click`; on a
 # real daemon (DOCKER_HOST, or the test dockerd as root); the registry source against skopeo and
-# crane on a loopback registry, directly and behind a delaying proxy. See docs/performance.md.
+# crane on a loopback registry, directly and behind a delaying proxy; --contents against GNU tar
+# reading the same layers, and its memory per entry. See docs/performance.md.
 bench: install
 	$(BIN)/python bench/run
 	$(BIN)/python bench/registry
 	$(BIN)/python bench/view
 	$(BIN)/python bench/completion
+	$(BIN)/python bench/contents
 
 # The property tests with many more examples, from a new random seed: about ten minutes.
 fuzz: install

@@ -1,5 +1,5 @@
-"""bench/run and bench/registry, the performance measures of docs/performance.md, still run
-every case on real servers."""
+"""bench/run, bench/registry and bench/contents, the performance measures of
+docs/performance.md, still run every case on real servers."""
 
 import re
 import subprocess
@@ -18,13 +18,17 @@ VERDICT = r"\d+\.\d\d +\d+\.\d\d x .* <= [\d.]+ (ok|MISSED)$"
 
 
 def run_bench(
-    script: str, cases: Sequence[str], measured: Sequence[str], docker_daemon: DockerDaemon
+    script: str,
+    cases: Sequence[str],
+    measured: Sequence[str],
+    docker_daemon: DockerDaemon,
+    size: Sequence[str] = ("--images", "3"),
 ) -> str:
-    """Runs script on a few images and runs; checks that it ran every case, that each
-    measured case has a ratio and a verdict, and that its images are gone from the daemon.
-    Returns what it printed."""
+    """Runs script on a few images (or what size says) and runs; checks that it ran every
+    case, that each measured case has a ratio and a verdict, and that its images are gone from
+    the daemon. Returns what it printed."""
     done = subprocess.run(
-        [sys.executable, script, "--images", "3", "--runs", "2", "--warmup", "0"],
+        [sys.executable, script, *size, "--runs", "2", "--warmup", "0"],
         env={**docker_daemon.env(), SID_TOOLS_ENV: str(sid_tools_root())},
         cwd=REPO,
         capture_output=True,
@@ -65,3 +69,12 @@ def test_bench_registry_measures_every_case_against_its_peer(docker_daemon: Dock
     if not crane.exists() and _which("crane") is None:
         skip_or_fail(f"bench/registry needs crane: run scripts/sid-tools, or set {SID_TOOLS_ENV}")
     run_bench("bench/registry", REGISTRY_CASES, REGISTRY_CASES[1:], docker_daemon)
+
+
+def test_bench_contents_measures_every_case_against_tar(docker_daemon: DockerDaemon) -> None:
+    """A small image and few files: each case of bench/contents (the archive against tar -tzvf,
+    the daemon's image against docker save | tar -t, the many-file image) runs and is
+    compared, and the memory an entry costs is said."""
+    size = ("--megabytes", "4", "--many", "2000")
+    out = run_bench("bench/contents", ("1", "2", "M1", "M2", "M0"), ("1", "2"), docker_daemon, size)
+    assert re.search(r"memory per entry of --contents --json: \d+ bytes", out), out

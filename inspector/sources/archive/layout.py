@@ -353,8 +353,8 @@ class Layout:
         layers: list[LayerContents] = []
         stored = 0
         for number, (ref, diff_id) in enumerate(zip(candidate.layers, diff_ids, strict=True), 1):
-            facts = self.store.layer(ref.path)
             what = f"layer {number} ({ref.path})"
+            facts = self.store.layer(ref.path)
             if ref.digest is not None and facts.digest != ref.digest:
                 raise ArchiveError(
                     f"{self.where}: {what} does not match its digest (it is {facts.digest})"
