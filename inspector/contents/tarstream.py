@@ -64,12 +64,16 @@ _KINDS = {
     b"D": DIRECTORY,
     b"S": FILE,
 }
+# The members the reader's fast path makes entries of: plain files and directories.
+_FAST_KINDS = {b"0": FILE, b"\x00": FILE, b"7": FILE, b"5": DIRECTORY}
+_USTAR = b"ustar\x0000"
 _PAX_LOCAL = b"x"
 _PAX_GLOBAL = b"g"
 _GNU_LONGNAME = b"L"
 _GNU_LONGLINK = b"K"
 _GNU_SPARSE = b"S"
 _VOLUME = b"V"
+_EXTENDED = frozenset([_PAX_LOCAL, _PAX_GLOBAL, _GNU_LONGNAME, _GNU_LONGLINK])
 
 
 class TarBroken(Exception):
@@ -170,7 +174,8 @@ class TarReader:
         self._numbers: dict[bytes, int] = {}
         self._modes: dict[bytes, int] = {}
         self._owners: dict[tuple[str, str], tuple[str, str]] = {}
-        self._raw_owners: dict[tuple[bytes, bytes], tuple[str, str] | None] = {}
+        self._raw_owners: dict[bytes, tuple[str, str] | None] = {}
+        self._ids: dict[bytes, tuple[int, int, int]] = {}
 
     @property
     def total(self) -> int:
@@ -179,32 +184,70 @@ class TarReader:
     def read(self) -> None:
         """Reads the whole stream (the bytes after the tar's end too: they are hashed)."""
         chunks = self._chunks
+        try:
+            self._walk(chunks)
+        finally:
+            chunks.buffer, chunks.position = b"", 0
+        chunks.drain()
+
+    def _walk(self, chunks: _Chunks) -> None:
+        # The loop runs once a member: the chunk in hand is sliced here, and the chunks'
+        # methods are called (their position set first, and read back after) only where a
+        # header or a member's data runs past it. Everything it calls a member is a local.
         take, skip = chunks.take, chunks.skip
         unpack = _HEADER.unpack
+        adler32 = zlib.adler32
+        fast_kinds = _FAST_KINDS
+        numbers, ints = self._numbers, self._ints
+        owners, ids = self._raw_owners, self._ids
+        number, once, owner_of = self._number, self._once, self._owner
+        keep, limit = self._keep, self._limit
+        append = self.entries.append
         extended: dict[str, str] = {}
         global_records: dict[str, str] = {}
         pending_size = global_size = 0
         count = 0
+        buffer, position = chunks.buffer, chunks.position
         while True:
-            block = take(BLOCK)
-            if len(block) < BLOCK:
-                if block.strip(b"\x00"):
-                    raise TarBroken("the tar ends inside a header")
-                break
-            fields = unpack(block)
-            size, checksum, flag = fields[4], fields[6], fields[7]
-            if not _checksum_matches(block, checksum):
+            end = position + BLOCK
+            if end <= len(buffer):
+                block = buffer[position:end]
+                position = end
+            else:
+                chunks.position = position
+                block = take(BLOCK)
+                buffer, position = chunks.buffer, chunks.position
+                if len(block) < BLOCK:
+                    if block.strip(b"\x00"):
+                        raise TarBroken("the tar ends inside a header")
+                    break
+            checksum = block[148:156]
+            try:
+                # Plain octal, as nearly every writer leaves it; anything else is _number's.
+                expected = int(checksum.rstrip(b" \x00"), 8)
+            except ValueError:
+                expected = -1
+            if (
+                expected < 0
+                or ((adler32(block) & 0xFFFF) - 1 - sum(checksum) + 256 - expected) % _ADLER
+            ) and not _checksum_matches(block, checksum):
                 if not block.strip(b"\x00"):
                     break  # the end-of-archive marker
                 raise TarBroken(f"a header's checksum does not match at byte {self.total}")
-            length = self._number(size)
+            flag = block[156:157]
+            size_field = block[124:136]
+            length = numbers.get(size_field)
+            if length is None:
+                length = number(size_field)
             if length < 0:
                 raise TarBroken("a header declares a negative size")
             stored = length
             if flag == _GNU_SPARSE:
+                chunks.position = position
                 length = _sparse_extensions(block, take)
-            padded = -(-stored // BLOCK) * BLOCK
-            if flag in (_PAX_LOCAL, _PAX_GLOBAL, _GNU_LONGNAME, _GNU_LONGLINK):
+                buffer, position = chunks.buffer, chunks.position
+            padded = (stored + BLOCK - 1) & -BLOCK
+            if flag in _EXTENDED:
                 # The headers before one member count together, and the global ones of the
                 # whole tar: many small ones hold as much as one large one.
                 if flag == _PAX_GLOBAL:
@@ -216,7 +259,9 @@ class TarReader:
                         f"an extended tar header of {max(stored, pending_size, global_size)} "
                         f"bytes (more than {MAX_EXTENDED // (1024 * 1024)} MiB)"
                     )
+                chunks.position = position
                 data = take(padded)
+                buffer, position = chunks.buffer, chunks.position
                 if len(data) < padded:
                     raise TarBroken("the tar ends inside an extended header")
                 data = data[:stored]
@@ -229,35 +274,92 @@ class TarReader:
                 else:
                     extended.setdefault("linkpath", _text(data.split(b"\x00", 1)[0]))
                 continue
-            records = {**global_records, **extended} if global_records else extended
-            extended = {}
             pending_size = 0
-            if records:
+            if extended or global_records:
+                records = {**global_records, **extended} if global_records else extended
+                extended = {}
                 if "size" in records:
                     length = _pax_int(records["size"], "size")
                     if flag != _GNU_SPARSE:
                         stored = length
-                        padded = -(-stored // BLOCK) * BLOCK
+                        padded = (stored + BLOCK - 1) & -BLOCK
                 # A PAX sparse file: its data is its map and its pieces, its size the file's.
                 for key in ("GNU.sparse.realsize", "GNU.sparse.size"):
                     if key in records:
                         length = _pax_int(records[key], key)
                         break
+            else:
+                records = extended
             if flag == _VOLUME:
-                if not skip(padded):
-                    raise TarBroken("the tar ends inside a member's data")
-                continue
-            self.size += length
-            if self._keep:
-                entry = self._entry(fields, records, flag, length)
+                pass
+            elif keep:
+                self.size += length
+                kind = fast_kinds.get(flag)
+                entry: Entry | None
+                if kind is not None and not records:
+                    # A file or a directory with its header's own fields, nothing to unmake:
+                    # what _entry would make, without its steps for the other members.
+                    raw = block[:100].partition(b"\x00")[0]
+                    if block[257:265] == _USTAR and block[345]:
+                        raw = block[345:500].partition(b"\x00")[0] + b"/" + raw
+                    if b".wh." in raw or (flag == b"\x00" and raw.endswith(b"/")):
+                        entry = self._entry(unpack(block), records, flag, length)
+                    else:
+                        text = raw.decode("utf-8", "surrogateescape")
+                        if (
+                            raw.startswith((b".", b"/"))
+                            or raw.endswith(b"/")
+                            or b"//" in raw
+                            or b"/." in raw
+                            or len(raw) > MAX_NAME
+                        ):
+                            text = clean(text)
+                        if text:
+                            known = ids.get(block[100:124])
+                            if known is None:
+                                known = self._known_ids(block)
+                            mtime_field = block[136:148]
+                            mtime = numbers.get(mtime_field)
+                            if mtime is None:
+                                mtime = number(mtime_field)
+                            raw_owner = block[265:329]
+                            if raw_owner in owners:
+                                owner = owners[raw_owner]
+                            else:
+                                owner = owner_of(raw_owner)
+                            shared_size = ints.get(length)
+                            entry = Entry(
+                                text,
+                                kind,
+                                known[0],
+                                known[1],
+                                known[2],
+                                once(length) if shared_size is None else shared_size,
+                                mtime,
+                                "",
+                                owner,
+                                None,
+                            )
+                        else:
+                            entry = None
+                else:
+                    entry = self._entry(unpack(block), records, flag, length)
                 if entry is not None:
                     count += 1
-                    if count > self._limit:
+                    if count > limit:
                         raise LayerRefused(f"more than {MAX_ENTRIES} entries in the image's layers")
-                    self.entries.append(entry)
-            if padded and not skip(padded):
-                raise TarBroken("the tar ends inside a member's data")
-        chunks.drain()
+                    append(entry)
+            else:
+                self.size += length
+            if padded:
+                end = position + padded
+                if end <= len(buffer):
+                    position = end
+                else:
+                    chunks.position = position
+                    if not skip(padded):
+                        raise TarBroken("the tar ends inside a member's data")
+                    buffer, position = chunks.buffer, chunks.position
 
     def _entry(
         self, fields: tuple[bytes, ...], records: dict[str, str], flag: bytes, size: int
@@ -315,7 +417,7 @@ class TarReader:
                 self._once(size),
                 number(fields[5]),
                 target,
-                self._owner(fields[10], fields[11]),
+                self._owner(fields[10] + fields[11]),
                 device,
             )
         once = self._once
@@ -332,6 +434,18 @@ class TarReader:
             path, kind, mode, once(uid), once(gid), once(size), once(mtime), target, owner, device
         )
 
+    def _known_ids(self, block: bytes) -> tuple[int, int, int]:
+        """A header's mode (its permission bits), uid and gid, kept for the headers that hold
+        the same bytes in those fields, up to a bound."""
+        mode_field = block[100:108]
+        mode = self._modes.get(mode_field)
+        if mode is None:
+            mode = self._modes.setdefault(mode_field, _number(mode_field) & 0o7777)
+        known = (mode, self._number(block[108:116]), self._number(block[116:124]))
+        if len(self._ids) < _SHARED:
+            self._ids[block[100:124]] = known
+        return known
+
     def _number(self, field: bytes) -> int:
         """A header's number, decoded once for all the headers that hold the same bytes (and
         kept as one int object: an int costs 28 bytes), up to a bound."""
@@ -343,11 +457,11 @@ class TarReader:
                 numbers[field] = found
         return found
 
-    def _owner(self, uname: bytes, gname: bytes) -> tuple[str, str] | None:
-        key = (uname, gname)
+    def _owner(self, key: bytes) -> tuple[str, str] | None:
+        """The owner of a header's user and group name fields (their 64 bytes together)."""
         if key in self._raw_owners:
             return self._raw_owners[key]
-        pair = (_text(uname), _text(gname))
+        pair = (_text(key[:32]), _text(key[32:]))
         owner = self._owners.setdefault(pair, pair) if pair[0] or pair[1] else None
         if len(self._raw_owners) < _SHARED:
             self._raw_owners[key] = owner
