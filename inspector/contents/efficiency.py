@@ -88,9 +88,10 @@ def score(layers: Sequence[LayerContents]) -> tuple[float, list[Inefficient]]:
                 size = node.size
             found = versions.get(path)
             if found is None:
-                found = versions[path] = _Versions(path)
+                versions[path] = _Versions(path, 1, size, size)
+                continue
             found.size += size
-            if found.smallest < 0 or size < found.smallest:
+            if size < found.smallest:
                 found.smallest = size
             found.count += 1
             if found.count == 2:
@@ -114,17 +115,70 @@ def _smaller(one: _Versions, other: _Versions) -> bool:
 def _layer_tree(layer: LayerContents) -> _Node:
     """dive's tree of one layer: every entry added by its path, in the tar's order."""
     root = _Node()
+    add = _Adder(root).add
     for entry in layer.entries:
         kind = entry.kind
         if kind == OPAQUE:
-            _add(root, f"{entry.path}/{_META_PREFIX}opq", None)
+            add(f"{entry.path}/{_META_PREFIX}opq", 0, False, False)
         elif kind == WHITEOUT:
             parent, _, name = entry.path.rpartition("/")
             marker = f"{parent}/{_WHITEOUT_PREFIX}{name}" if parent else _WHITEOUT_PREFIX + name
-            _add(root, marker, _Node(entry.size))
+            add(marker, entry.size, False, True)
         else:
-            _add(root, entry.path, _Node(entry.size, kind == DIRECTORY))
+            add(entry.path, entry.size, kind == DIRECTORY, True)
     return root
+
+
+class _Adder:
+    """_add for many paths into one tree, each path's parent found once: a layer's entries
+    come directory by directory, so most share the parent of the one before. The parents
+    found are valid while no node leaves the tree (forget says when one does)."""
+
+    __slots__ = ("_parents", "_root")
+
+    def __init__(self, root: _Node) -> None:
+        self._root = root
+        self._parents: dict[str, _Node | None] = {}
+
+    def forget(self) -> None:
+        self._parents.clear()
+
+    def add(self, path: str, size: int, is_dir: bool, record: bool) -> None:
+        """_add(root, path, _Node(size, is_dir) if record else None)."""
+        parent_path, _, name = path.rpartition("/")
+        if not name:
+            _add(self._root, path, _Node(size, is_dir) if record else None)
+            return
+        parents = self._parents
+        if parent_path in parents:
+            parent = parents[parent_path]
+        else:
+            parent = parents[parent_path] = _make(self._root, parent_path)
+        if parent is None:
+            return  # a name of aufs's own on the way: nothing is added
+        node = parent.children.get(name)
+        if node is None:
+            if name.startswith(_META_PREFIX):
+                return
+            node = parent.children[name] = _Node()
+        if record:
+            node.size, node.is_dir = size, is_dir
+
+
+def _make(root: _Node, path: str) -> _Node | None:
+    """The node at path, made as _add makes the directories on its way; None where a name
+    of aufs's own is missing on the way (_add adds nothing then)."""
+    node = root
+    for name in path.split("/"):
+        if not name:
+            continue
+        child = node.children.get(name)
+        if child is None:
+            if name.startswith(_META_PREFIX):
+                return None
+            child = node.children[name] = _Node()
+        node = child
+    return node
 
 
 def _add(root: _Node, path: str, record: _Node | None) -> None:
@@ -147,25 +201,23 @@ def _add(root: _Node, path: str, record: _Node | None) -> None:
 def _visit(root: _Node) -> Iterator[tuple[str, str, _Node]]:
     """Every node but the root, children first and by name, as dive's VisitDepthChildFirst:
     (its path as dive's Path() gives it, its name, the node)."""
-    pending: list[tuple[_Node, str, str, Iterator[str]]] = [
-        (root, "", "", iter(sorted(root.children)))
+    pending: list[tuple[_Node, str, str, Iterator[tuple[str, _Node]]]] = [
+        (root, "", "", iter(sorted(root.children.items())))
     ]
     while pending:
-        node, raw, name, names = pending[-1]
-        descended = False
-        for child_name in names:
-            child = node.children[child_name]
-            child_raw = f"{raw}/{child_name}"
+        node, raw, name, children = pending[-1]
+        # Names are unique among a node's children: the sort never compares two nodes.
+        for child_name, child in children:
             if child.children:
-                pending.append((child, child_raw, child_name, iter(sorted(child.children))))
-                descended = True
+                pending.append(
+                    (child, f"{raw}/{child_name}", child_name, iter(sorted(child.children.items())))
+                )
                 break
             yield _dive_path(raw, child_name), child_name, child
-        if descended:
-            continue
-        pending.pop()
-        if pending:
-            yield _dive_path(raw.rpartition("/")[0], name), name, node
+        else:
+            pending.pop()
+            if pending:
+                yield _dive_path(raw.rpartition("/")[0], name), name, node
 
 
 def _dive_path(parent: str, name: str) -> str:
@@ -174,7 +226,20 @@ def _dive_path(parent: str, name: str) -> str:
 
 
 def _leaves(root: _Node) -> Iterator[tuple[str, str, _Node]]:
-    return ((path, name, node) for path, name, node in _visit(root) if not node.children)
+    """The nodes without children among _visit's, in its order."""
+    pending: list[tuple[str, Iterator[tuple[str, _Node]]]] = [
+        ("", iter(sorted(root.children.items())))
+    ]
+    prefix = _WHITEOUT_PREFIX
+    while pending:
+        raw, children = pending[-1]
+        for name, child in children:
+            if child.children:
+                pending.append((f"{raw}/{name}", iter(sorted(child.children.items()))))
+                break
+            yield f"{raw}/{name.removeprefix(prefix)}", name, child
+        else:
+            pending.pop()
 
 
 def _find(root: _Node, path: str) -> _Node | None:
@@ -203,11 +268,13 @@ def _graft(stack: _Node, upper: _Node) -> None:
     """dive's Stack: each node of the upper tree, children first, removes its path when it
     is a whiteout and is added by its path otherwise (an implied directory's empty record
     too)."""
+    adder = _Adder(stack)
+    add = adder.add
     for path, name, node in _visit(upper):
         if name.startswith(_WHITEOUT_PREFIX):
             parent_path, _, last = path.rpartition("/")
             parent = _find(stack, parent_path)
-            if parent is not None:
-                parent.children.pop(last, None)
+            if parent is not None and parent.children.pop(last, None) is not None:
+                adder.forget()  # the parents found under it are no longer in the tree
         else:
-            _add(stack, path, node)
+            add(path, node.size, node.is_dir, True)
