@@ -50,9 +50,9 @@ DOCKER_MOUNTS = ("dev", "proc", "sys")
 # The 100,000-file image takes seconds to read, not minutes.
 LARGE_TIMEOUT = 120.0
 # What an entry may cost in memory, over a run on an image of three files: a slotted record,
-# its path and its place in the merged tree, with room for the allocator's slack. A form that
-# holds its whole output, or a dict an entry, goes over it.
-BYTES_PER_ENTRY = 1500
+# its path and its place in the merged tree, which every form keeps, with room for the
+# allocator's slack. A dict an entry, or a form's output held whole as text, goes over it.
+BYTES_PER_ENTRY = 1200
 # The many image's entries: its files, their 1,000 directories and the one above them.
 MANY_ENTRIES = MANY_FILES + MANY_FILES // 100 + 1
 

@@ -17,10 +17,10 @@ from inspector.sources.daemon import DaemonFlags
 from inspector.sources.daemon.source import DaemonSource
 from inspector.sources.interface import Request
 from tests.daemon_fixture import DockerCli, DockerDaemon
-from tests.layer_listing import assert_contents_match, saved_layers
 from tests.modern_daemon_fixture import ModernDaemon
 from tests.podman_fixture import PodmanService
 from tests.registry_fixture import DOCKER_FULL, MULTI, RegistryImages, RegistryServer
+from tests.tar_listing import assert_contents_match, saved_layers
 
 
 def contents_of(host: str, *names: str, platform: str | None = None) -> list[Image]:

@@ -24,7 +24,6 @@ from inspector.sources.registry.source import RegistrySource
 from tests.archive_builder import make_image, sha256, tar_bytes
 from tests.daemon_fixture import DockerDaemon
 from tests.fake_daemon import FakeDaemon, Response, json_response
-from tests.layer_listing import assert_contents_match, saved_layers
 from tests.registry_fixture import (
     DOCKER_FULL,
     DOCKER_TINY,
@@ -33,6 +32,7 @@ from tests.registry_fixture import (
     ZSTD_FULL,
     RegistryImages,
 )
+from tests.tar_listing import assert_contents_match, saved_layers
 
 
 def contents_of(*refs: str, platform: str | None = None, timeout: float = 60.0) -> list[Image]:

@@ -7,7 +7,7 @@ ask: contents/ and the renderers these forms use are imported by no other path.
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from inspector.cli.forms import OutputForm
+from inspector.cli.forms import OutputForm, Printed
 from inspector.cli.output import view_settings
 from inspector.errors import ImginspectError, UsageError
 from inspector.image import Image
@@ -66,14 +66,14 @@ class ContentsForm(OutputForm):
         self._gate = gate
         self._failures: list[ImginspectError] = []
 
-    def image(self, image: Image, document: bytes, *, first: bool) -> bytes | None:
+    def image(self, image: Image, document: bytes, *, first: bool) -> Printed | None:
         analysed = Analysed(image)
         if self._gate is not None:
             verdicts = self._gate.verdicts(analysed.waste)
             self._failures += self._gate.failures(image, verdicts)
         return self.show(analysed, first=first)
 
-    def show(self, analysed: Analysed, *, first: bool) -> bytes | None:
+    def show(self, analysed: Analysed, *, first: bool) -> Printed | None:
         return None
 
     def failures(self) -> list[ImginspectError]:
@@ -89,7 +89,7 @@ class Gated(ContentsForm):
         super().__init__(gate)
         self._inner = inner
 
-    def image(self, image: Image, document: bytes, *, first: bool) -> bytes | None:
+    def image(self, image: Image, document: bytes, *, first: bool) -> Printed | None:
         # The rules first: an image the other form fails on (a template's error) is still
         # judged, and both failures are said.
         super().image(image, document, first=first)
@@ -121,7 +121,8 @@ class ContentsViewForm(ContentsForm):
 
 
 class ContentsJSONForm(ContentsForm):
-    """--contents --json: one array, an object for each image."""
+    """--contents --json: one array, an object for each image, written in chunks as it is
+    made: an image's object can be larger than the entries it is made of."""
 
     def __init__(self, gate: "Gate | None") -> None:
         super().__init__(gate)
@@ -129,12 +130,11 @@ class ContentsJSONForm(ContentsForm):
 
         self._json = contents_json
 
-    def show(self, analysed: Analysed, *, first: bool) -> bytes:
+    def show(self, analysed: Analysed, *, first: bool) -> Printed:
         image = analysed.image
-        document = self._json.contents_document(
-            image, analysed.merged, analysed.waste, self._json.docker_size(image)
+        return self._json.contents_element(
+            image, analysed.merged, analysed.waste, self._json.docker_size(image), first=first
         )
-        return self._json.element(document, first=first)
 
     def end(self, printed: int) -> bytes:
         return self._json.end(empty=not printed)

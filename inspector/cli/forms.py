@@ -4,10 +4,16 @@ Each image is printed as soon as it is answered, whole: memory does not grow wit
 of images, and stdout never holds half an image or an unclosed JSON array, even when the run
 is interrupted (Ctrl-C: the images printed so far stay, the array is closed, exit 130) or a
 source stops answering.
+
+A form may give an image as chunks made while they are written (--contents --json, whose
+object can be larger than the entries it is made of). Whatever can fail for that image fails
+before its first chunk, and a Ctrl-C waits for its last, so the image is still whole; only
+a bug while a chunk is made can cut it, and then nothing closes the array: output cut
+short is never passed off as whole.
 """
 
 import contextlib
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING
 
 from inspector.cli.output import Progress, report, say_error, view_settings, write_output
@@ -18,12 +24,16 @@ if TYPE_CHECKING:
     from inspector.template import Template
 
 
+# An image's output: its bytes, or its chunks as they are made.
+Printed = bytes | Iterable[bytes]
+
+
 class OutputForm:
     """How each image is printed, and how the output ends; this one prints nothing (-q)."""
 
-    def image(self, image: Image, document: bytes, *, first: bool) -> bytes | None:
-        """The bytes for one image (first: nothing was printed before), None for nothing;
-        ImginspectError if the image cannot be shown."""
+    def image(self, image: Image, document: bytes, *, first: bool) -> "Printed | None":
+        """The bytes for one image (first: nothing was printed before), or its chunks, None
+        for nothing; ImginspectError if the image cannot be shown, raised before any chunk."""
         return None
 
     def end(self, printed: int) -> bytes:
@@ -112,13 +122,20 @@ def stream(
     """
     unwritten: OutputError | None = None
     printed = 0
+    cut = False  # an image's chunks broke off: what is written cannot be closed
 
-    def write(data: bytes) -> None:
+    def whole(chunks: Iterable[bytes]) -> Iterable[bytes]:
+        nonlocal cut
+        cut = True
+        yield from chunks
+        cut = False
+
+    def write(data: Printed) -> None:
         nonlocal unwritten
         if unwritten is None and data:
             progress.clear()
             try:
-                write_output(data)
+                write_output(data if isinstance(data, bytes) else whole(data))
             except OutputError as exc:
                 unwritten = exc
 
@@ -145,7 +162,7 @@ def stream(
             ended = True
         finally:
             progress.clear()
-            if ended or printed:  # interrupted before any image: nothing, as before
+            if (ended or printed) and not cut:  # interrupted before any image: nothing
                 write(form.end(printed))
     return unwritten
 

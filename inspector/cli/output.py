@@ -4,7 +4,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import click
@@ -12,18 +12,25 @@ import click
 from inspector.errors import ArchiveChoiceNeeded, ImginspectError, OutputError
 
 
-def write_output(data: bytes) -> None:
-    """Write all of data to stdout at once; a closed pipe ends quietly, other failures exit 74."""
+def write_output(data: bytes | Iterable[bytes]) -> None:
+    """Write all of data to stdout, bytes or chunks as they are made; a closed pipe ends
+    quietly, other failures exit 74.
+
+    Chunks are one output as bytes are: a Ctrl-C takes effect after the last. An exception
+    raised while a chunk is made leaves the output cut where it is.
+    """
     if sys.stdout is None:  # started with fd 1 closed (`>&-`): Python has no stdout at all
         raise OutputError("cannot write the output: stdout is closed")
     out = sys.stdout.buffer
-    pending = memoryview(data)
     try:
         with _interrupt_after_writing():
-            # Unbuffered (PYTHONUNBUFFERED=1), stdout is a raw file whose write() may stop short.
-            while pending:
-                written = out.write(pending)
-                pending = pending[written or 0 :]
+            for chunk in (data,) if isinstance(data, bytes) else data:
+                pending = memoryview(chunk)
+                # Unbuffered (PYTHONUNBUFFERED=1), stdout is a raw file whose write() may stop
+                # short.
+                while pending:
+                    written = out.write(pending)
+                    pending = pending[written or 0 :]
             out.flush()
     except BrokenPipeError:
         _discard_stdout()

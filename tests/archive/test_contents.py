@@ -29,7 +29,7 @@ from tests.archive_builder import (
     write_dir,
 )
 from tests.daemon_fixture import DockerDaemon, skip_or_fail
-from tests.layer_listing import assert_contents_match, saved_layers
+from tests.tar_listing import assert_contents_match, saved_layers
 
 
 @pytest.fixture(scope="module")
