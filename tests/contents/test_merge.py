@@ -1,6 +1,8 @@
 """The layers merged as docker applies them: whiteouts, opaque directories, type changes,
 links, implied directories; each layer's changes; the listing and the largest files."""
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,6 +19,7 @@ from inspector.contents.model import (
     FILE,
     HARDLINK,
     SYMLINK,
+    Entry,
     LayerContents,
     LayerRefused,
 )
@@ -374,3 +377,48 @@ def test_the_merged_tree_agrees_with_its_changes(specs: list[list[Member]]) -> N
     assert [entry.path for entry in merged.listing()] == sorted(
         merged.tree, key=lambda path: path.split("/")
     )
+
+
+def _clean(link: str) -> str:
+    return "/".join(part for part in link.split("/") if part and part != ".")
+
+
+@budget(200, 5000)
+@given(
+    st.lists(
+        st.lists(st.one_of(_MEMBERS, st.builds(hardlink, _NAMES, _NAMES)), max_size=6),
+        max_size=4,
+    )
+)
+def test_hard_links_hold_the_file_their_target_held(specs: list[list[Member]]) -> None:
+    """Whatever the layers: replaying the changes with a hard link naming the file its
+    target holds, each file of the final tree is at one path, as it was first written, and
+    every other path holding it is a link to that path."""
+    try:
+        merged = merge([layer(*members) for members in specs])
+    except LayerRefused:
+        return
+    # Each path's file, as a number, and each number's entry as first written.
+    held: dict[str, int] = {}
+    files: list[Entry] = []
+    for report in merged.layers:
+        for change in report.changes:
+            path = change.entry.path
+            if change.change == REMOVED:
+                del held[path]
+            elif change.entry.kind == HARDLINK:
+                held[path] = held[_clean(change.entry.link)]
+            else:
+                held[path] = len(files)
+                files.append(change.entry)
+    assert held.keys() == merged.tree.keys()
+    holders: dict[int, list[str]] = {}
+    for path, number in held.items():
+        holders.setdefault(number, []).append(path)
+    for number, paths in holders.items():
+        kept = [path for path in paths if merged.tree[path].kind != HARDLINK]
+        assert len(kept) == 1, paths
+        assert merged.tree[kept[0]] == dataclasses.replace(files[number], path=kept[0])
+        for path in paths:
+            if path != kept[0]:
+                assert _clean(merged.tree[path].link) == kept[0]
