@@ -5,11 +5,15 @@ The merge applies each layer's tar as docker applies it when it unpacks a layer:
 the tar's order, a whiteout removing its path and all under it, an opaque directory losing
 what the layers below put in it, an entry of another type replacing what was at its path, and
 the parent directories an entry needs made when its tar does not list them.
+
+A hard link is the inode its target held when the link was made: a later layer that removes
+or replaces the target's path leaves the links holding the old file, as overlay and docker's
+export do.
 """
 
 import heapq
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from inspector.contents import efficiency
 from inspector.contents.model import (
@@ -143,6 +147,13 @@ class _Tree:
     def __init__(self) -> None:
         self.entries: dict[str, Entry] = {}
         self._children: dict[str, dict[str, None]] = {"": {}}
+        # The groups of hard links, for the few paths that have them: each group's file (the
+        # path every link of the group names) with its links, and each link's file.
+        self._links: dict[str, dict[str, None]] = {}
+        self._file_of: dict[str, str] = {}
+        # The files of groups whose path went while the entry at hand was applied, as the
+        # tree had them: their links take them over once all the entry removes is gone.
+        self._orphaned: dict[str, Entry] = {}
 
     def apply(self, layer: LayerContents) -> LayerReport:
         changes: list[Change] = []
@@ -155,26 +166,33 @@ class _Tree:
                 self._parents(path, entry, changes, written, including_itself=False)
                 if path in entries:
                     self._remove(path, changes)
+                    self._keep_orphaned_files()
                 continue
             if kind == OPAQUE:
                 self._parents(path, entry, changes, written, including_itself=True)
                 self._hide_below(path, written, changes)
+                self._keep_orphaned_files()
                 continue
             self._parents(path, entry, changes, written, including_itself=False)
-            if kind == HARDLINK:
-                self._check_link(entry)
             before = entries.get(path)
             if before is None:
                 changes.append(Change(entry, ADDED))
                 self._children.setdefault(path.rpartition("/")[0], {})[path] = None
             else:
+                self._unlink(path, before)
                 if kind != DIRECTORY and path in self._children:
                     # What was a directory (or a link with names under it) is replaced.
                     self._remove_under(path, changes)
+                self._keep_orphaned_files()
                 changes.append(Change(entry, CHANGED))
-            if kind == DIRECTORY and path not in self._children:
-                self._children[path] = {}
-            entries[path] = entry
+            if kind == HARDLINK:
+                # Checked once what the entry replaces is gone, as docker removes the path
+                # before it makes the link.
+                entries[path] = self._link(entry)
+            else:
+                if kind == DIRECTORY and path not in self._children:
+                    self._children[path] = {}
+                entries[path] = entry
             written.add(path)
         added = changed = removed = 0
         for change in changes:
@@ -218,18 +236,25 @@ class _Tree:
             written.add(directory)
             changes.append(Change(implied, ADDED))
 
-    def _check_link(self, entry: Entry) -> None:
+    def _link(self, entry: Entry) -> Entry:
+        """The hard link as the tree keeps it, in its target's group; a link to a link names
+        the group's file, as tar lists a group."""
+        path = entry.path
         target = "/".join(part for part in entry.link.split("/") if part and part != ".")
-        found = self.entries.get(target)
+        found = None if target == path else self.entries.get(target)
         if found is None:
             raise LayerRefused(
-                f"the hard link {entry.path!r} points to {entry.link!r}, which neither the "
+                f"the hard link {path!r} points to {entry.link!r}, which neither the "
                 "layer nor the layers below hold"
             )
         if found.kind == DIRECTORY:
-            raise LayerRefused(
-                f"the hard link {entry.path!r} points to {entry.link!r}, a directory"
-            )
+            raise LayerRefused(f"the hard link {path!r} points to {entry.link!r}, a directory")
+        if found.kind == HARDLINK:
+            target = self._file_of[target]
+            entry = replace(entry, link=found.link)
+        self._file_of[path] = target
+        self._links.setdefault(target, {})[path] = None
+        return entry
 
     def _hide_below(self, directory: str, written: set[str], changes: list[Change]) -> None:
         """An opaque directory: what the layers below put in it goes, what this layer wrote
@@ -247,6 +272,7 @@ class _Tree:
         held."""
         entry = self.entries.pop(path)
         self._children[path.rpartition("/")[0]].pop(path, None)
+        self._unlink(path, entry)
         changes.append(Change(entry, REMOVED))
         self._remove_under(path, changes)
 
@@ -257,7 +283,42 @@ class _Tree:
         pending = sorted(held, key=_by_names, reverse=True)
         while pending:
             path = pending.pop()
-            changes.append(Change(self.entries.pop(path), REMOVED))
+            entry = self.entries.pop(path)
+            self._unlink(path, entry)
+            changes.append(Change(entry, REMOVED))
             inner = self._children.pop(path, None)
             if inner:
                 pending.extend(sorted(inner, key=_by_names, reverse=True))
+
+    def _unlink(self, path: str, entry: Entry) -> None:
+        """Takes path out of its group of hard links: a link leaves it; a group's file leaves
+        its links orphaned until _keep_orphaned_files."""
+        if entry.kind == HARDLINK:
+            file = self._file_of.pop(path)
+            links = self._links[file]
+            del links[path]
+            if not links and file not in self._orphaned:
+                del self._links[file]
+        elif path in self._links:
+            self._orphaned[path] = entry
+
+    def _keep_orphaned_files(self) -> None:
+        """Each orphaned file stays under the first of its surviving links in listing order
+        (the one tar lists as the file), with the metadata and size it had; the other links
+        name that path now."""
+        if not self._orphaned:
+            return
+        for path, entry in self._orphaned.items():
+            links = self._links.pop(path)
+            if not links:
+                continue
+            heir = min(links, key=_by_names)
+            del links[heir]
+            del self._file_of[heir]
+            self.entries[heir] = replace(entry, path=heir)
+            if links:
+                self._links[heir] = links
+                for link in links:
+                    self._file_of[link] = heir
+                    self.entries[link] = replace(self.entries[link], link=heir)
+        self._orphaned.clear()
