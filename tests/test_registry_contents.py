@@ -7,7 +7,9 @@ config's diff-ID, escaping the root, missing, broken off, stalled, or redirected
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import tarfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from inspector.sources.registry.source import RegistrySource
 from tests.archive_builder import make_image, sha256, tar_bytes
 from tests.daemon_fixture import DockerDaemon
 from tests.fake_daemon import FakeDaemon, Response, json_response
+from tests.helpers import run_bare, the_error_line
 from tests.registry_fixture import (
     DOCKER_FULL,
     DOCKER_TINY,
@@ -264,3 +267,34 @@ def test_the_entries_kept_are_bounded_for_the_images_layers_together(
     image = fake_contents(fake_registry, routes_for())
     assert isinstance(image.error, RegistryBadResponse)
     assert f"layer 2 ({SECOND}) is refused: more than" in str(image.error)
+
+
+def _unmergeable_routes() -> dict[str, Response]:
+    """A layer that reads as a tar, but holds a hard link to a path no layer has: only merging
+    the layers finds it."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        link = tarfile.TarInfo("bin/alias")
+        link.type, link.linkname = tarfile.LNKTYPE, "bin/nothing"
+        tar.addfile(link)
+    plain = buffer.getvalue()
+    stored = gzip.compress(plain, mtime=0)
+    config = json.loads(IMAGE.config_bytes)
+    config["rootfs"]["diff_ids"].append(sha256(plain))
+    return routes_for(json.dumps(config).encode(), [*LAYERS, (stored, sha256(stored))])
+
+
+@pytest.mark.parametrize("form", ["--files", "--contents"])
+def test_layers_that_cannot_be_merged_are_the_registrys_fault(
+    fake_registry: FakeDaemon, form: str
+) -> None:
+    fake_registry.routes.update(_unmergeable_routes())
+    ref = f"docker://127.0.0.1:{fake_registry.tcp_port}/x:1"
+    run = run_bare(form, ref)
+    assert run.code == ExitCode.SOURCE, run.stderr
+    assert run.stdout in (b"", b"[]\n")
+    line = the_error_line(run)
+    assert line == (
+        f"Error: {ref}: the hard link 'bin/alias' points to 'bin/nothing', which neither the "
+        "layer nor the layers below hold"
+    )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from inspector.cli.forms import OutputForm, Printed
 from inspector.cli.output import view_settings
-from inspector.errors import ImginspectError, UsageError
+from inspector.errors import ArchiveError, ImginspectError, SourceError
 from inspector.image import Image
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class Analysed:
             try:
                 self._merged = merge(self.layers)
             except LayerRefused as exc:
-                raise UsageError(f"{self.image.asked}: {exc}") from exc
+                raise self._refused(exc) from exc
         return self._merged
 
     @property
@@ -54,8 +54,17 @@ class Analysed:
             try:
                 self._waste = waste(self.layers)
             except LayerRefused as exc:
-                raise UsageError(f"{self.image.asked}: {exc}") from exc
+                raise self._refused(exc) from exc
         return self._waste
+
+    def _refused(self, exc: Exception) -> ImginspectError:
+        """Layers that cannot be merged, as the source's fault: an archive named is unusable
+        input (exit 2); a daemon or a registry answered something unusable (exit 3)."""
+        message = f"{self.image.asked}: {exc}"
+        origin = self.image.origin
+        if origin is not None and origin.kind != "registry":
+            return ArchiveError(message)
+        return SourceError(message)
 
 
 class ContentsForm(OutputForm):
