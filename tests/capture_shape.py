@@ -16,6 +16,11 @@ For each case, tests/golden/shape/ gets:
 - or, for a config docker refuses, `<case>.refused.txt`: the last line `docker load` printed.
 
 Naming cases captures only those. The captured images are removed afterwards.
+
+    DOCKER_HOST=unix:///PATH/docker.sock python -m tests.capture_shape --docker-20.10 [CASE...]
+
+captures from a dockerd 20.10 (API 1.41, Debian's) instead, for the shape of API 1.41:
+`<case>.20.10.json` (`GET /v1.41/images/shape/<case>:1/json`), or `<case>.20.10.refused.txt`.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import Any
 from tests import archive_builder
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "shape"
-API_VERSIONS = ("1.51", "1.50", "1.49", "1.44", "1.43", "1.41")
+API_VERSIONS = ("1.51", "1.50", "1.49", "1.44", "1.43")
 DOCKER = os.environ.get("IMGINSPECT_DOCKER_CLI", "/usr/local/bin/docker")
 
 Config = dict[str, Any]
@@ -236,9 +241,27 @@ def _docker(*args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([DOCKER, *args], capture_output=True, check=False)
 
 
+def capture_old(case: str, scratch: Path) -> None:
+    """What dockerd 20.10 answers at its API version, 1.41."""
+    for old in GOLDEN.glob(f"{case}.20.10.*"):
+        old.unlink()
+    image = image_for(case)
+    archive = scratch / f"{case}.tar"
+    archive.write_bytes(archive_builder.tar_of(archive_builder.docker_archive([image])))
+    loaded = _docker("load", "-i", str(archive))
+    if loaded.returncode != 0:
+        message = (loaded.stderr or loaded.stdout).decode().strip().splitlines()[-1]
+        (GOLDEN / f"{case}.20.10.refused.txt").write_text(message + "\n")
+        return
+    name = f"shape/{case}:1"
+    (GOLDEN / f"{case}.20.10.json").write_bytes(_get(f"/v1.41/images/{name}/json"))
+    _docker("image", "rm", name)
+
+
 def capture(case: str, scratch: Path) -> None:
     for old in GOLDEN.glob(f"{case}.*"):
-        old.unlink()
+        if not old.name.startswith(f"{case}.20.10."):
+            old.unlink()
     image = image_for(case)
     (GOLDEN / f"{case}.config.json").write_bytes(image.config_bytes)
     archive = scratch / f"{case}.tar"
@@ -259,10 +282,12 @@ def capture(case: str, scratch: Path) -> None:
 def main(cases: list[str]) -> None:
     if not os.environ.get("DOCKER_HOST", "").startswith("unix://"):
         raise SystemExit("set DOCKER_HOST=unix://... to a dockerd 28.5 (classic image store)")
+    old = cases[:1] == ["--docker-20.10"]
+    cases = cases[1:] if old else cases
     GOLDEN.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         for case in cases or list(CASES):
-            capture(case, Path(scratch))
+            (capture_old if old else capture)(case, Path(scratch))
 
 
 if __name__ == "__main__":

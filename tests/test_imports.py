@@ -55,7 +55,6 @@ ARCHIVES = {
     "inspector.sources.archive.stores",
     "inspector.sources.archive.streams",
     "inspector.sources.archive.layout",
-    "inspector.sources.archive.answers",
     "tarfile",
 }
 # What a run that neither asks the daemon nor reads an archive has no use for.
@@ -306,7 +305,7 @@ PATHS = {
     "an archive, --json": way(
         "--json",
         ARCHIVE,
-        needed=ARCHIVES | {"inspector.render.json"},
+        needed=ARCHIVES | SHAPE | {"inspector.render.json"},
         unwanted=CLIENT | DAEMON | VIEW | ENGINE | FUNCTIONS,
     ),
 }

@@ -65,13 +65,15 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
             {"errors", "reference", "sources.archive.names", "sources.registry.names"},
         ),
         ("sources.fetch", {*FOUNDATION, "sources.*"}),
+        # DOCKER_API_VERSION, which every source reads; the default from the shape builder.
+        ("sources.api_version", {"errors", "sources.shape.*"}),
         ("sources.daemon", {"__init__"}),
         # What a TAB on an image name loads: no HTTP stack.
         (
             "sources.daemon.completion",
             {*FOUNDATION, "sources.daemon", "sources.daemon.connector", "sources.daemon.endpoint"},
         ),
-        ("sources.daemon.endpoint", {*FOUNDATION, "sources.daemon"}),
+        ("sources.daemon.endpoint", {*FOUNDATION, "sources.daemon", "sources.api_version"}),
         # The one way to the daemon, which a TAB loads too: the standard library only. TLS,
         # ssh and the deadline sockets are its parts; the client picks the part it needs.
         ("sources.daemon.connector", {*FOUNDATION, "sources.daemon", "sources.daemon.endpoint"}),
@@ -117,6 +119,7 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
             "sources.archive.*",
             {
                 *FOUNDATION,
+                "sources.api_version",
                 "sources.interface",
                 "sources.names",
                 "sources.archive.*",
@@ -138,6 +141,7 @@ RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
                 *FOUNDATION,
                 *HTTP,
                 "contents.*",
+                "sources.api_version",
                 "sources.archive.streams",
                 "sources.interface",
                 "sources.names",

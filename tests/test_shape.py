@@ -1,6 +1,7 @@
 """The answers built from an image's config read byte for byte as dockerd 28.5 (classic image
-store) gives them: checked against its answers about images whose configs exercise each rule,
-captured by `python -m tests.capture_shape` into tests/golden/shape/."""
+store) gives them, and at API 1.41 as dockerd 20.10 gives them: checked against their answers
+about images whose configs exercise each rule, captured by `python -m tests.capture_shape`
+(with `--docker-20.10` from 20.10) into tests/golden/shape/."""
 
 from __future__ import annotations
 
@@ -17,23 +18,44 @@ from inspector.sources.shape.gojson import go_json
 from tests.json_arrays import indented_array
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "shape"
-API_VERSIONS = ("1.51", "1.50", "1.49", "1.44", "1.43", "1.41")
+# docker 28.5's answers; at 1.41, docker 20.10's (OLD_DAEMON).
+API_VERSIONS = ("1.51", "1.50", "1.49", "1.44", "1.43")
+OLD_DAEMON = "20.10"
 # Every captured image's one layer is the same 6-byte file.
 LAYER_SIZE = 6
 
 LOADED = sorted(path.name.removesuffix(".cli.txt") for path in GOLDEN.glob("*.cli.txt"))
-REFUSED = sorted(path.name.removesuffix(".refused.txt") for path in GOLDEN.glob("*.refused.txt"))
+REFUSED = sorted(
+    path.name.removesuffix(".refused.txt")
+    for path in GOLDEN.glob("*.refused.txt")
+    if not path.name.endswith(f".{OLD_DAEMON}.refused.txt")
+)
+# docker 20.10 (built with a Go whose time.Parse takes any two-digit offset hour) loads a
+# `created` of +99:00, which 28.5 refuses; imginspect refuses it at every API version.
+LOADED_BY_OLD_ONLY = ("refused-created-offset",)
+OLD_LOADED = sorted(
+    path.name.removesuffix(f".{OLD_DAEMON}.json")
+    for path in GOLDEN.glob(f"*.{OLD_DAEMON}.json")
+    if path.name.removesuffix(f".{OLD_DAEMON}.json") not in LOADED_BY_OLD_ONLY
+)
+OLD_REFUSED = sorted(
+    path.name.removesuffix(f".{OLD_DAEMON}.refused.txt")
+    for path in GOLDEN.glob(f"*.{OLD_DAEMON}.refused.txt")
+)
 
 
 def config_of(case: str) -> bytes:
     return (GOLDEN / f"{case}.config.json").read_bytes()
 
 
-def built_like(case: str, version: str) -> bytes:
+def built_like(case: str, version: str, captured: str | None = None) -> bytes:
     """The builder's inspect object for a captured case, given what only the daemon knows
-    (Size, GraphDriver, Metadata) as the daemon gave it."""
+    (Size, GraphDriver, Metadata) as the daemon gave it in the capture (the version's own,
+    unless named)."""
     config = config_of(case)
-    daemon: dict[str, Any] = json.loads((GOLDEN / f"{case}.{version}.json").read_bytes())
+    daemon: dict[str, Any] = json.loads(
+        (GOLDEN / f"{case}.{captured or version}.json").read_bytes()
+    )
     return answers.inspect_object(
         config,
         image_id="sha256:" + hashlib.sha256(config).hexdigest(),
@@ -47,6 +69,9 @@ def built_like(case: str, version: str) -> bytes:
 
 def test_the_captures_cover_loaded_and_refused_configs() -> None:
     assert len(LOADED) >= 30 and len(REFUSED) >= 10
+    assert set(OLD_LOADED) == set(LOADED) and set(OLD_REFUSED) == set(REFUSED) - {
+        *LOADED_BY_OLD_ONLY
+    }
 
 
 @pytest.mark.parametrize("version", API_VERSIONS)
@@ -55,6 +80,16 @@ def test_inspect_object_is_the_daemons_byte_for_byte(case: str, version: str) ->
     assert built_like(case, version) == (GOLDEN / f"{case}.{version}.json").read_bytes().rstrip(
         b"\n"
     )
+
+
+@pytest.mark.parametrize("version", ["1.41", "1.40", "1.24"])
+@pytest.mark.parametrize("case", OLD_LOADED)
+def test_at_api_1_41_and_before_the_inspect_object_is_docker_20_10s_byte_for_byte(
+    case: str, version: str
+) -> None:
+    assert built_like(case, version, captured=OLD_DAEMON) == (
+        GOLDEN / f"{case}.{OLD_DAEMON}.json"
+    ).read_bytes().rstrip(b"\n")
 
 
 @pytest.mark.parametrize("case", LOADED)
@@ -75,10 +110,11 @@ def test_history_is_the_daemons_byte_for_byte(case: str) -> None:
     assert built == (GOLDEN / f"{case}.history.json").read_bytes().rstrip(b"\n")
 
 
+@pytest.mark.parametrize("version", ["1.51", "1.41"])
 @pytest.mark.parametrize("case", REFUSED)
-def test_a_config_docker_refuses_is_refused(case: str) -> None:
+def test_a_config_docker_refuses_is_refused(case: str, version: str) -> None:
     with pytest.raises(RefusedConfig):
-        answers.inspect_object(config_of(case), image_id="sha256:x")
+        answers.inspect_object(config_of(case), image_id="sha256:x", api_version=version)
 
 
 # -- literal expectations ---------------------------------------------------------------------
@@ -148,20 +184,55 @@ def test_no_history_is_an_empty_list_as_the_daemon_answers() -> None:
 
 
 @pytest.mark.parametrize(
+    "config",
+    [
+        MINIMAL,
+        b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":null},'
+        b'"history":null}',
+        b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers"}}',
+    ],
+)
+def test_no_layers_is_size_0_and_rootfs_of_its_type_alone(config: bytes) -> None:
+    built = json.loads(answers.inspect_object(config, image_id="sha256:a", size=0))
+    assert (built["Size"], built["RootFS"]) == (0, {"Type": "layers"})
+    old = json.loads(
+        answers.inspect_object(config, image_id="sha256:a", size=0, api_version="1.41")
+    )
+    assert (old["Size"], old["VirtualSize"], old["RootFS"]) == (0, 0, {"Type": "layers"})
+    steps = answers.history(config, image_id="sha256:a", layer_sizes=[], mark_empty_layers=True)
+    assert steps == b"[]"
+
+
+@pytest.mark.parametrize("version", ["1.51", "1.41"])
+def test_repo_digests_can_be_left_out(version: str) -> None:
+    built = json.loads(
+        answers.inspect_object(
+            MINIMAL, image_id="sha256:a", repo_digests=None, parent=None, api_version=version
+        )
+    )
+    assert "RepoDigests" not in built and "Parent" not in built
+
+
+@pytest.mark.parametrize(
     ("value", "escape_html", "expected"),
     [
         ("<a>&b", True, b'"\\u003ca\\u003e\\u0026b"'),
         ("<a>&b", False, b'"<a>&b"'),
         ("\u2028\u2029", False, b'"\\u2028\\u2029"'),
         ("\x01\x08\x0c\n\x7f", True, b'"\\u0001\\b\\f\\n\x7f"'),
+        ("\\b\x08\x0c", None, b'"\\\\b\\u0008\\u000c"'),
         ("\ud800", True, '"\ufffd"'.encode()),
         ("é☃", True, '"é☃"'.encode()),
     ],
 )
 def test_strings_are_written_as_go_writes_them(
-    value: str, escape_html: bool, expected: bytes
+    value: str, escape_html: bool | None, expected: bytes
 ) -> None:
-    assert go_json(value, escape_html=escape_html) == expected
+    # None: as docker 20.10 writes them (its Go wrote backspace and form feed in full).
+    if escape_html is None:
+        assert go_json(value, escape_html=False, short_escapes=False) == expected
+    else:
+        assert go_json(value, escape_html=escape_html) == expected
 
 
 @pytest.mark.parametrize("version", ["1", "v1.51", "1.x", ""])

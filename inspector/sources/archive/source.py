@@ -1,10 +1,12 @@
 """Archives and layouts as a source: each file read in its turn, as a daemon would answer."""
 
+import os
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 from inspector.errors import ImginspectError
 from inspector.image import Image
+from inspector.sources.api_version import shaped_api_version
 from inspector.sources.archive.names import ArchiveName, platform_text
 from inspector.sources.interface import Request
 
@@ -17,6 +19,10 @@ class ArchiveSource:
 
     def __init__(self, request: Request) -> None:
         self._request = request
+        # Each image is described as a daemon speaking this version would describe it after
+        # `docker load`; an invalid DOCKER_API_VERSION is a usage error before any archive is
+        # read.
+        self._api_version = shaped_api_version(os.environ)
         # Archives name their platforms as containerd does; the daemon gets docker's query.
         platform = request.platform
         self._platform = (
@@ -42,6 +48,7 @@ class ArchiveSource:
                 self._platform,
                 with_history=self._request.with_history,
                 contents=self._request.contents,
+                api_version=self._api_version,
             )
         except ImginspectError as exc:
             return Image(name.text, error=exc)

@@ -8,11 +8,11 @@ they bring would be a noticeable share of every TAB.
 
 import json
 import os
-import re
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
 from inspector.errors import UsageError
+from inspector.sources.api_version import parse_api_version
 from inspector.sources.daemon import DaemonFlags
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -29,8 +29,6 @@ PODMAN_SYSTEM_SOCKET = "/run/podman/podman.sock"
 # argument each, "-o ConnectTimeout=30" included; and the command it runs on the other side.
 SSH_OPTIONS = ("-o ConnectTimeout=30", "-T")
 DIAL_STDIO = ("system", "dial-stdio")
-
-_API_VERSION = re.compile(r"1\.[0-9]{1,3}")
 
 
 class TLSFiles(NamedTuple):
@@ -167,15 +165,6 @@ def context_dir_name(name: str) -> str:
     import hashlib  # only a context needs it; loading OpenSSL would slow every other run
 
     return hashlib.sha256(name.encode()).hexdigest()
-
-
-def parse_api_version(value: str | None) -> str | None:
-    """Validate a pinned API version such as `1.41`; empty means not pinned."""
-    if not value:
-        return None
-    if not _API_VERSION.fullmatch(value):
-        raise UsageError(f"invalid DOCKER_API_VERSION {value!r}: expected a version like 1.41")
-    return value
 
 
 def parse_host(value: str, source: str, tls: TLSFiles | None = None) -> Endpoint:

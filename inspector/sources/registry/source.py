@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from inspector import untrusted
 from inspector.errors import ImageNotFound, ImginspectError, RegistryUnsupported, UsageError
 from inspector.image import Image, Origin
+from inspector.sources.api_version import shaped_api_version
 from inspector.sources.interface import Request, Say
 from inspector.sources.registry import RegistryFlags
 from inspector.sources.registry.answers import ManifestFacts, describe, stored_size
@@ -32,7 +33,6 @@ from inspector.sources.registry.platforms import (
     this_machine,
 )
 from inspector.sources.registry.transport import Deadline
-from inspector.sources.shape.answers import DEFAULT_API_VERSION
 
 if TYPE_CHECKING:
     from inspector.sources.names import ImageName
@@ -55,7 +55,7 @@ class RegistrySource:
     ) -> None:
         self._request = request
         self._timeout = flags.timeout
-        self._api_version = api_version(os.environ)
+        self._api_version = shaped_api_version(os.environ)
         if request.manifests and _version(self._api_version) < _version(MANIFESTS_API_VERSION):
             raise UsageError(
                 f"--manifests needs API {MANIFESTS_API_VERSION}, "
@@ -188,18 +188,6 @@ class RegistrySource:
                     nested[digest] = child.body
                     indexes.append((child, depth + 1))
         return top.body, facts, nested
-
-
-def api_version(environ: Mapping[str, str]) -> str:
-    """The API version whose answers the registry's images are shaped as: DOCKER_API_VERSION's,
-    else the newest the shape builder knows (docker 28.5's)."""
-    if not environ.get("DOCKER_API_VERSION"):
-        return DEFAULT_API_VERSION
-    # Checked as the daemon's endpoint checks it; loaded only when the variable is set, so
-    # that a registry's run loads nothing of the daemon's otherwise.
-    from inspector.sources.daemon.endpoint import parse_api_version
-
-    return parse_api_version(environ["DOCKER_API_VERSION"]) or DEFAULT_API_VERSION
 
 
 def _version(text: str) -> tuple[int, ...]:

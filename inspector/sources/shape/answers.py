@@ -1,5 +1,10 @@
-"""The inspect object and the history a docker 28.5 daemon (classic image store) gives for an
-image, at each API version it speaks, built from the image's config."""
+"""The inspect object and the history a docker daemon gives for an image, built from the image's
+config: at API 1.42 and later, what docker 28.5 (classic image store) gives at that version; at
+1.41 and earlier, what docker 20.10 (whose newest API is 1.41) gives, which is what scripts
+written against older daemons were written for. The two differ at 1.41: 28.5 escapes `<`, `>`
+and `&`, writes `Config` last through a map (keys sorted, `Image` empty) and leaves out an empty
+`Container`; 20.10 writes none escaped, `Config` as its container.Config struct after `Author`
+(`Image` as the config has it, null for no config), and `Container` always."""
 
 import dataclasses
 import re
@@ -42,6 +47,8 @@ class _Shape:
     virtual_size: bool = False
     # `Descriptor` and `Manifests`, from 1.48.
     manifests: bool = False
+    # docker 20.10's own answer, at 1.41 and before.
+    docker_20_10: bool = False
 
 
 # The fields that had no omitempty before the image-spec config type, which docker keeps in
@@ -77,7 +84,8 @@ _SHAPES: tuple[tuple[tuple[int, int], _Shape], ...] = (
     ((1, 48), _Shape(_LEGACY_DEFAULTS, manifests=True)),
     ((1, 45), _Shape(_LEGACY_DEFAULTS)),
     ((1, 44), _Shape(_LEGACY_DEFAULTS, container=True)),
-    ((1, 0), _Shape(_LEGACY_DEFAULTS, container=True, virtual_size=True)),
+    ((1, 42), _Shape(_LEGACY_DEFAULTS, container=True, virtual_size=True)),
+    ((1, 0), _Shape({}, container=True, virtual_size=True, docker_20_10=True)),
 )
 
 
@@ -102,7 +110,7 @@ def inspect_object(
     *,
     image_id: str,
     repo_tags: Sequence[str] = (),
-    repo_digests: Sequence[str] = (),
+    repo_digests: Sequence[str] | None = (),
     size: int | None = None,
     parent: str | None = "",
     graph_driver: GraphDriver | None = None,
@@ -113,10 +121,11 @@ def inspect_object(
 ) -> bytes:
     """`GET /images/{name}/json`'s answer for the image with this config, as compact JSON.
 
-    `size`, `parent`, `graph_driver` and `last_tag_time` are the daemon's own: None leaves the
-    field out (unknown, never invented). A pulled or loaded image's Parent is "". `descriptor`
-    and `manifests` (see manifest_summaries) are what a containerd-store daemon adds; a
-    classic-store daemon gives neither. Raises RefusedConfig for a config docker refuses.
+    `repo_digests`, `size`, `parent`, `graph_driver` and `last_tag_time` are the daemon's own:
+    None leaves the field out (unknown, never invented). A pulled or loaded image's Parent is
+    "". `descriptor` and `manifests` (see manifest_summaries) are what a containerd-store
+    daemon adds; a classic-store daemon gives neither. Raises RefusedConfig for a config docker
+    refuses.
     """
     shape = _shape(api_version)
     image = decode_image(config)
@@ -125,11 +134,9 @@ def inspect_object(
     if not comment and history:
         comment = history[-1].get("comment", "")
     created = image.get("created")
-    answer: dict[str, object] = {
-        "Id": image_id,
-        "RepoTags": list(repo_tags),
-        "RepoDigests": list(repo_digests),
-    }
+    answer: dict[str, object] = {"Id": image_id, "RepoTags": list(repo_tags)}
+    if repo_digests is not None:
+        answer["RepoDigests"] = list(repo_digests)
     if parent is not None:
         answer["Parent"] = parent
     answer["Comment"] = comment
@@ -138,11 +145,16 @@ def inspect_object(
     elif shape.virtual_size:
         answer["Created"] = "0001-01-01T00:00:00Z"
     if shape.container:
-        if image.get("container"):
-            answer["Container"] = image["container"]
+        # 20.10 writes the field as it is; 28.5 leaves it out when empty.
+        if image.get("container") or shape.docker_20_10:
+            answer["Container"] = image.get("container", "")
         answer["ContainerConfig"] = _container_config(image.get("container_config") or {})
     answer["DockerVersion"] = image.get("docker_version", "")
     answer["Author"] = image.get("author", "")
+    if shape.docker_20_10:
+        # The config's container.Config as Go writes the struct, here; null for none.
+        own = image.get("config")
+        answer["Config"] = None if own is None else _container_config(own, docker_20_10=True)
     answer["Architecture"] = image.get("architecture", "")
     if image.get("variant"):
         answer["Variant"] = image["variant"]
@@ -152,7 +164,8 @@ def inspect_object(
         answer["OsVersion"] = image["os.version"]
     if size is not None:
         answer["Size"] = size
-        if shape.virtual_size and size:
+        # 28.5 leaves out a VirtualSize of 0; 20.10 writes it.
+        if shape.virtual_size and (size or shape.docker_20_10):
             answer["VirtualSize"] = size
     if graph_driver is not None:
         data = None if graph_driver.data is None else dict(sorted(graph_driver.data.items()))
@@ -169,6 +182,10 @@ def inspect_object(
         answer["Descriptor"] = descriptor_json(descriptor)
     if shape.manifests and manifests:
         answer["Manifests"] = list(manifests)
+    if shape.docker_20_10:
+        # 20.10 writes the object with an encoder told not to escape HTML, with Go's older
+        # escapes for backspace and form feed.
+        return go_json(answer, escape_html=False, short_escapes=False)
     # The daemon writes Config last, through a map: its keys sorted, with the defaults.
     answer["Config"] = sorted_map({**shape.config_defaults, **_image_config(image.get("config"))})
     return go_json(answer)
@@ -244,12 +261,19 @@ def _image_config(config: Mapping[str, Any] | None) -> dict[str, object]:
     return out
 
 
-def _healthcheck(check: Mapping[str, Any]) -> dict[str, Any]:
-    """The healthcheck's fields that are set, in the struct's order."""
-    return {name: check[name] for name in HEALTHCHECK_FIELDS if check.get(name)}
+def _healthcheck(check: Mapping[str, Any], *, docker_20_10: bool = False) -> dict[str, Any]:
+    """The healthcheck's fields that are set, in the struct's order (20.10's has no
+    StartInterval)."""
+    return {
+        name: check[name]
+        for name in HEALTHCHECK_FIELDS
+        if check.get(name) and not (docker_20_10 and name == "StartInterval")
+    }
 
 
-def _container_config(config: Mapping[str, Any]) -> dict[str, object]:
+def _container_config(
+    config: Mapping[str, Any], *, docker_20_10: bool = False
+) -> dict[str, object]:
     """container.Config as Go writes the struct: its field order, omitempty fields only when
     set."""
     out: dict[str, Any] = {}
@@ -257,10 +281,13 @@ def _container_config(config: Mapping[str, Any]) -> dict[str, object]:
         value = config.get(name)
         if name in CONTAINER_CONFIG_ALWAYS:
             out[name] = CONTAINER_CONFIG_ALWAYS[name] if value is None else value
-        elif value not in (None, "", False, 0, [], {}):
+        elif value not in (None, "", False, 0, [], {}) or (
+            # A pointer: written when set, even to an empty struct.
+            name == "Healthcheck" and value is not None
+        ):
             out[name] = value
         if name in ("Volumes", "Labels", "ExposedPorts") and isinstance(out.get(name), dict):
             out[name] = sorted_map(out[name])
         if name == "Healthcheck" and name in out:
-            out[name] = _healthcheck(config[name])
+            out[name] = _healthcheck(config[name], docker_20_10=docker_20_10)
     return out
