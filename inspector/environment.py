@@ -65,9 +65,9 @@ VARIABLES: tuple[Variable, ...] = (
         "DOCKER_API_VERSION",
         "pin the API version instead of asking the daemon",
         "Pin the API version (for example 1.41) instead of asking the daemon for it with "
-        "GET /_ping. A registry's image is described as a daemon of that version describes it "
-        "(unpinned: docker 28.5's, API 1.51). Empty means not pinned; anything but a version "
-        "is a usage error.",
+        "GET /_ping. An archive's or a registry's image is described as a daemon of that "
+        "version describes it (1.41 and older: docker 20.10's shape; unpinned: docker 28.5's, "
+        "API 1.51). Empty means not pinned; anything but a version is a usage error.",
     ),
     Variable(
         "HTTPS_PROXY",

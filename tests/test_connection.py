@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 
 from inspector.errors import ExitCode, UsageError
+from inspector.sources.api_version import parse_api_version
 from inspector.sources.daemon import DaemonFlags
 from inspector.sources.daemon.endpoint import (
     DEFAULT_HOST,
     DEFAULT_TLS_HOST,
     TLSFiles,
-    parse_api_version,
     parse_host,
     resolve_connection,
 )

@@ -83,7 +83,7 @@ def test_every_layout_gives_the_same_inspect_object(
     got = read(layout(image, tmp_path))
     # docker 28.5's answer after `docker load`, at API 1.51, but for what only the daemon
     # knows (RepoDigests, Parent, GraphDriver, Metadata).
-    expected = {
+    expected: dict[str, Any] = {
         "Id": image.id,
         "RepoTags": ["example/app:1"],
         "Comment": "",
