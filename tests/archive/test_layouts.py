@@ -227,6 +227,55 @@ def test_json_escapes_strings_as_go_does(tmp_path: Path) -> None:
     assert b'"x": "\\u003cb\\u003e \\u0026 \\u2028 \xc3\xa9 \\u001b"' in result.stdout
 
 
+def test_with_api_1_41_strings_are_written_as_docker_20_10_writes_them(tmp_path: Path) -> None:
+    config = {"Labels": {"x": "<b> & \u2028 é \x1b"}}
+    source = write(tmp_path / "a.tar", tar_of(docker_archive([make_image(config=config)])))
+    result = run_bare("--json", str(source), env={"DOCKER_API_VERSION": "1.41"})
+    assert result.code == 0, result.stderr
+    assert b'"x": "<b> & \\u2028 \xc3\xa9 \\u001b"' in result.stdout
+
+
+# Configs `docker load` refuses (docker 28.5 and 20.10 alike), each as an edit of a sound one.
+REFUSED_CONFIGS = {
+    "a string for a list": lambda config: config["config"].__setitem__("Env", "A=1"),
+    "a time Go cannot parse": lambda config: config.__setitem__("created", "yesterday"),
+    "more layer steps than layers": lambda config: config.__setitem__(
+        "history", [{"created_by": "COPY a /"}, {"created_by": "COPY b /"}]
+    ),
+    "a number for a string": lambda config: config.__setitem__("author", 5),
+}
+
+
+@pytest.mark.parametrize("version", [None, "1.41"])
+@pytest.mark.parametrize("edit", REFUSED_CONFIGS.values(), ids=REFUSED_CONFIGS.keys())
+def test_a_config_docker_load_refuses_exits_2_in_one_line_naming_the_archive(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None], version: str | None
+) -> None:
+    image = make_image()
+    edit(image.config)
+    source = str(write(tmp_path / "a.tar", tar_of(docker_archive([image]))))
+    env = {"DOCKER_API_VERSION": version} if version else {}
+    # As docker image inspect does for an image it cannot inspect: an empty array for --json,
+    # an empty line for -f.
+    for args, printed in ((["--json"], b"[]\n"), (["-f", "{{.Id}}"], b"\n"), ([], b"")):
+        result = run_bare(*args, source, env=env)
+        assert (result.code, result.stdout) == (ExitCode.USAGE, printed), result.stderr
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"Error: {source}: docker would refuse the config of {image.id}: ")
+
+
+@pytest.mark.parametrize("value", ["1", "v1.41", "latest"])
+def test_an_invalid_docker_api_version_is_a_usage_error_before_the_archive_is_read(
+    tmp_path: Path, value: str
+) -> None:
+    source = str(write(tmp_path / "a.tar", tar_of(docker_archive([make_image()]))))
+    result = run_bare("--json", source, env={"DOCKER_API_VERSION": value})
+    assert (result.code, result.stdout) == (ExitCode.USAGE, b"")
+    assert result.stderr == (
+        f"Error: invalid DOCKER_API_VERSION {value!r}: expected a version like 1.41\n"
+    )
+
+
 def test_all_three_outputs_and_quiet_work_on_an_archive(tmp_path: Path) -> None:
     source = str(write(tmp_path / "a.tar", tar_of(docker_archive([make_image()]))))
     as_json = run_bare("--json", source)
