@@ -2,7 +2,8 @@
 registry can tell it, and the history the view pairs with the layers.
 
 The shape builder (sources/shape) makes both from the config, as modern docker (28.x, classic
-image store) gives them at the API version asked for. After a pull, docker records:
+image store) gives them at the API version asked for (at 1.41 and older, as docker 20.10
+does). After a pull, docker records:
 - `Id`: the config's digest;
 - `RepoTags`: the name and tag pulled, as docker spells them (`nginx:latest`), none for a pull
   by digest;
