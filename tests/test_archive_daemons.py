@@ -189,6 +189,22 @@ def test_an_image_without_layers_or_history_is_the_daemons_size_0_and_empty_hist
     assert "Size            0 B unpacked, as docker counts" in view.stdout.decode()
 
 
+def test_an_image_with_layers_but_no_history_has_the_daemons_empty_history(
+    modern_docker: ModernDaemon, tmp_path: Path
+) -> None:
+    image = make_image([{"a": b"aaaa"}, {"b": b"bb"}], tags=["lab-no-history:1"], history=[])
+    path = tmp_path / "no-history.tar"
+    path.write_bytes(tar_of(docker_archive([image])))
+    with loaded(modern_docker, path):
+        inspected = modern_docker.docker("image", "inspect", "lab-no-history:1").stdout
+        theirs = daemon_history(modern_docker.host, "lab-no-history:1")
+    assert left_for_an_archive(json_of(path)) == left_for_an_archive(inspected)
+    got = archive.read_image(parse_source(str(path)))
+    assert got.history is not None
+    # The daemon answers no steps at all, not one for each layer.
+    assert json.loads(got.history) == theirs == []
+
+
 def test_a_gzipped_docker_save_reads_the_same(saved: Path, tmp_path: Path) -> None:
     packed = tmp_path / "full.tar.gz"
     with (saved / "full.tar").open("rb") as source, gzip.open(packed, "wb") as sink:
