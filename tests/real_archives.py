@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import io
 import json
 import shutil
 import subprocess
@@ -450,8 +451,7 @@ def member_of(archive: Path, name: str) -> bytes:
 
 
 def blob_of(archive: Path, digest: str) -> bytes:
-    algorithm, _, hex_digest = digest.partition(":")
-    return member_of(archive, f"blobs/{algorithm}/{hex_digest}")
+    return member_of(archive, blob_name(digest))
 
 
 def target_digest(archive: Path) -> str:
@@ -476,18 +476,47 @@ def config_digest(archive: Path) -> str:
 
 
 def loadable(archive: Archive, directory: Path) -> Path:
-    """The archive as the classic store loads it: itself when it has a manifest.json, else
-    skopeo's docker-archive of it (the same config, so the same image ID)."""
+    """The archive as the classic store loads it: itself when it has a manifest.json, else the
+    layout with the manifest.json docker 25+ writes beside one (the image's config and layers
+    as they are: skopeo's conversion to a docker-archive would rewrite zstd layers, and
+    refuses to). Its RepoTags are null: the tags come from the layout's names otherwise."""
     if not archive.oci_only:
         return archive.path
-    target = directory / f"{archive.name}-as-docker-archive.tar"
-    if not target.exists():
-        transport = "oci" if archive.path.is_dir() else "oci-archive"
-        source = f"{transport}:{archive.path}"
-        if archive.name.startswith("oci-index"):
-            source += ":multi"
-        run_tool(SKOPEO, "copy", "--quiet", source, f"docker-archive:{target}")
+    target = directory / f"{archive.name}-with-manifest-json.tar"
+    if target.exists():
+        return target
+    manifest = json.loads(blob_of(archive.path, target_digest(archive.path)))
+    if "config" not in manifest:  # an index: the platform asked for
+        os, _, architecture = (archive.platform or "linux/amd64").partition("/")
+        (entry,) = [
+            entry
+            for entry in manifest["manifests"]
+            if entry.get("platform", {}).get("os") == os
+            and entry["platform"].get("architecture") == architecture.partition("/")[0]
+        ]
+        manifest = json.loads(blob_of(archive.path, entry["digest"]))
+    docker_manifest = compact(
+        [
+            {
+                "Config": blob_name(manifest["config"]["digest"]),
+                "RepoTags": None,
+                "Layers": [blob_name(layer["digest"]) for layer in manifest["layers"]],
+            }
+        ]
+    )
+    source = as_tar(archive, directory)
+    with tarfile.open(source) as original, tarfile.open(target, "w") as tar:
+        for member in original.getmembers():
+            tar.addfile(member, original.extractfile(member) if member.isfile() else None)
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(docker_manifest)
+        tar.addfile(info, io.BytesIO(docker_manifest))
     return target
+
+
+def blob_name(digest: str) -> str:
+    algorithm, _, hex_digest = digest.partition(":")
+    return f"blobs/{algorithm}/{hex_digest}"
 
 
 def as_tar(archive: Archive, directory: Path) -> Path:

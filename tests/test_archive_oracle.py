@@ -4,9 +4,10 @@ The archives are written by the real tools and by hand (tests/real_archives.py).
 docker loads, the JSON must be the daemon's, byte for byte, but for the fields only a daemon
 knows (DAEMON_ONLY): by default as dockerd 28 (classic store) prints it, and with
 DOCKER_API_VERSION=1.41 as dockerd 20.10 does. OCI layouts without a manifest.json are loaded
-into the classic stores as skopeo's docker-archive of them (the same config, so the same
-image), and as they are into dockerd 28's containerd store. For each archive docker refuses,
-imginspect refuses it too: exit 2, one line on stderr, nothing on stdout.
+into the classic stores with the manifest.json docker 25+ writes added beside them (the same
+config and layers, so the same image), and as they are into dockerd 28's containerd store.
+For each archive docker refuses, imginspect refuses it too: exit 2, one line on stderr,
+nothing on stdout.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ from tests.real_archives import (
 # image it was built on here, its storage, when it last tagged the image.
 DAEMON_ONLY = frozenset({"RepoDigests", "Parent", "GraphDriver", "Metadata"})
 # The containerd store also says which descriptor (index or manifest) the image is, and takes
-# that descriptor's digest as the image's ID: the classic store's ID is the config's digest.
-CONTAINERD_ONLY = frozenset({"Descriptor", "Id"})
-# An OCI layout reaches the classic stores through skopeo's docker-archive of it, whose tags
-# are skopeo's choice, not the layout's: the names are compared on the containerd store.
+# that descriptor's digest as the image's ID (the classic store's ID is the config's digest,
+# checked in the classic stores); its Size adds the image's blobs in the content store to the
+# unpacked layers, where the classic store's counts the unpacked layers only.
+CONTAINERD_ONLY = frozenset({"Descriptor", "Id", "Size"})
+# An OCI layout reaches the classic stores with a manifest.json added beside it, whose tags
+# are the test's choice, not the layout's: the names are compared on the containerd store.
 CONVERTED = frozenset({"RepoTags"})
 
 GROUPS = {
@@ -81,9 +84,14 @@ GROUPS = {
 }
 REFUSED = {"handmade": ["zstd-layer-with-another-layers-content"]}
 CASES = [pytest.param(group, name, id=name) for group, names in GROUPS.items() for name in names]
-# dockerd 20.10 refuses a zstd-compressed archive ("archive/tar: invalid tar header"): its
-# docker load reads only plain, gzip, bzip2 and xz archives.
-REFUSED_BY_20_10 = {"zstd-compressed-archive"}
+# What dockerd 20.10 refuses and dockerd 28 loads: a zstd-compressed archive ("archive/tar:
+# invalid tar header") and zstd layers ("ApplyLayer exit status 1 stdout:  stderr: unexpected
+# EOF"). There is no 20.10 answer to compare with.
+REFUSED_BY_20_10 = {
+    "zstd-compressed-archive": "handmade",
+    "zstd-layers": "handmade",
+    "skopeo-oci-zstd": "skopeo_copied",
+}
 CASES_20_10 = [case for case in CASES if case.id not in REFUSED_BY_20_10]
 OCI_ONLY = [
     "oci-index-two-platforms-and-attestation",
@@ -291,9 +299,19 @@ def test_an_archive_docker_refuses_exits_2_in_one_line(
 ) -> None:
     archive = archive_of(request, group, name)
     refused = modern_docker.docker("load", "-i", str(archive.path), check=False)
-    assert refused.returncode != 0, "docker 28 loaded it"
+    assert (refused.returncode, refused.stdout) == (1, b""), refused
+    assert refused.stderr.startswith(b"invalid diffID for layer 0: expected "), refused.stderr
     result: Run = run_bare("--json", archive.argument)
-    assert (result.code, result.stdout, result.stderr.count("\n")) == (ExitCode.USAGE, b"", 1), (
-        result,
-        refused.stderr,
-    )
+    assert result.stdout == b""
+    assert (result.code, result.stderr.count("\n")) == (ExitCode.USAGE, 1), result.stderr
+    assert "diff" in result.stderr.lower(), result.stderr
+
+
+@pytest.mark.parametrize("name", REFUSED_BY_20_10)
+def test_docker_20_10_refuses_what_only_newer_docker_loads(
+    request: pytest.FixtureRequest, docker_daemon: DockerDaemon, converted: Path, name: str
+) -> None:
+    archive = archive_of(request, REFUSED_BY_20_10[name], name)
+    path = loadable(archive, converted)
+    refused = docker_daemon.docker("load", "-i", str(path), check=False)
+    assert refused.returncode == 1, refused
