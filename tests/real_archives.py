@@ -140,10 +140,12 @@ def base_image(tags: Sequence[str] = (BASE_TAG,), salt: str = "", **changes: Any
     return image
 
 
-def without_end_blocks(layer: bytes) -> bytes:
-    """The tar cut after its last member's data: no zero blocks, as umoci writes them."""
+def without_end_blocks(layer: bytes, *, padded: bool = True) -> bytes:
+    """The tar cut after its last member's data: no zero blocks, and (not padded) not even the
+    rest of the data's last block, as umoci's `insert` writes them. The last byte of data is
+    not a zero."""
     end = len(layer.rstrip(b"\0"))
-    return layer[: -(-end // 512) * 512]
+    return layer[: -(-end // 512) * 512] if padded else layer[:end]
 
 
 def zstd(data: bytes) -> bytes:
@@ -238,6 +240,16 @@ def handmade_archives(directory: Path) -> list[Archive]:
     scratch.config["history"] = None
     add("diff-ids-and-history-null", scratch, docker_archive([scratch]))
 
+    # BuildKit's OCI exporter writes the same scratch image as an OCI layout.
+    oci_scratch = make_image([], tags=["imgi-oracle/oci-scratch-null:1"], config={"Cmd": ["/y"]})
+    oci_scratch.config["rootfs"]["diff_ids"] = None
+    oci_scratch.config["history"] = None
+    add(
+        "oci-layout-diff-ids-and-history-null",
+        oci_scratch,
+        docker25_layout(oci_scratch, [], OCI_LAYER_GZIP),
+    )
+
     empty = make_image([], tags=["imgi-oracle/no-layers:1"], config={}, history=[])
     add("no-layers", empty, docker_archive([empty]))
 
@@ -245,6 +257,11 @@ def handmade_archives(directory: Path) -> list[Archive]:
     cut.layers = [without_end_blocks(layer) for layer in cut.layers]
     cut.config["rootfs"]["diff_ids"] = [sha256(layer) for layer in cut.layers]
     add("layer-tar-without-end-blocks", cut, docker_archive([cut]))
+
+    unpadded = case_image("unpadded")
+    unpadded.layers = [without_end_blocks(layer, padded=False) for layer in unpadded.layers]
+    unpadded.config["rootfs"]["diff_ids"] = [sha256(layer) for layer in unpadded.layers]
+    add("layer-tar-ending-inside-its-last-block", unpadded, docker_archive([unpadded]))
 
     gz = case_image("gzip-no-end-blocks")
     plain = [without_end_blocks(layer) for layer in gz.layers]
