@@ -479,6 +479,17 @@ def target_digest(archive: Path) -> str:
     return digest
 
 
+def bare_ref_name(archive: Path) -> str | None:
+    """The name an OCI layout gives its one image when that is a bare tag ("base"), with no
+    repository: no io.containerd.image.name, and a ref.name without "/" or ":"."""
+    (entry,) = json.loads(member_of(archive, "index.json"))["manifests"]
+    annotations = entry.get("annotations") or {}
+    name = annotations.get("org.opencontainers.image.ref.name")
+    if "io.containerd.image.name" in annotations or not isinstance(name, str):
+        return None
+    return None if "/" in name or ":" in name else name
+
+
 def config_digest(archive: Path) -> str:
     """The config digest (the image ID) of the one image in an archive, as its tool wrote it:
     through manifest.json when there is one, else through index.json and the manifest."""
