@@ -17,6 +17,7 @@ import dataclasses
 import gzip
 import io
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -45,7 +46,7 @@ from tests.archive_builder import (
     sha256,
     tar_of,
 )
-from tests.daemon_fixture import DockerCli
+from tests.daemon_fixture import DockerCli, skip_or_fail
 
 OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
 TOOL_TIMEOUT = 300.0
@@ -79,6 +80,11 @@ class Archive:
             return str(self.path)
         transport = "oci" if self.path.is_dir() else "oci-archive"
         return f"{transport}:{self.path}:{self.reference}"
+
+
+def require_tool(path: str, package: str) -> None:
+    if not os.access(path, os.X_OK):
+        skip_or_fail(f"{path} is not installed (Debian package {package})")
 
 
 def run_tool(*argv: str, env: Mapping[str, str] | None = None) -> str:
@@ -407,6 +413,7 @@ def podman_saves(command: Sequence[str], env: Mapping[str, str], directory: Path
 
 def skopeo_copies(directory: Path) -> list[Archive]:
     """skopeo copy of the base image's docker-archive to each destination it writes."""
+    require_tool(SKOPEO, "skopeo")
     source = write_archive(directory, "base-docker-archive", docker_archive([base_image()]))
     archives = []
     for name, destination, options, oci_only in (
@@ -434,6 +441,7 @@ def skopeo_copies(directory: Path) -> list[Archive]:
 def umoci_layouts(directory: Path) -> list[Archive]:
     """umoci's own images: `init` and `new` (no layers at all), and `insert` of a file then
     `repack` of an unpacked bundle with another one (two layers umoci wrote)."""
+    require_tool(UMOCI, "umoci")
     empty = directory / "umoci-new"
     run_tool(UMOCI, "init", "--layout", str(empty))
     run_tool(UMOCI, "new", "--image", f"{empty}:empty")
@@ -515,11 +523,11 @@ def loadable(archive: Archive, directory: Path) -> Path:
         return target
     manifest = json.loads(blob_of(archive.path, target_digest(archive.path)))
     if "config" not in manifest:  # an index: the platform asked for
-        os, _, architecture = (archive.platform or "linux/amd64").partition("/")
+        system, _, architecture = (archive.platform or "linux/amd64").partition("/")
         (entry,) = [
             entry
             for entry in manifest["manifests"]
-            if entry.get("platform", {}).get("os") == os
+            if entry.get("platform", {}).get("os") == system
             and entry["platform"].get("architecture") == architecture.partition("/")[0]
         ]
         manifest = json.loads(blob_of(archive.path, entry["digest"]))
