@@ -357,8 +357,12 @@ class TarReader:
                     position = end
                 else:
                     chunks.position = position
-                    if not skip(padded):
+                    if not skip(stored):
                         raise TarBroken("the tar ends inside a member's data")
+                    if not skip(padded - stored):
+                        # docker takes a tar that stops after a member's data, in its padding
+                        # or before its end-of-archive blocks, as ended: umoci writes such.
+                        break
                     buffer, position = chunks.buffer, chunks.position
 
     def _entry(

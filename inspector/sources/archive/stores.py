@@ -4,14 +4,18 @@ Nothing is extracted. A tar's small JSON members are kept in memory and every ot
 measured as it passes (streams.measure), its entries kept too when the run asks for contents
 (at most MAX_ENTRIES in all: every layer's, as the tar is read before an image is chosen); a
 directory's files are read when asked for. The tar may be a file or a stream as it arrives
-(a daemon's `docker save`). Member names and links that would lead outside the archive are
-refused.
+(a daemon's `docker save`), plain or compressed (gzip, bzip2, xz, zstd).
+
+Member names that would lead outside the archive are refused, as docker load refuses them.
+Links are kept as the tar passes and followed when a path is looked up, after the pass, as
+docker load follows them in the directory it unpacks the archive into: a link is resolved
+inside the archive, `..` stopping at its root and a target starting with `/` starting there,
+so no link leads outside it.
 """
 
 import gzip
 import lzma
 import os
-import posixpath
 import tarfile
 import zlib
 from dataclasses import dataclass, field
@@ -27,6 +31,7 @@ from inspector.sources.archive.streams import (
     LayerFacts,
     Readable,
     SourceBroken,
+    codec_errors,
     compression_of,
     decompressed,
     forget_headers,
@@ -37,7 +42,9 @@ from inspector.sources.archive.streams import (
 # together may not exceed MAX_KEPT: these bound the memory a hostile archive can take.
 MAX_JSON = 8 * 1024 * 1024
 MAX_KEPT = 64 * 1024 * 1024
-MAX_LINK_HOPS = 16
+# The links one lookup may follow, as many as docker's scoped symlink evaluation does; more
+# is a loop (a link that names itself, or a ring of them).
+MAX_LINK_HOPS = 255
 _BLOCK = 512
 _TOP_LEVEL = frozenset(["manifest.json", "index.json", "oci-layout", "repositories"])
 _WHITESPACE = b" \t\r\n"
@@ -65,7 +72,8 @@ class TarStore:
     files: dict[str, bytes] = field(default_factory=dict)
     too_large: dict[str, int] = field(default_factory=dict)
     measured: dict[str, LayerFacts] = field(default_factory=dict)
-    links: dict[str, str] = field(default_factory=dict)
+    # name -> (target, symbolic): a symlink's target as written, a hard link's from the root
+    links: dict[str, tuple[str, bool]] = field(default_factory=dict)
     kept: int = 0
     entries: int = 0  # kept for contents, all layers' together
 
@@ -96,20 +104,43 @@ class TarStore:
         raise ArchiveError(f"{self.where}: the layer {path} is missing from the archive")
 
     def _follow(self, path: str) -> str:
-        for _ in range(MAX_LINK_HOPS):
-            if path not in self.links:
-                return path
-            path = self.links[path]
-        raise ArchiveError(f"{self.where}: too many links from {path}")
+        """The member a path names, every link along it followed (each directory's too)."""
+        if not self.links:
+            return path
+        resolved: list[str] = []
+        pending = path.split("/")[::-1]
+        seen: set[tuple[str, int]] = set()
+        while pending:
+            part = pending.pop()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if resolved:
+                    resolved.pop()
+                continue
+            name = "/".join([*resolved, part])
+            if name not in self.links:
+                resolved.append(part)
+                continue
+            # The same link met again with the same rest of the path to resolve is a ring.
+            state = (name, len(pending))
+            if state in seen or len(seen) >= MAX_LINK_HOPS:
+                raise ArchiveError(f"{self.where}: {path} leads into a symlink loop at {name}")
+            seen.add(state)
+            target, symbolic = self.links[name]
+            if not symbolic or target.startswith("/"):
+                resolved = []
+            pending.extend(target.split("/")[::-1])
+        return "/".join(resolved)
 
     def add(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
         name = member_path(member.name, self.where)
         if name is None or member.isdir():
             return
         if member.issym():
-            self.links[name] = _link_target(name, member.linkname, self.where, relative=True)
+            self.links[name] = (member.linkname, True)
         elif member.islnk():
-            self.links[name] = _link_target(name, member.linkname, self.where, relative=False)
+            self.links[name] = (member.linkname, False)
         elif member.isreg():
             content = tar.extractfile(member)
             assert content is not None  # a regular file always has content
@@ -163,17 +194,15 @@ def read_tar(source: Readable, where: str, *, contents: bool = False) -> TarStor
     error for an answer broken off) pass through as they are."""
     store = TarStore(where, contents)
     member_name = ""
+    # What reading can raise: zstandard's errors too, once the archive is known to be zstd.
+    errors: tuple[type[Exception], ...] = READ_ERRORS
     try:
         raw = Counted(source, None)
         magic = raw.peek(8)
         if not magic:
             raise ArchiveError(f"{where}: the file is empty")
         compression = compression_of(magic)
-        if compression == "zstd":
-            raise ArchiveError(
-                f"{where}: zstd-compressed archives are not supported; decompress it first "
-                "(zstd -d)"
-            )
+        errors = (*READ_ERRORS, *codec_errors(compression))
         stream = raw if compression is None else Counted(decompressed(raw, compression), None)
         with _open_tar(stream, where, compression) as tar:
             while (member := tar.next()) is not None:
@@ -188,7 +217,7 @@ def read_tar(source: Readable, where: str, *, contents: bool = False) -> TarStor
             raise ArchiveError(f"{where}: the archive is truncated (it ends mid-block)")
     except SourceBroken as exc:
         raise ArchiveError(_broken(where, exc.cause, member_name)) from exc.cause
-    except READ_ERRORS as exc:
+    except errors as exc:
         raise ArchiveError(_broken(where, exc, member_name)) from exc
     return store
 
@@ -207,7 +236,7 @@ def _broken(where: str, exc: BaseException, member: str) -> str:
         return f"{where}: the compressed data is truncated{inside}"
     if isinstance(exc, tarfile.ReadError) and "unexpected end of data" in str(exc):
         return f"{where}: the archive is truncated{inside}"
-    if isinstance(exc, gzip.BadGzipFile | zlib.error | lzma.LZMAError):
+    if isinstance(exc, gzip.BadGzipFile | zlib.error | lzma.LZMAError) or _is_codec_error(exc):
         return f"{where}: the compressed data is corrupt{inside}: {exc}"
     if isinstance(exc, OSError) and exc.strerror:
         return f"{where}: cannot read it{inside}: {exc.strerror}"
@@ -222,15 +251,9 @@ def member_path(name: str, where: str) -> str | None:
     return "/".join(parts) or None
 
 
-def _link_target(name: str, target: str, where: str, *, relative: bool) -> str:
-    joined = posixpath.normpath(
-        posixpath.join(posixpath.dirname(name), target) if relative else target
-    )
-    if target.startswith("/") or joined == ".." or joined.startswith("../"):
-        raise ArchiveError(
-            f"{where}: refusing the link {name!r} -> {target!r}: it points outside the archive"
-        )
-    return joined
+def _is_codec_error(exc: BaseException) -> bool:
+    # zstandard is loaded only for zstd data: an error of it means it was.
+    return type(exc).__module__.startswith("zstandard")
 
 
 def _algorithm_for(path: str) -> str:
@@ -250,7 +273,10 @@ class DirectoryStore:
     def _file(self, path: str) -> Path:
         name = member_path(path, self.where) or "."
         full = self.root / name
-        real, root = full.resolve(), self.root.resolve()
+        try:
+            real, root = full.resolve(), self.root.resolve()
+        except RuntimeError as exc:  # what resolve() raises for a ring of links
+            raise ArchiveError(f"{self.where}: {path} leads into a symlink loop") from exc
         if os.path.commonpath([real, root]) != str(root):
             raise ArchiveError(f"{self.where}: refusing {path!r}: it leads outside the directory")
         return full
