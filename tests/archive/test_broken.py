@@ -187,9 +187,13 @@ BROKEN: dict[str, tuple[Callable[[Path], bytes], str]] = {
         lambda tmp: tar_of(_good(tmp), extra=[("../escape.txt", b"x")]),
         "refusing the member '../escape.txt': its name leaves the archive",
     ),
-    "absolute path": (
-        lambda tmp: tar_of(_good(tmp), extra=[("/tmp/imginspect-escape", b"x")]),
-        "refusing the member '/tmp/imginspect-escape'",
+    "hard link out": (
+        lambda tmp: tar_of(_good(tmp), extra=[("a", b"x"), Member("h", "hardlink", "../a")]),
+        "refusing the hard link 'h' -> '../a': it leads out of the archive",
+    ),
+    "hard link to nothing": (
+        lambda tmp: tar_of(_good(tmp), extra=[Member("h", "hardlink", "nothere")]),
+        "the hard link 'h' names 'nothere', which no member before it is",
     ),
     "traversal inside": (
         lambda tmp: tar_of(_good(tmp), extra=[("blobs/../../x", b"x")]),

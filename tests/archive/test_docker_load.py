@@ -184,6 +184,20 @@ CASES: dict[str, Case] = {
         ),
         _SIZE_A,
     ),
+    # docker reads a member named /x as the archive's x, and a name or hard link with a ..
+    # that stays inside as what it leads to.
+    "members named from the root or through a ..": Case(
+        lambda: tar_of(
+            docker_archive([make_image(tags=["load/names:1"])]),
+            extra=[
+                ("/tmp/imginspect-escape", b"x"),
+                ("blobs/../x", b"x"),
+                Member("h", "hardlink", "/x"),
+                Member("i", "hardlink", "q/../x"),
+            ],
+        ),
+        6,
+    ),
     "zstd layers": Case(lambda: _zstd_layers("load/zstd:1"), 101),
     "a zstd-compressed archive": Case(
         lambda: zstandard.ZstdCompressor().compress(
@@ -205,6 +219,20 @@ CASES: dict[str, Case] = {
             "deep/layer.tar", lambda d: [Member("deep", "symlink", "deep/x")], "load/loop:2"
         ),
         refused="deep/layer.tar leads into a symlink loop at deep",
+    ),
+    "a member whose name climbs out": Case(
+        lambda: tar_of(docker_archive([make_image()]), extra=[Member("x/../../s", "symlink", "a")]),
+        refused="refusing the member 'x/../../s': its name leaves the archive",
+    ),
+    "a hard link that climbs out": Case(
+        lambda: tar_of(
+            docker_archive([make_image()]), extra=[("a", b"x"), Member("h", "hardlink", "../a")]
+        ),
+        refused="refusing the hard link 'h' -> '../a'",
+    ),
+    "a hard link to no member": Case(
+        lambda: tar_of(docker_archive([make_image()]), extra=[Member("h", "hardlink", "a")]),
+        refused="the hard link 'h' names 'a', which no member before it is",
     ),
     "zstd layers carrying each other's content": Case(
         lambda: _zstd_layers("load/zstd:3", swapped=True),

@@ -103,6 +103,11 @@ class TarStore:
             raise ArchiveError(f"{self.where}: the layer {path} could not be read")
         raise ArchiveError(f"{self.where}: the layer {path} is missing from the archive")
 
+    def _seen(self, name: str) -> bool:
+        return any(
+            name in found for found in (self.files, self.too_large, self.measured, self.links)
+        )
+
     def _follow(self, path: str) -> str:
         """The member a path names, every link along it followed (each directory's too)."""
         if not self.links:
@@ -140,7 +145,20 @@ class TarStore:
         if member.issym():
             self.links[name] = (member.linkname, True)
         elif member.islnk():
-            self.links[name] = (member.linkname, False)
+            try:
+                target = member_path(member.linkname, self.where)
+            except ArchiveError as exc:
+                raise ArchiveError(
+                    f"{self.where}: refusing the hard link {name!r} -> {member.linkname!r}: "
+                    "it leads out of the archive"
+                ) from exc
+            # docker load makes the link when it meets it: what it names must be there.
+            if target is None or not self._seen(target):
+                raise ArchiveError(
+                    f"{self.where}: the hard link {name!r} names {member.linkname!r}, "
+                    "which no member before it is"
+                )
+            self.links[name] = (target, False)
         elif member.isreg():
             content = tar.extractfile(member)
             assert content is not None  # a regular file always has content
@@ -244,10 +262,18 @@ def _broken(where: str, exc: BaseException, member: str) -> str:
 
 
 def member_path(name: str, where: str) -> str | None:
-    """A member's path inside the archive; one that could leave it is refused."""
-    parts = [part for part in name.split("/") if part not in ("", ".")]
-    if name.startswith("/") or ".." in parts:
-        raise ArchiveError(f"{where}: refusing the member {name!r}: its name leaves the archive")
+    """A member's path inside the archive, as docker load takes it: from the archive's root
+    (a leading `/` too), `..` taken away; one that climbs above the root is refused."""
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part == "..":
+            if not parts:
+                raise ArchiveError(
+                    f"{where}: refusing the member {name!r}: its name leaves the archive"
+                )
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
     return "/".join(parts) or None
 
 
