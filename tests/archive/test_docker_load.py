@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -494,3 +495,28 @@ def test_nulls_and_empty_lists_are_read_or_refused_never_a_crash(
     assert image_read.inspect is not None
     assert image_read.history is not None
     render_view([image_read], width=100, color=False, now=NOW, tz=UTC)
+
+
+def test_a_umoci_insert_layer_without_its_tar_end_reads_as_docker_loads_it(
+    modern_docker: ModernDaemon, tmp_path: Path
+) -> None:
+    # umoci insert writes a layer tar that stops after its file's data: no padding, no end.
+    layout, added = tmp_path / "layout", tmp_path / "x"
+    added.write_bytes(b"hi\n")
+    for argv in (
+        ["umoci", "init", "--layout", str(layout)],
+        ["umoci", "new", "--image", f"{layout}:t"],
+        ["umoci", "insert", "--image", f"{layout}:t", str(added), "/etc/x"],
+        ["skopeo", "copy", "-q", f"oci:{layout}:t", f"docker-archive:{tmp_path / 'x.tar'}:u/i:1"],
+    ):
+        subprocess.run(argv, check=True, capture_output=True, timeout=60)
+    blobs = [path.read_bytes() for path in (layout / "blobs" / "sha256").iterdir()]
+    layer = next(gzip.decompress(blob) for blob in blobs if blob[:2] == b"\x1f\x8b")
+    assert len(layer) % 512 != 0  # the premise: the tar is cut short
+    assert read(f"oci:{layout}:t")["Size"] == read(tmp_path / "x.tar")["Size"] == 3
+    modern_docker.docker("load", "-i", str(tmp_path / "x.tar"))
+    try:
+        theirs = json.loads(modern_docker.docker("image", "inspect", "u/i:1").stdout)[0]
+    finally:
+        modern_docker.docker("rmi", "u/i:1")
+    assert theirs["Size"] == 3
