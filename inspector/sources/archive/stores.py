@@ -16,16 +16,14 @@ so no link leads outside it.
 import gzip
 import lzma
 import os
-import tarfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from inspector.contents.tarstream import MAX_ENTRIES
+from inspector.contents.tarstream import MAX_ENTRIES, TarBroken, TarMember, TarMembers
 from inspector.errors import ArchiveError
 from inspector.sources.archive.streams import (
-    CHUNK,
     READ_ERRORS,
     Counted,
     LayerFacts,
@@ -34,7 +32,6 @@ from inspector.sources.archive.streams import (
     codec_errors,
     compression_of,
     decompressed,
-    forget_headers,
     measure,
 )
 
@@ -138,13 +135,13 @@ class TarStore:
             pending.extend(target.split("/")[::-1])
         return "/".join(resolved)
 
-    def add(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def add(self, tar: TarMembers, member: TarMember) -> None:
         name = member_path(member.name, self.where)
-        if name is None or member.isdir():
+        if name is None or member.is_directory():
             return
-        if member.issym():
+        if member.flag == b"2":
             self.links[name] = (member.linkname, True)
-        elif member.islnk():
+        elif member.flag == b"1":
             try:
                 target = member_path(member.linkname, self.where)
             except ArchiveError as exc:
@@ -159,10 +156,8 @@ class TarStore:
                     "which no member before it is"
                 )
             self.links[name] = (target, False)
-        elif member.isreg():
-            content = tar.extractfile(member)
-            assert content is not None  # a regular file always has content
-            reader = Counted(content, _algorithm_for(name), outer=True)
+        elif member.is_file():
+            reader = Counted(tar, _algorithm_for(name), outer=True)
             head = reader.peek(min(member.size, 64))
             json_like = name in _TOP_LEVEL or head.lstrip(_WHITESPACE)[:1] in (b"{", b"[")
             if json_like and member.size <= MAX_JSON:
@@ -213,21 +208,26 @@ def read_tar(source: Readable, where: str, *, contents: bool = False) -> TarStor
     store = TarStore(where, contents)
     member_name = ""
     # What reading can raise: zstandard's errors too, once the archive is known to be zstd.
-    errors: tuple[type[Exception], ...] = READ_ERRORS
+    errors: tuple[type[Exception], ...] = (*READ_ERRORS, TarBroken)
     try:
         raw = Counted(source, None)
         magic = raw.peek(8)
         if not magic:
             raise ArchiveError(f"{where}: the file is empty")
         compression = compression_of(magic)
-        errors = (*READ_ERRORS, *codec_errors(compression))
+        errors = (*READ_ERRORS, TarBroken, *codec_errors(compression))
         stream = raw if compression is None else Counted(decompressed(raw, compression), None)
-        with _open_tar(stream, where, compression) as tar:
+        tar = TarMembers(stream)
+        try:
             while (member := tar.next()) is not None:
-                forget_headers(tar)
                 member_name = member.name
                 store.add(tar, member)
-            member_name = ""
+        except TarBroken as exc:
+            if not tar.started:
+                what = f"a {compression} file, but not of a tar" if compression else "not a tar"
+                raise ArchiveError(f"{where}: {what} archive ({exc})") from exc
+            raise
+        member_name = ""
         # The rest of the stream: a gzip trailer (with its CRC) comes after the tar's end.
         stream.drain()
         raw.drain()
@@ -240,19 +240,11 @@ def read_tar(source: Readable, where: str, *, contents: bool = False) -> TarStor
     return store
 
 
-def _open_tar(stream: Counted, where: str, compression: str | None) -> tarfile.TarFile:
-    try:
-        return tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK)  # type: ignore[call-overload,no-any-return]
-    except tarfile.ReadError as exc:
-        what = f"a {compression} file, but not of a tar" if compression else "not a tar"
-        raise ArchiveError(f"{where}: {what} archive ({exc})") from exc
-
-
 def _broken(where: str, exc: BaseException, member: str) -> str:
     inside = f" (in {member})" if member else ""
     if isinstance(exc, EOFError):
         return f"{where}: the compressed data is truncated{inside}"
-    if isinstance(exc, tarfile.ReadError) and "unexpected end of data" in str(exc):
+    if isinstance(exc, TarBroken) and "ends inside" in str(exc):
         return f"{where}: the archive is truncated{inside}"
     if isinstance(exc, gzip.BadGzipFile | zlib.error | lzma.LZMAError) or _is_codec_error(exc):
         return f"{where}: the compressed data is corrupt{inside}: {exc}"

@@ -18,7 +18,7 @@ from typing import BinaryIO, Protocol, cast
 from inspector.contents.model import LayerContents, LayerRefused
 from inspector.contents.tarstream import MAX_ENTRIES, TarBroken, TarReader
 
-# Reads from the archive and from layers, and tarfile's stream buffer.
+# Reads from the archive and from layers.
 CHUNK = 1024 * 1024
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -59,7 +59,8 @@ class Counted:
     def _pull(self, size: int) -> bytes:
         try:
             return self._source.read(size)
-        except READ_ERRORS as exc:
+        except (*READ_ERRORS, TarBroken) as exc:
+            # The archive's own failures under a blob, told from the blob's.
             if self._outer:
                 raise SourceBroken(exc) from exc
             raise
@@ -294,8 +295,3 @@ def codec_errors(compression: str | None) -> tuple[type[Exception], ...]:
     import zstandard
 
     return (zstandard.ZstdError,)
-
-
-def forget_headers(tar: tarfile.TarFile) -> None:
-    # Stream mode keeps every header it has read, for nothing: an archive may hold millions.
-    tar.members.clear()  # type: ignore[attr-defined]
