@@ -4,9 +4,11 @@ outputs; and the sample archive the README starts with."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -323,3 +325,39 @@ def test_the_readme_starts_with_the_sample_archive_and_it_works_without_a_daemon
     assert result.code == 0, result.stderr
     assert result.stdout.decode().startswith("examples/hello.tar ───")
     assert "imginspect-hello:1" in result.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    "tar_format", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT]
+)
+def test_long_member_and_link_names_are_read_in_every_tar_format(
+    tar_format: int, tmp_path: Path
+) -> None:
+    # Past 100 bytes a name takes the ustar prefix field, a GNU long-name member or a PAX
+    # record, and a link target a GNU long-link member or a PAX record (ustar has none).
+    image = make_image([{"a": b"a" * 100}, {"b": b"b" * 7}])
+    files = docker_archive([image])
+    deep = "/".join(["d" * 60] * 2)  # with the layer's own path, over 100 bytes
+    manifest = json.loads(files["manifest.json"])
+    renamed: dict[str, bytes] = {}
+    for name, data in files.items():
+        renamed[f"{deep}/{name}" if name.endswith("/layer.tar") else name] = data
+    manifest[0]["Layers"] = [f"{deep}/{path}" for path in manifest[0]["Layers"]]
+    if tar_format != tarfile.USTAR_FORMAT:  # the second layer through a long symlink
+        second = manifest[0]["Layers"][1]
+        manifest[0]["Layers"][1] = "short/layer.tar"
+    renamed["manifest.json"] = json.dumps(manifest).encode()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tar_format) as tar:
+        for name, data in renamed.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        if tar_format != tarfile.USTAR_FORMAT:
+            link = tarfile.TarInfo("short/layer.tar")
+            link.type, link.linkname = tarfile.SYMTYPE, f"../{second}"
+            tar.addfile(link)
+    source = write(tmp_path / "long.tar", buffer.getvalue())
+    got = read(source)
+    assert got["Id"] == image.id
+    assert got["Size"] == 107

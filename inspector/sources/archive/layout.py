@@ -29,6 +29,10 @@ _DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 _OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 _OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 _MANIFEST_TYPES = frozenset([_DOCKER_MANIFEST, _OCI_MANIFEST])
+# An image's config; a manifest with another config (or an artifactType) is an artifact.
+_CONFIG_TYPES = frozenset(
+    ["application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"]
+)
 _INDEX_TYPES = frozenset([_DOCKER_LIST, _OCI_INDEX])
 _REF_NAME = "org.opencontainers.image.ref.name"
 _CONTAINERD_NAME = "io.containerd.image.name"
@@ -116,6 +120,10 @@ class Layout:
             self.candidates = self._index_candidates(tags_by_config)
         else:
             self.candidates = docker
+        if self.uses_index and not self.candidates and docker:
+            # docker 25+ saves an untagged image with `"manifests": null` in index.json and
+            # the image in manifest.json, which is what docker load reads.
+            self.candidates = docker
 
     # -- manifest.json ----------------------------------------------------------------------
 
@@ -161,7 +169,7 @@ class Layout:
         # docker 25 lists an image once for each tag it was saved with: one image, all names.
         merged: dict[tuple[str, str | None], Candidate] = {}
         for candidate in found:
-            key = (candidate.config_path, candidate.platform)
+            key = (candidate.digests[-1] if candidate.digests else "", candidate.platform)
             if candidate.present and key in merged:
                 first = merged[key]
                 merged[key] = dataclasses.replace(
@@ -190,6 +198,8 @@ class Layout:
         if depth > MAX_INDEX_DEPTH:
             raise ArchiveError(f"{self.where}: indexes nested more than {MAX_INDEX_DEPTH} deep")
         manifests = index.get("manifests") if isinstance(index, dict) else None
+        if manifests is None and isinstance(index, dict) and "manifests" in index:
+            manifests = []  # docker 25+ writes null for an untagged image (see __init__)
         if not isinstance(manifests, list):
             raise ArchiveError(f"{self.where}: {what} has no list of manifests")
         for descriptor in manifests:
@@ -197,8 +207,8 @@ class Layout:
                 raise ArchiveError(f"{self.where}: {what} lists a manifest that is not an object")
             annotations = descriptor.get("annotations")
             annotations = annotations if isinstance(annotations, dict) else {}
-            if annotations.get(_REFERENCE_TYPE):
-                continue  # an attestation, not an image
+            if annotations.get(_REFERENCE_TYPE) or descriptor.get("artifactType"):
+                continue  # an attestation or another artifact, not an image
             own_names = tuple(
                 value
                 for key in (_CONTAINERD_NAME, _REF_NAME)
@@ -215,12 +225,23 @@ class Layout:
                 # A multi-platform save keeps only some platforms' blobs: list the others.
                 found.append(
                     Candidate(
-                        len(found), names + own_names, (), "", None, None, (), platform, False
+                        len(found),
+                        names + own_names,
+                        (),
+                        "",
+                        None,
+                        None,
+                        (),
+                        platform,
+                        present=False,
+                        digests=(*via, digest),
                     )
                 )
                 continue
             blob = self.verified(path, digest, size, f"the manifest {digest}")
             document = self.parse(blob, f"the manifest {digest}")
+            if isinstance(document, dict) and document.get("artifactType"):
+                continue  # an artifact (or an index of them), not an image
             if media_type in _INDEX_TYPES or (
                 isinstance(document, dict) and "manifests" in document and "layers" not in document
             ):
@@ -234,7 +255,7 @@ class Layout:
                     (*via, digest),
                 )
                 continue
-            if media_type not in _MANIFEST_TYPES | {None}:
+            if media_type not in _MANIFEST_TYPES | {None} or not _is_image(document):
                 continue  # an artifact of some other kind
             candidate = self._manifest_candidate(
                 document, digest, names + own_names, platform, len(found), tags_by_config
@@ -341,7 +362,11 @@ class Layout:
         data, config = self.config(candidate)
         image_id = candidate.config_digest or f"sha256:{hashlib.sha256(data).hexdigest()}"
         rootfs = config.get("rootfs")
-        diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
+        if not isinstance(rootfs, dict):
+            # As docker load refuses it: "invalid image JSON, no RootFS key".
+            raise ArchiveError(f"{self.where}: the config of {image_id} has no rootfs")
+        # null or absent: no layers, as BuildKit writes a scratch image's config.
+        diff_ids = rootfs.get("diff_ids") or []
         if not isinstance(diff_ids, list) or not all(isinstance(d, str) for d in diff_ids):
             raise ArchiveError(f"{self.where}: the config of {image_id} has no list of diff_ids")
         if len(diff_ids) != len(candidate.layers):
@@ -410,21 +435,35 @@ def choose(layout: Layout, source: ArchiveName, platform: str | None) -> Candida
     prefix = layout.kind if source.kind is None else source.kind
     if not present:
         if chosen:  # listed, but a multi-platform save left its blobs out
+            if wanted:
+                what, verb = " and ".join(wanted), "is"
+            else:
+                what = "; ".join(_entry_name(c) for c in chosen)
+                verb = "is" if len(chosen) == 1 else "are"
+            whose = "its" if verb == "is" else "their"
             raise ArchiveError(
-                f"{layout.where}: {' and '.join(wanted)} is listed, "
-                "but its blobs are not in the archive"
+                f"{layout.where}: {what} {verb} listed, but {whose} blobs are not in the archive"
             )
-        if not wanted:
-            raise ArchiveError(f"{layout.where}: none of the images it lists is in the archive")
         raise ImageNotFound(
             f"{layout.where}: no image matches {' and '.join(wanted)}; it holds: "
             + "; ".join(line.strip() for line in listing)
         )
+    # The listing is every image the archive lists; the count says how many can be read.
+    holds = f"holds {len(listing)} images"
+    if len(present) < len(listing):
+        holds = f"lists {len(listing)} images, {len(present)} of them with their blobs"
     raise ArchiveChoiceNeeded(
-        f"{layout.where} holds {len(present)} images; choose one with "
+        f"{layout.where} {holds}; choose one with "
         f"{prefix}:{source.path}:NAME, {prefix}:{source.path}:@N or --platform:",
         choices=listing,
     )
+
+
+def _entry_name(candidate: Candidate) -> str:
+    """An entry as its index names it: its names (ref name annotations), else the digest of
+    its manifest; and its platform, if the index gives one."""
+    name = ", ".join(candidate.names) or (candidate.digests[-1] if candidate.digests else "?")
+    return f"{name} for {candidate.platform}" if candidate.platform else name
 
 
 def _describe(layout: Layout, candidate: Candidate) -> str:
@@ -447,6 +486,13 @@ def _platform_matches(actual: str, wanted: str) -> bool:
     a_os, a_arch, a_variant = [*actual.split("/"), "", ""][:3]
     w_os, w_arch, w_variant = [*wanted.split("/"), "", ""][:3]
     return (a_os, a_arch) == (w_os, w_arch) and (not w_variant or a_variant == w_variant)
+
+
+def _is_image(manifest: object) -> bool:
+    """A manifest whose config (if it says its type) is an image's."""
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    media_type = config.get("mediaType") if isinstance(config, dict) else None
+    return media_type is None or media_type in _CONFIG_TYPES
 
 
 def _descriptor_platform(value: object) -> str | None:

@@ -4,32 +4,34 @@ Nothing is extracted. A tar's small JSON members are kept in memory and every ot
 measured as it passes (streams.measure), its entries kept too when the run asks for contents
 (at most MAX_ENTRIES in all: every layer's, as the tar is read before an image is chosen); a
 directory's files are read when asked for. The tar may be a file or a stream as it arrives
-(a daemon's `docker save`). Member names and links that would lead outside the archive are
-refused.
+(a daemon's `docker save`), plain or compressed (gzip, bzip2, xz, zstd).
+
+Member names that would lead outside the archive are refused, as docker load refuses them.
+Links are kept as the tar passes and followed when a path is looked up, after the pass, as
+docker load follows them in the directory it unpacks the archive into: a link is resolved
+inside the archive, `..` stopping at its root and a target starting with `/` starting there,
+so no link leads outside it.
 """
 
 import gzip
 import lzma
 import os
-import posixpath
-import tarfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from inspector.contents.tarstream import MAX_ENTRIES
+from inspector.contents.tarstream import MAX_ENTRIES, TarBroken, TarMember, TarMembers
 from inspector.errors import ArchiveError
 from inspector.sources.archive.streams import (
-    CHUNK,
     READ_ERRORS,
     Counted,
     LayerFacts,
     Readable,
     SourceBroken,
+    codec_errors,
     compression_of,
     decompressed,
-    forget_headers,
     measure,
 )
 
@@ -37,7 +39,9 @@ from inspector.sources.archive.streams import (
 # together may not exceed MAX_KEPT: these bound the memory a hostile archive can take.
 MAX_JSON = 8 * 1024 * 1024
 MAX_KEPT = 64 * 1024 * 1024
-MAX_LINK_HOPS = 16
+# The links one lookup may follow, as many as docker's scoped symlink evaluation does; more
+# is a loop (a link that names itself, or a ring of them).
+MAX_LINK_HOPS = 255
 _BLOCK = 512
 _TOP_LEVEL = frozenset(["manifest.json", "index.json", "oci-layout", "repositories"])
 _WHITESPACE = b" \t\r\n"
@@ -65,7 +69,8 @@ class TarStore:
     files: dict[str, bytes] = field(default_factory=dict)
     too_large: dict[str, int] = field(default_factory=dict)
     measured: dict[str, LayerFacts] = field(default_factory=dict)
-    links: dict[str, str] = field(default_factory=dict)
+    # name -> (target, symbolic): a symlink's target as written, a hard link's from the root
+    links: dict[str, tuple[str, bool]] = field(default_factory=dict)
     kept: int = 0
     entries: int = 0  # kept for contents, all layers' together
 
@@ -95,25 +100,64 @@ class TarStore:
             raise ArchiveError(f"{self.where}: the layer {path} could not be read")
         raise ArchiveError(f"{self.where}: the layer {path} is missing from the archive")
 
-    def _follow(self, path: str) -> str:
-        for _ in range(MAX_LINK_HOPS):
-            if path not in self.links:
-                return path
-            path = self.links[path]
-        raise ArchiveError(f"{self.where}: too many links from {path}")
+    def _seen(self, name: str) -> bool:
+        return any(
+            name in found for found in (self.files, self.too_large, self.measured, self.links)
+        )
 
-    def add(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def _follow(self, path: str) -> str:
+        """The member a path names, every link along it followed (each directory's too)."""
+        if not self.links:
+            return path
+        resolved: list[str] = []
+        pending = path.split("/")[::-1]
+        seen: set[tuple[str, int]] = set()
+        while pending:
+            part = pending.pop()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if resolved:
+                    resolved.pop()
+                continue
+            name = "/".join([*resolved, part])
+            if name not in self.links:
+                resolved.append(part)
+                continue
+            # The same link met again with the same rest of the path to resolve is a ring.
+            state = (name, len(pending))
+            if state in seen or len(seen) >= MAX_LINK_HOPS:
+                raise ArchiveError(f"{self.where}: {path} leads into a symlink loop at {name}")
+            seen.add(state)
+            target, symbolic = self.links[name]
+            if not symbolic or target.startswith("/"):
+                resolved = []
+            pending.extend(target.split("/")[::-1])
+        return "/".join(resolved)
+
+    def add(self, tar: TarMembers, member: TarMember) -> None:
         name = member_path(member.name, self.where)
-        if name is None or member.isdir():
+        if name is None or member.is_directory():
             return
-        if member.issym():
-            self.links[name] = _link_target(name, member.linkname, self.where, relative=True)
-        elif member.islnk():
-            self.links[name] = _link_target(name, member.linkname, self.where, relative=False)
-        elif member.isreg():
-            content = tar.extractfile(member)
-            assert content is not None  # a regular file always has content
-            reader = Counted(content, _algorithm_for(name), outer=True)
+        if member.flag == b"2":
+            self.links[name] = (member.linkname, True)
+        elif member.flag == b"1":
+            try:
+                target = member_path(member.linkname, self.where)
+            except ArchiveError as exc:
+                raise ArchiveError(
+                    f"{self.where}: refusing the hard link {name!r} -> {member.linkname!r}: "
+                    "it leads out of the archive"
+                ) from exc
+            # docker load makes the link when it meets it: what it names must be there.
+            if target is None or not self._seen(target):
+                raise ArchiveError(
+                    f"{self.where}: the hard link {name!r} names {member.linkname!r}, "
+                    "which no member before it is"
+                )
+            self.links[name] = (target, False)
+        elif member.is_file():
+            reader = Counted(tar, _algorithm_for(name), outer=True)
             head = reader.peek(min(member.size, 64))
             json_like = name in _TOP_LEVEL or head.lstrip(_WHITESPACE)[:1] in (b"{", b"[")
             if json_like and member.size <= MAX_JSON:
@@ -163,24 +207,27 @@ def read_tar(source: Readable, where: str, *, contents: bool = False) -> TarStor
     error for an answer broken off) pass through as they are."""
     store = TarStore(where, contents)
     member_name = ""
+    # What reading can raise: zstandard's errors too, once the archive is known to be zstd.
+    errors: tuple[type[Exception], ...] = (*READ_ERRORS, TarBroken)
     try:
         raw = Counted(source, None)
         magic = raw.peek(8)
         if not magic:
             raise ArchiveError(f"{where}: the file is empty")
         compression = compression_of(magic)
-        if compression == "zstd":
-            raise ArchiveError(
-                f"{where}: zstd-compressed archives are not supported; decompress it first "
-                "(zstd -d)"
-            )
+        errors = (*READ_ERRORS, TarBroken, *codec_errors(compression))
         stream = raw if compression is None else Counted(decompressed(raw, compression), None)
-        with _open_tar(stream, where, compression) as tar:
+        tar = TarMembers(stream)
+        try:
             while (member := tar.next()) is not None:
-                forget_headers(tar)
                 member_name = member.name
                 store.add(tar, member)
-            member_name = ""
+        except TarBroken as exc:
+            if not tar.started:
+                what = f"a {compression} file, but not of a tar" if compression else "not a tar"
+                raise ArchiveError(f"{where}: {what} archive ({exc})") from exc
+            raise
+        member_name = ""
         # The rest of the stream: a gzip trailer (with its CRC) comes after the tar's end.
         stream.drain()
         raw.drain()
@@ -188,26 +235,18 @@ def read_tar(source: Readable, where: str, *, contents: bool = False) -> TarStor
             raise ArchiveError(f"{where}: the archive is truncated (it ends mid-block)")
     except SourceBroken as exc:
         raise ArchiveError(_broken(where, exc.cause, member_name)) from exc.cause
-    except READ_ERRORS as exc:
+    except errors as exc:
         raise ArchiveError(_broken(where, exc, member_name)) from exc
     return store
-
-
-def _open_tar(stream: Counted, where: str, compression: str | None) -> tarfile.TarFile:
-    try:
-        return tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK)  # type: ignore[call-overload,no-any-return]
-    except tarfile.ReadError as exc:
-        what = f"a {compression} file, but not of a tar" if compression else "not a tar"
-        raise ArchiveError(f"{where}: {what} archive ({exc})") from exc
 
 
 def _broken(where: str, exc: BaseException, member: str) -> str:
     inside = f" (in {member})" if member else ""
     if isinstance(exc, EOFError):
         return f"{where}: the compressed data is truncated{inside}"
-    if isinstance(exc, tarfile.ReadError) and "unexpected end of data" in str(exc):
+    if isinstance(exc, TarBroken) and "ends inside" in str(exc):
         return f"{where}: the archive is truncated{inside}"
-    if isinstance(exc, gzip.BadGzipFile | zlib.error | lzma.LZMAError):
+    if isinstance(exc, gzip.BadGzipFile | zlib.error | lzma.LZMAError) or _is_codec_error(exc):
         return f"{where}: the compressed data is corrupt{inside}: {exc}"
     if isinstance(exc, OSError) and exc.strerror:
         return f"{where}: cannot read it{inside}: {exc.strerror}"
@@ -215,22 +254,24 @@ def _broken(where: str, exc: BaseException, member: str) -> str:
 
 
 def member_path(name: str, where: str) -> str | None:
-    """A member's path inside the archive; one that could leave it is refused."""
-    parts = [part for part in name.split("/") if part not in ("", ".")]
-    if name.startswith("/") or ".." in parts:
-        raise ArchiveError(f"{where}: refusing the member {name!r}: its name leaves the archive")
+    """A member's path inside the archive, as docker load takes it: from the archive's root
+    (a leading `/` too), `..` taken away; one that climbs above the root is refused."""
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part == "..":
+            if not parts:
+                raise ArchiveError(
+                    f"{where}: refusing the member {name!r}: its name leaves the archive"
+                )
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
     return "/".join(parts) or None
 
 
-def _link_target(name: str, target: str, where: str, *, relative: bool) -> str:
-    joined = posixpath.normpath(
-        posixpath.join(posixpath.dirname(name), target) if relative else target
-    )
-    if target.startswith("/") or joined == ".." or joined.startswith("../"):
-        raise ArchiveError(
-            f"{where}: refusing the link {name!r} -> {target!r}: it points outside the archive"
-        )
-    return joined
+def _is_codec_error(exc: BaseException) -> bool:
+    # zstandard is loaded only for zstd data: an error of it means it was.
+    return type(exc).__module__.startswith("zstandard")
 
 
 def _algorithm_for(path: str) -> str:
@@ -250,7 +291,10 @@ class DirectoryStore:
     def _file(self, path: str) -> Path:
         name = member_path(path, self.where) or "."
         full = self.root / name
-        real, root = full.resolve(), self.root.resolve()
+        try:
+            real, root = full.resolve(), self.root.resolve()
+        except RuntimeError as exc:  # what resolve() raises for a ring of links
+            raise ArchiveError(f"{self.where}: {path} leads into a symlink loop") from exc
         if os.path.commonpath([real, root]) != str(root):
             raise ArchiveError(f"{self.where}: refusing {path!r}: it leads outside the directory")
         return full

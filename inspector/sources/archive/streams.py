@@ -18,7 +18,7 @@ from typing import BinaryIO, Protocol, cast
 from inspector.contents.model import LayerContents, LayerRefused
 from inspector.contents.tarstream import MAX_ENTRIES, TarBroken, TarReader
 
-# Reads from the archive and from layers, and tarfile's stream buffer.
+# Reads from the archive and from layers.
 CHUNK = 1024 * 1024
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -59,7 +59,8 @@ class Counted:
     def _pull(self, size: int) -> bytes:
         try:
             return self._source.read(size)
-        except READ_ERRORS as exc:
+        except (*READ_ERRORS, TarBroken) as exc:
+            # The archive's own failures under a blob, told from the blob's.
             if self._outer:
                 raise SourceBroken(exc) from exc
             raise
@@ -114,17 +115,99 @@ def compression_of(magic: bytes) -> str | None:
 
 def decompressed(stream: Counted, compression: str) -> Readable:
     if compression == "zstd":
-        # Loaded only for a zstd layer: most images have none.
-        import zstandard
-
-        return zstandard.ZstdDecompressor().stream_reader(
-            cast(BinaryIO, stream), read_size=CHUNK, read_across_frames=True
-        )
+        return Unzstd(stream)
     if compression == "gzip":
         return gzip.GzipFile(fileobj=stream, mode="rb")
     if compression == "bzip2":
         return bz2.BZ2File(stream)
     return lzma.LZMAFile(cast(BinaryIO, stream))
+
+
+class Unzstd:
+    """zstd frames one after another, decompressed; EOFError where the data stops inside a
+    frame. zstandard's reader ends quietly there, so the frames' own headers are followed as
+    the compressed bytes pass (ZstdFrames) to tell a stream that ends from one cut short."""
+
+    def __init__(self, source: Readable) -> None:
+        # Loaded only for zstd data: most images have none.
+        import zstandard
+
+        self._frames = ZstdFrames(source)
+        self._reader = zstandard.ZstdDecompressor().stream_reader(
+            cast(BinaryIO, self._frames), read_size=CHUNK, read_across_frames=True
+        )
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._reader.read(size)
+        if not data and not self._frames.complete:
+            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+        return data
+
+
+_ZSTD_FRAME = 0xFD2FB528
+_SKIPPABLE_FRAMES = range(0x184D2A50, 0x184D2A60)
+
+
+class ZstdFrames:
+    """zstd data passed through unchanged, its frames followed (RFC 8878: a frame header,
+    blocks each with a 3-byte header, an optional checksum; or a skippable frame), so that at
+    the end `complete` says whether the last frame was whole."""
+
+    def __init__(self, source: Readable) -> None:
+        self._source = source
+        self._state = "magic"
+        self._need = 4  # header bytes the state waits for
+        self._header = b""
+        self._skip = 0  # bytes to pass over: a block's content, a checksum, a skippable frame
+        self._checksum = 0
+        self._unknown = False  # not zstd: the decompressor says why
+
+    @property
+    def complete(self) -> bool:
+        return self._unknown or (self._state == "magic" and not self._header and not self._skip)
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._source.read(size)
+        position = 0
+        while position < len(data) and not self._unknown:
+            if self._skip:
+                step = min(self._skip, len(data) - position)
+                self._skip -= step
+                position += step
+                continue
+            wanted = self._need - len(self._header)
+            self._header += data[position : position + wanted]
+            position += wanted
+            if len(self._header) == self._need:
+                self._advance(self._header)
+                self._header = b""
+        return data
+
+    def _advance(self, header: bytes) -> None:
+        value = int.from_bytes(header, "little")
+        if self._state == "magic":
+            if value == _ZSTD_FRAME:
+                self._state, self._need = "descriptor", 1
+            elif value in _SKIPPABLE_FRAMES:
+                self._state, self._need = "skippable", 4
+            else:
+                self._unknown = True
+        elif self._state == "skippable":
+            self._skip = value
+            self._state, self._need = "magic", 4
+        elif self._state == "descriptor":
+            single_segment = bool(value & 0x20)
+            self._checksum = 4 if value & 0x04 else 0
+            content_size = (1 if single_segment else 0, 2, 4, 8)[value >> 6]
+            rest = (0 if single_segment else 1) + (0, 1, 2, 4)[value & 0x03] + content_size
+            self._state, self._need = "block", 3
+            self._skip = rest
+        else:  # a block header: last-block bit, type (raw, RLE, compressed), size
+            kind, size = (value >> 1) & 0x03, value >> 3
+            self._skip = 1 if kind == 1 else size
+            if value & 0x01:
+                self._skip += self._checksum
+                self._state, self._need = "magic", 4
 
 
 class Gunzip:
@@ -178,7 +261,7 @@ def measure(stream: Counted, *, contents: bool = False, limit: int = MAX_ENTRIES
     """Read a layer blob to its end: digests, the sum of its files' sizes and, with contents,
     its entries (at most limit of them: what the image may still keep)."""
     compression = compression_of(stream.peek(8))
-    errors: tuple[type[Exception], ...] = (*READ_ERRORS, TarBroken, *_codec_errors(compression))
+    errors: tuple[type[Exception], ...] = (*READ_ERRORS, TarBroken, *codec_errors(compression))
     try:
         if compression is None:
             reader = TarReader(stream, keep=contents, limit=limit)
@@ -205,14 +288,10 @@ def measure(stream: Counted, *, contents: bool = False, limit: int = MAX_ENTRIES
     return LayerFacts(stream.count, stream.digest, diff_id, reader.size, contents=found)
 
 
-def _codec_errors(compression: str | None) -> tuple[type[Exception], ...]:
+def codec_errors(compression: str | None) -> tuple[type[Exception], ...]:
+    """The errors of the codec that compression needs, beyond READ_ERRORS."""
     if compression != "zstd":
         return ()
     import zstandard
 
     return (zstandard.ZstdError,)
-
-
-def forget_headers(tar: tarfile.TarFile) -> None:
-    # Stream mode keeps every header it has read, for nothing: an archive may hold millions.
-    tar.members.clear()  # type: ignore[attr-defined]
