@@ -55,7 +55,7 @@ ARCHIVES = {
     "inspector.sources.archive.stores",
     "inspector.sources.archive.streams",
     "inspector.sources.archive.layout",
-    "tarfile",
+    "inspector.contents.tarstream",
 }
 # What a run that neither asks the daemon nor reads an archive has no use for.
 LOCAL = {
@@ -306,7 +306,8 @@ PATHS = {
         "--json",
         ARCHIVE,
         needed=ARCHIVES | SHAPE | {"inspector.render.json"},
-        unwanted=CLIENT | DAEMON | VIEW | ENGINE | FUNCTIONS,
+        # The tars are read with the project's own reader, which never buffers a member.
+        unwanted=CLIENT | DAEMON | VIEW | ENGINE | FUNCTIONS | {"tarfile"},
     ),
 }
 

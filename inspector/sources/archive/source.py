@@ -40,7 +40,7 @@ class ArchiveSource:
         """Nothing stays open between two archives."""
 
     def _read(self, name: ArchiveName) -> Image:
-        from inspector.sources.archive.reader import read_image  # tarfile and the compressors
+        from inspector.sources.archive.reader import read_image  # the tar reader, the codecs
 
         try:
             return read_image(

@@ -10,7 +10,6 @@ import gzip
 import hashlib
 import io
 import lzma
-import tarfile
 import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, cast
@@ -28,8 +27,9 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # zlib's window size for a gzip wrapper (its header and its CRC checked).
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 
-# The errors reading a tar or a compressed stream can raise, whatever is wrong with it.
-READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
+# The errors reading a compressed stream can raise, whatever is wrong with it (a tar's own are
+# TarBroken).
+READ_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError)
 
 
 class Readable(Protocol):
