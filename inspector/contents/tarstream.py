@@ -264,15 +264,7 @@ class TarReader:
                 buffer, position = chunks.buffer, chunks.position
                 if len(data) < padded:
                     raise TarBroken("the tar ends inside an extended header")
-                data = data[:stored]
-                if flag == _PAX_LOCAL:
-                    extended.update(_pax_records(data))
-                elif flag == _PAX_GLOBAL:
-                    global_records.update(_pax_records(data))
-                elif flag == _GNU_LONGNAME:
-                    extended.setdefault("path", _text(data.split(b"\x00", 1)[0]))
-                else:
-                    extended.setdefault("linkpath", _text(data.split(b"\x00", 1)[0]))
+                _record(flag, data[:stored], extended, global_records)
                 continue
             pending_size = 0
             if extended or global_records:
@@ -517,6 +509,21 @@ def _text(field: bytes) -> str:
     return field.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
 
 
+def _record(
+    flag: bytes, data: bytes, extended: dict[str, str], global_records: dict[str, str]
+) -> None:
+    """Keep what an extended header says: for the next member, or (PAX global) for the rest
+    of the tar. A GNU long name or link stands only where no PAX record gives one."""
+    if flag == _PAX_LOCAL:
+        extended.update(_pax_records(data))
+    elif flag == _PAX_GLOBAL:
+        global_records.update(_pax_records(data))
+    elif flag == _GNU_LONGNAME:
+        extended.setdefault("path", _text(data))
+    else:
+        extended.setdefault("linkpath", _text(data))
+
+
 def _pax_records(data: bytes) -> dict[str, str]:
     """`LENGTH KEY=VALUE\\n` records, each length counting its whole record."""
     records: dict[str, str] = {}
@@ -629,6 +636,8 @@ class TarMembers:
         self._chunks = _Chunks(source, None)
         self._left = 0  # the current member's data not read yet
         self._padding = 0
+        self._global: dict[str, str] = {}  # PAX global records: they hold for the rest
+        self._global_size = 0
         self.started = False  # a header was read: it is a tar
 
     def next(self) -> TarMember | None:
@@ -640,7 +649,7 @@ class TarMembers:
         if padding and not chunks.skip(padding):
             return None  # the stream's end in the last member's padding
         extended: dict[str, str] = {}
-        global_records: dict[str, str] = {}
+        pending_size = 0
         while True:
             block = chunks.take(BLOCK)
             if not block.strip(b"\x00"):
@@ -658,22 +667,22 @@ class TarMembers:
             if size < 0:
                 raise TarBroken("a header declares a negative size")
             if flag in _EXTENDED:
-                if size > MAX_EXTENDED:
-                    raise TarBroken(f"an extended tar header of {size} bytes")
+                # As in a layer: the headers before one member count together, and the
+                # global ones of the whole tar.
+                if flag == _PAX_GLOBAL:
+                    self._global_size += size
+                else:
+                    pending_size += size
+                if max(pending_size, self._global_size) > MAX_EXTENDED:
+                    raise TarBroken(
+                        f"an extended tar header of {max(pending_size, self._global_size)} bytes"
+                    )
                 data = chunks.take((size + BLOCK - 1) & -BLOCK)
                 if len(data) < size:
                     raise TarBroken("the tar ends inside an extended header")
-                data = data[:size]
-                if flag == _PAX_LOCAL:
-                    extended.update(_pax_records(data))
-                elif flag == _PAX_GLOBAL:
-                    global_records.update(_pax_records(data))
-                elif flag == _GNU_LONGNAME:
-                    extended.setdefault("path", _text(data))
-                else:
-                    extended.setdefault("linkpath", _text(data))
+                _record(flag, data[:size], extended, self._global)
                 continue
-            records = {**global_records, **extended}
+            records = {**self._global, **extended}
             if "path" in records:
                 name = records["path"]
             else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import tarfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -217,7 +218,36 @@ BROKEN: dict[str, tuple[Callable[[Path], bytes], str]] = {
         ),
         "is not a JSON object",
     ),
+    # Extended headers are held in memory until their member: many small ones count as one.
+    "local extended headers too big together": (
+        lambda tmp: _extended(b"x", 3) + tar_of(_good(tmp)),
+        "an extended tar header of 1228800 bytes",
+    ),
+    # Global ones hold for the rest of the tar: they count together across members.
+    "global extended headers too big together": (
+        lambda tmp: (
+            _extended(b"g", 2) + _member("a", b"a") + _extended(b"g", 1) + tar_of(_good(tmp))
+        ),
+        "an extended tar header of 1228800 bytes",
+    ),
 }
+
+
+def _extended(kind: bytes, count: int) -> bytes:
+    """count PAX headers of that kind (x: for the next member, g: global), 400 KiB each."""
+    size = 400 * 1024
+    record = f"{size} comment=".encode() + b"c" * (size - 16) + b"\n"  # its length counts itself
+    assert len(record) == size
+    info = tarfile.TarInfo("././@PaxHeader")
+    info.type, info.size = kind, size
+    return (info.tobuf(tarfile.USTAR_FORMAT) + record) * count
+
+
+def _member(name: str, data: bytes) -> bytes:
+    """A file's header and data, padded to whole blocks."""
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info.tobuf(tarfile.USTAR_FORMAT) + data + b"\0" * (-len(data) % 512)
 
 
 @pytest.mark.parametrize("case", BROKEN.values(), ids=BROKEN.keys())
