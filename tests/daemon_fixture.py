@@ -181,6 +181,29 @@ class DockerDaemon(DockerCli):
 # --- discovery ---------------------------------------------------------------
 
 
+# A tool the fixtures run (podman, skopeo, umoci) that takes longer has hung.
+TOOL_TIMEOUT = 300.0
+
+
+def run_tool(*argv: str, env: Mapping[str, str] | None = None) -> str:
+    """A fixture's tool run to its end: its stdout, or the test failed with its stderr's tail."""
+    done = subprocess.run(
+        list(argv),
+        env=dict(env) if env is not None else None,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=TOOL_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            f"{' '.join(argv)} exited with {done.returncode}:\n"
+            f"{done.stderr.decode(errors='replace')[-3000:]}",
+            pytrace=False,
+        )
+    return done.stdout.decode()
+
+
 def _cli_major(path: str, config_dir: str) -> int:
     # A dead DOCKER_HOST: `docker version` still prints the client version.
     env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}

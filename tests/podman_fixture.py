@@ -13,17 +13,20 @@ import contextlib
 import dataclasses
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.daemon_fixture import _is_static_elf, _which, pings, skip_or_fail, start_service
+from tests.daemon_fixture import (
+    _is_static_elf,
+    _which,
+    pings,
+    run_tool,
+    skip_or_fail,
+    start_service,
+)
 
 SERVICE_START_TIMEOUT = 60.0
-COMMAND_TIMEOUT = 300.0
 
 POD_FULL = "lab-pod-full:1"
 POD_TINY = "lab-pod-tiny:1"
@@ -69,9 +72,9 @@ class PodmanService:
 
     def save(self, layout: str, path: Path, image: str | None = None) -> None:
         """`podman save --format LAYOUT -o PATH` of an image (the full one by default)."""
-        _run(
-            [*self.command, "save", "--format", layout, "-o", str(path), image or self.images.full],
-            self.command_env,
+        image = image or self.images.full
+        run_tool(
+            *self.command, "save", "--format", layout, "-o", str(path), image, env=self.command_env
         )
 
 
@@ -93,28 +96,19 @@ def _podman_base(podman: str, root: Path) -> list[str]:
     ]
 
 
-def _run(argv: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        argv,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(
-            f"{' '.join(argv)} exited with {done.returncode}:\n"
-            f"{done.stderr.decode(errors='replace')[-3000:]}",
-            pytrace=False,
-        )
-    return done.stdout.decode()
-
-
 def _build(base: list[str], env: dict[str, str], ctx: Path, file: str, tag: str) -> str:
     iidfile = ctx.parent / f"{file}.iid"
-    _run(
-        [*base, "build", "--iidfile", str(iidfile), "-f", str(ctx / file), "-t", tag, str(ctx)], env
+    run_tool(
+        *base,
+        "build",
+        "--iidfile",
+        str(iidfile),
+        "-f",
+        str(ctx / file),
+        "-t",
+        tag,
+        str(ctx),
+        env=env,
     )
     image_id = iidfile.read_text().strip()
     return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"

@@ -19,13 +19,11 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import tarfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
 import zstandard
 
 from tests.archive_builder import (
@@ -46,10 +44,9 @@ from tests.archive_builder import (
     sha256,
     tar_of,
 )
-from tests.daemon_fixture import DockerCli, skip_or_fail
+from tests.daemon_fixture import DockerCli, run_tool, skip_or_fail
 
 OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
-TOOL_TIMEOUT = 300.0
 SKOPEO = "/usr/bin/skopeo"
 UMOCI = "/usr/bin/umoci"
 # The tag every tool-written archive gives the base image.
@@ -85,24 +82,6 @@ class Archive:
 def require_tool(path: str, package: str) -> None:
     if not os.access(path, os.X_OK):
         skip_or_fail(f"{path} is not installed (Debian package {package})")
-
-
-def run_tool(*argv: str, env: Mapping[str, str] | None = None) -> str:
-    done = subprocess.run(
-        list(argv),
-        env=dict(env) if env is not None else None,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=TOOL_TIMEOUT,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(
-            f"{' '.join(argv)} exited with {done.returncode}:\n"
-            f"{done.stderr.decode(errors='replace')[-3000:]}",
-            pytrace=False,
-        )
-    return done.stdout.decode()
 
 
 # -- the base image -----------------------------------------------------------------------
