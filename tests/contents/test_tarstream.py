@@ -25,7 +25,8 @@ from inspector.contents.model import (
     Entry,
     LayerRefused,
 )
-from inspector.contents.tarstream import TarBroken, TarReader, clean
+from inspector.contents.tarformat import TarBroken
+from inspector.contents.tarstream import TarReader, clean
 from inspector.sources.archive.streams import Counted, measure
 from tests.contents.layers import (
     EPOCH,

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from inspector.contents.tarstream import MAX_ENTRIES, TarBroken, TarMember, TarMembers
+from inspector.contents.tarformat import TarBroken
+from inspector.contents.tarmembers import TarMember, TarMembers
+from inspector.contents.tarstream import MAX_ENTRIES
 from inspector.errors import ArchiveError
 from inspector.sources.archive.streams import (
     READ_ERRORS,

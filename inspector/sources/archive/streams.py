@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import BinaryIO, Protocol, cast
 
 from inspector.contents.model import LayerContents, LayerRefused
-from inspector.contents.tarstream import MAX_ENTRIES, TarBroken, TarReader
+from inspector.contents.tarformat import TarBroken
+from inspector.contents.tarstream import MAX_ENTRIES, TarReader
 
 # Reads from the archive and from layers.
 CHUNK = 1024 * 1024
